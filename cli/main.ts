@@ -1,0 +1,57 @@
+/**
+ * cmrxkit's command line: `deno run -A cli/main.ts <command> [flags]`, usually through
+ * `deno task <command>`. Every command has `--help`.
+ *
+ * @module
+ */
+
+import { cases } from "./cases.ts";
+import { type Command, reportError } from "./command.ts";
+import { demo } from "./demo.ts";
+import { inspect } from "./inspect.ts";
+import { synth } from "./synth.ts";
+
+/** All commands, in the order `--help` lists them. */
+export const COMMANDS: Command[] = [demo, synth, cases, inspect];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "cmrxkit: reconstruct, submit and score CMRxRecon cardiac MRI data",
+    "",
+    "Usage: deno task <command> [flags]     (or: deno run -A cli/main.ts <command> [flags])",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run 'deno task <command> --help' for the flags of a command.",
+  ].join("\n");
+}
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    console.log(topic ? topic.help : usage());
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    console.error(`error: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(cmd.help);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,191 @@
+/**
+ * One way to read any MATLAB file cmrxkit meets: MAT v5 (what MATLAB `save` and
+ * `scipy.io.savemat` write) and MAT v7.3 (HDF5, the format of the CMRxRecon k-space).
+ *
+ * ```ts
+ * using mat = await openMat("P001/cine_sax.mat");
+ * const { dims } = mat.info("kspace_full");          // [kx, ky, coil, slice, frame]
+ * const slab = mat.readSlab("kspace_full", [, , , 4]); // slice 4, all frames
+ * ```
+ *
+ * @module
+ */
+
+import { CmrxError, MatVariableError, ShapeError } from "../errors.ts";
+import { detectMatFormat, type MatFormat, readHead } from "./header.ts";
+import type { MatArray, MatVarInfo } from "./types.ts";
+import { numel } from "./types.ts";
+import { type DimRange, MatV73Reader, type ReadOptions } from "./v73.ts";
+import { parseMatV5 } from "./v5.ts";
+
+export type { DimRange, ReadOptions };
+
+/** An open MATLAB file of either format. */
+export interface MatReader extends Disposable {
+  /** The path it was opened from. */
+  readonly file: string;
+  /** The container format. */
+  readonly format: MatFormat;
+  /** The numeric variables it holds. */
+  variables(): MatVarInfo[];
+  /** Dims, class and complexity of one variable; {@link MatVariableError} when absent. */
+  info(name: string): MatVarInfo;
+  /** Reads a whole variable. */
+  read(name: string, opts?: ReadOptions): MatArray;
+  /**
+   * Reads part of a variable: per MATLAB dim, `[start, end)`, an index, or undefined for
+   * all. The result keeps full rank (selected dims of size 1 stay).
+   */
+  readSlab(name: string, ranges: DimRange[], opts?: ReadOptions): MatArray;
+  /** Releases the file. */
+  close(): void;
+}
+
+/**
+ * Copies a hyperslab out of an in-memory column-major array.
+ *
+ * @param a the array, MATLAB dims `a.dims`, interleaved when complex
+ * @param ranges per dim `[start, end)`, an index or undefined (whole dim)
+ * @param file the file name for errors
+ */
+export function sliceArray(a: MatArray, ranges: DimRange[], file = ""): MatArray {
+  const rank = Math.max(a.dims.length, ranges.length);
+  const dims = Array.from({ length: rank }, (_, k) => a.dims[k] ?? 1);
+  const start: number[] = [];
+  const count: number[] = [];
+  for (let k = 0; k < rank; k++) {
+    const r = ranges[k];
+    const [s, e] = r === undefined ? [0, dims[k]] : typeof r === "number" ? [r, r + 1] : r;
+    if (!(Number.isInteger(s) && Number.isInteger(e) && s >= 0 && e <= dims[k] && s < e)) {
+      throw new ShapeError(`range [${s}, ${e}) is outside dim ${k + 1} (size ${dims[k]})`, {
+        file,
+        hint: "ranges are 0-based [start, end) in MATLAB dim order",
+      });
+    }
+    start.push(s);
+    count.push(e - s);
+  }
+  const w = a.complex ? 2 : 1;
+  const out = new (a.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(
+    numel(count) * w,
+  );
+  // Copy contiguous runs along dim 0; iterate the other dims like an odometer.
+  const strides = dims.map((_, k) => numel(dims.slice(0, k)));
+  const run = count[0] * w;
+  const idx = new Array(rank).fill(0);
+  let o = 0;
+  const total = numel(count.slice(1));
+  for (let n = 0; n < total; n++) {
+    let src = start[0];
+    for (let k = 1; k < rank; k++) src += (start[k] + idx[k]) * strides[k];
+    out.set(a.data.subarray(src * w, src * w + run), o);
+    o += run;
+    for (let k = 1; k < rank; k++) {
+      if (++idx[k] < count[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return { dims: count, matClass: a.matClass, complex: a.complex, data: out };
+}
+
+class MatV5Reader implements MatReader {
+  readonly format = "v5" as const;
+  constructor(readonly file: string, private vars: Map<string, MatArray>) {}
+  variables(): MatVarInfo[] {
+    return [...this.vars].map(([name, a]) => ({
+      name,
+      dims: a.dims,
+      matClass: a.matClass,
+      complex: a.complex,
+    }));
+  }
+  #get(name: string): MatArray {
+    const a = this.vars.get(name);
+    if (!a) {
+      throw new MatVariableError(
+        `no variable '${name}' (variables present: ${[...this.vars.keys()].join(", ") || "none"})`,
+        { file: this.file, hint: "check that this is the right file" },
+      );
+    }
+    return a;
+  }
+  info(name: string): MatVarInfo {
+    const a = this.#get(name);
+    return { name, dims: a.dims, matClass: a.matClass, complex: a.complex };
+  }
+  read(name: string, opts: ReadOptions = {}): MatArray {
+    return withPrecision(this.#get(name), opts);
+  }
+  readSlab(name: string, ranges: DimRange[], opts: ReadOptions = {}): MatArray {
+    return withPrecision(sliceArray(this.#get(name), ranges, this.file), opts);
+  }
+  close(): void {}
+  [Symbol.dispose](): void {}
+}
+
+function withPrecision(a: MatArray, opts: ReadOptions): MatArray {
+  const want = opts.precision ?? "float32";
+  if (want === "float32" && !(a.data instanceof Float32Array)) {
+    return { ...a, data: Float32Array.from(a.data) };
+  }
+  if (want === "float64" && !(a.data instanceof Float64Array)) {
+    return { ...a, data: Float64Array.from(a.data) };
+  }
+  return a;
+}
+
+class H5Reader implements MatReader {
+  constructor(readonly format: MatFormat, private r: MatV73Reader) {}
+  get file(): string {
+    return this.r.file;
+  }
+  variables(): MatVarInfo[] {
+    return this.r.variables();
+  }
+  info(name: string): MatVarInfo {
+    return this.r.info(name);
+  }
+  read(name: string, opts?: ReadOptions): MatArray {
+    return this.r.read(name, opts);
+  }
+  readSlab(name: string, ranges: DimRange[], opts?: ReadOptions): MatArray {
+    return this.r.readSlab(name, ranges, opts);
+  }
+  close(): void {
+    this.r.close();
+  }
+  [Symbol.dispose](): void {
+    this.r.close();
+  }
+}
+
+/**
+ * Opens a MATLAB file of either format. v7.3 files are read lazily from disk; v5 files
+ * (small by nature: submissions, masks) are parsed into memory.
+ */
+export async function openMat(path: string): Promise<MatReader> {
+  let head: Uint8Array;
+  try {
+    head = await readHead(path);
+  } catch (e) {
+    throw new CmrxError(`cannot open: ${e instanceof Error ? e.message : e}`, {
+      file: path,
+      hint: "check the path; it must be an existing .mat file",
+    });
+  }
+  const format = detectMatFormat(head, path);
+  if (format === "v5") {
+    return new MatV5Reader(path, parseMatV5(await Deno.readFile(path), path));
+  }
+  return new H5Reader(format, await MatV73Reader.open(path));
+}
+
+/** Reads one whole variable from a MATLAB file of either format. */
+export async function readMatVar(
+  path: string,
+  name: string,
+  opts?: ReadOptions,
+): Promise<MatArray> {
+  using mat = await openMat(path);
+  return mat.read(name, opts);
+}

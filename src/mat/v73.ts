@@ -1,0 +1,701 @@
+/**
+ * MATLAB v7.3 files (HDF5 behind a 512-byte MATLAB header) through h5wasm.
+ *
+ * HDF5 stores a MATLAB array of dims `[d0, d1, ..., dn]` with the reversed shape
+ * `[dn, ..., d1, d0]`; read in C order, the bytes are exactly MATLAB's column-major array.
+ * This module never transposes: it reverses shapes and offsets and hands out the buffer
+ * with MATLAB dims. Complex data is an HDF5 compound `{real, imag}` of float32 or float64,
+ * handed out as interleaved (re, im).
+ *
+ * Reads go through h5wasm's raw hyperslab call, straight from the file on disk (no copy
+ * of the file into memory), so a 1.3 GB `cine_sax.mat` is read slice by slice in bounded
+ * memory. The wasm heap is capped at 2 GiB: read slabs, not whole large variables.
+ *
+ * @module
+ */
+
+import h5wasm, { Module } from "h5wasm/node";
+import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
+import { matV73Header } from "./header.ts";
+import type { MatArray, MatClass, MatVarInfo } from "./types.ts";
+import { numel } from "./types.ts";
+
+let ready: Promise<void> | null = null;
+
+/** Waits until the h5wasm module is initialised (once per process). */
+export function h5Ready(): Promise<void> {
+  if (!ready) {
+    ready = (async () => {
+      await h5wasm.ready;
+      // libhdf5 prints its error stack to stderr by default; errors are ours to report.
+      Module.activate_throwing_error_handler();
+    })();
+  }
+  return ready;
+}
+
+/** The largest slab one read may allocate inside the 2 GiB wasm heap. */
+export const MAX_SLAB_BYTES = 1.5 * 1024 ** 3;
+
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_COMPOUND = 6;
+
+/** How an HDF5 element type maps to MATLAB's view of it. */
+interface ElementType {
+  /** bytes per element as stored (both parts for complex) */
+  size: number;
+  /** bytes per scalar part */
+  part: number;
+  kind: "float" | "int" | "uint";
+  complex: boolean;
+}
+
+/** Options for reading numeric data. */
+export interface ReadOptions {
+  /** Element type of the returned data; float32 by default (float64 keeps doubles exact). */
+  precision?: "float32" | "float64";
+}
+
+/**
+ * A range along one MATLAB dim: `[start, end)` 0-based, a single index, or `undefined`
+ * for the whole dim.
+ */
+export type DimRange = [number, number] | number | undefined;
+
+function absPath(path: string): string {
+  if (path.startsWith("/")) return path;
+  return `${Deno.cwd()}/${path}`;
+}
+
+/** A one-line cause: for libhdf5's error stacks, the innermost message. */
+function describe(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const inner = [...text.matchAll(/#\d+: .* in [\w]+\(\): (.*)$/gm)].map((m) => m[1]);
+  return inner.length > 0 ? inner[inner.length - 1] : text.split("\n")[0];
+}
+
+function elementType(md: Record<string, unknown>, file: string, name: string): ElementType {
+  const type = md.type as number;
+  const size = md.size as number;
+  if (type === H5T_FLOAT && (size === 4 || size === 8)) {
+    return { size, part: size, kind: "float", complex: false };
+  }
+  if (type === H5T_INTEGER && [1, 2, 4, 8].includes(size)) {
+    return { size, part: size, kind: md.signed ? "int" : "uint", complex: false };
+  }
+  if (type === H5T_COMPOUND) {
+    const ct = md.compound_type as { members: Record<string, unknown>[] } | undefined;
+    const members = ct?.members ?? [];
+    const re = members.find((m) => m.name === "real");
+    const im = members.find((m) => m.name === "imag");
+    if (
+      members.length === 2 && re && im && re.type === H5T_FLOAT && im.type === H5T_FLOAT &&
+      re.size === im.size && re.offset === 0 && im.offset === re.size
+    ) {
+      return { size, part: re.size as number, kind: "float", complex: true };
+    }
+  }
+  throw new MatFormatError(
+    `variable '${name}' has an HDF5 element type cmrxkit cannot read as a numeric array`,
+    {
+      file,
+      hint: "numeric arrays (real or complex {real, imag}), logical masks and integer masks are supported",
+    },
+  );
+}
+
+function classFromType(t: ElementType): MatClass {
+  if (t.kind === "float") return t.part === 4 ? "single" : "double";
+  return `${t.kind}${t.size * 8}` as MatClass;
+}
+
+/** MATLAB dims from an HDF5 shape: reversed, padded to at least 2. */
+function matlabDims(h5shape: number[]): number[] {
+  const dims = [...h5shape].reverse();
+  while (dims.length < 2) dims.push(1);
+  return dims;
+}
+
+/** Converts raw element bytes to float data, interleaved when complex. */
+function convert(
+  bytes: Uint8Array,
+  t: ElementType,
+  precision: "float32" | "float64",
+): Float32Array | Float64Array {
+  const buf = bytes.buffer as ArrayBuffer;
+  const off = bytes.byteOffset;
+  const n = bytes.byteLength / t.part;
+  if (t.kind === "float") {
+    const src = t.part === 4 ? new Float32Array(buf, off, n) : new Float64Array(buf, off, n);
+    if ((t.part === 4) === (precision === "float32")) return src;
+    return precision === "float32" ? Float32Array.from(src) : Float64Array.from(src);
+  }
+  const Ctor = precision === "float32" ? Float32Array : Float64Array;
+  const out = new Ctor(n);
+  const dv = new DataView(buf, off, bytes.byteLength);
+  for (let i = 0; i < n; i++) {
+    const p = i * t.size;
+    switch (t.size) {
+      case 1:
+        out[i] = t.kind === "int" ? dv.getInt8(p) : dv.getUint8(p);
+        break;
+      case 2:
+        out[i] = t.kind === "int" ? dv.getInt16(p, true) : dv.getUint16(p, true);
+        break;
+      case 4:
+        out[i] = t.kind === "int" ? dv.getInt32(p, true) : dv.getUint32(p, true);
+        break;
+      default:
+        out[i] = Number(t.kind === "int" ? dv.getBigInt64(p, true) : dv.getBigUint64(p, true));
+    }
+  }
+  return out;
+}
+
+interface VarMeta {
+  info: MatVarInfo;
+  h5shape: number[];
+  type: ElementType;
+  empty: boolean;
+}
+
+/**
+ * An open MATLAB v7.3 (or plain HDF5) file. Variables are the datasets at the root.
+ * Close it when done (`using` works too).
+ */
+export class MatV73Reader {
+  readonly file: string;
+  #h5: InstanceType<typeof h5wasm.File>;
+  #meta = new Map<string, VarMeta>();
+
+  private constructor(file: string, h5: InstanceType<typeof h5wasm.File>) {
+    this.file = file;
+    this.#h5 = h5;
+  }
+
+  /** Opens a v7.3 / HDF5 MAT file for reading; throws {@link MatFormatError} when it is not one. */
+  static async open(path: string): Promise<MatV73Reader> {
+    await h5Ready();
+    try {
+      const st = await Deno.stat(path);
+      if (!st.isFile) throw new Error("not a regular file");
+    } catch (e) {
+      throw new CmrxError(`cannot open: ${describe(e)}`, {
+        file: path,
+        hint: "check the path; it must be an existing .mat file",
+      });
+    }
+    let h5: InstanceType<typeof h5wasm.File>;
+    try {
+      h5 = new h5wasm.File(absPath(path), "r");
+    } catch (e) {
+      throw new MatFormatError(`HDF5 data cannot be opened (${describe(e)})`, {
+        file: path,
+        hint: "the file is corrupt or truncated: download or copy it again",
+      });
+    }
+    return new MatV73Reader(path, h5);
+  }
+
+  /** Names of the numeric variables (root datasets; MATLAB's `#refs#` group is skipped). */
+  names(): string[] {
+    return this.variables().map((v) => v.name);
+  }
+
+  /** Every numeric variable with dims, class and complexity. */
+  variables(): MatVarInfo[] {
+    const out: MatVarInfo[] = [];
+    for (const key of this.#h5.keys()) {
+      if (key.startsWith("#")) continue;
+      try {
+        out.push(this.#varMeta(key).info);
+      } catch (e) {
+        if (!(e instanceof MatFormatError)) throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Dims, class and complexity of one variable. */
+  info(name: string): MatVarInfo {
+    return this.#varMeta(name).info;
+  }
+
+  #varMeta(name: string): VarMeta {
+    const cached = this.#meta.get(name);
+    if (cached) return cached;
+    let entity;
+    try {
+      entity = this.#h5.get(name);
+    } catch (e) {
+      throw new MatFormatError(`variable '${name}' cannot be read (${describe(e)})`, {
+        file: this.file,
+        hint: "the file is corrupt or truncated: download or copy it again",
+      });
+    }
+    if (!entity || !(entity instanceof h5wasm.Dataset)) {
+      const have = this.#h5.keys().filter((k) => !k.startsWith("#"));
+      throw new MatVariableError(
+        `no variable '${name}' (variables present: ${have.join(", ") || "none"})`,
+        {
+          file: this.file,
+          hint: "check that this is the right file for the step (e.g. kspace_sub04 lives in AccFactor04)",
+        },
+      );
+    }
+    const ds = entity as InstanceType<typeof h5wasm.Dataset>;
+    const md = ds.metadata as unknown as Record<string, unknown>;
+    const attrs = ds.attrs as Record<string, { value: unknown }>;
+    const declared = attrs["MATLAB_class"]?.value as string | undefined;
+    const emptyAttr = attrs["MATLAB_empty"]?.value;
+    const type = elementType(md, this.file, name);
+    const h5shape = (md.shape as number[] | null) ?? [];
+    const empty = emptyAttr !== undefined && Number(emptyAttr) !== 0;
+    let dims = matlabDims(h5shape);
+    if (empty) {
+      // MATLAB stores an empty array as its dims; the data is not the array.
+      const raw = this.#readRaw(name, h5shape, h5shape.map(() => 0), h5shape, type);
+      dims = Array.from(convert(raw, type, "float64"));
+      if (dims.length < 2) dims = [0, 0];
+    }
+    let matClass: MatClass = classFromType(type);
+    if (declared === "logical") matClass = "logical";
+    else if (declared && declared !== matClass && !["single", "double"].includes(declared)) {
+      if (["cell", "struct", "char", "function_handle"].includes(declared)) {
+        throw new MatFormatError(`variable '${name}' is a MATLAB ${declared}, not a numeric array`, {
+          file: this.file,
+          hint: "cmrxkit reads numeric and logical arrays only",
+        });
+      }
+    } else if (declared === "single" || declared === "double") matClass = declared;
+    const meta: VarMeta = {
+      info: { name, dims, matClass, complex: type.complex },
+      h5shape,
+      type,
+      empty,
+    };
+    this.#meta.set(name, meta);
+    return meta;
+  }
+
+  #readRaw(
+    name: string,
+    h5shape: number[],
+    offset: number[],
+    count: number[],
+    type: ElementType,
+  ): Uint8Array {
+    const nbytes = numel(count) * type.size;
+    if (nbytes > MAX_SLAB_BYTES) {
+      throw new ShapeError(
+        `reading ${(nbytes / 1024 ** 3).toFixed(2)} GiB of '${name}' at once exceeds the ${
+          (MAX_SLAB_BYTES / 1024 ** 3).toFixed(1)
+        } GiB a single read may use`,
+        { file: this.file, hint: "read it in slabs (e.g. one slice at a time) with readSlab" },
+      );
+    }
+    if (nbytes === 0) return new Uint8Array(0);
+    const ptr = Module._malloc(nbytes);
+    if (!ptr) {
+      throw new ShapeError(`out of wasm memory reading ${nbytes} bytes of '${name}'`, {
+        file: this.file,
+        hint: "read smaller slabs",
+      });
+    }
+    try {
+      Module.get_dataset_data(
+        this.#h5.file_id,
+        "/" + name,
+        count.map(BigInt),
+        offset.map(BigInt),
+        h5shape.map(() => 1n),
+        BigInt(ptr),
+      );
+      return Module.HEAPU8.slice(ptr, ptr + nbytes);
+    } catch (e) {
+      throw new MatFormatError(`reading '${name}' failed (${describe(e)})`, {
+        file: this.file,
+        hint: "the file is corrupt or truncated: download or copy it again",
+      });
+    } finally {
+      Module._free(ptr);
+    }
+  }
+
+  /** Reads a whole variable (small variables such as masks; use {@link readSlab} for k-space). */
+  read(name: string, opts: ReadOptions = {}): MatArray {
+    const meta = this.#varMeta(name);
+    if (meta.empty) {
+      return { ...meta.info, dims: [...meta.info.dims], data: new Float32Array(0) };
+    }
+    return this.readSlab(name, [], opts);
+  }
+
+  /**
+   * Reads a hyperslab. `ranges[k]` restricts MATLAB dim k: `[start, end)`, a single index,
+   * or undefined for all of it; missing trailing entries mean whole dims. The result keeps
+   * the variable's full rank, e.g. slice 3 of `(kx, ky, coil, slice, frame)` comes back
+   * with dims `[kx, ky, coil, 1, frame]`, column-major, interleaved when complex.
+   */
+  readSlab(name: string, ranges: DimRange[], opts: ReadOptions = {}): MatArray {
+    const meta = this.#varMeta(name);
+    const dims = meta.info.dims;
+    const rank = meta.h5shape.length;
+    if (ranges.length > Math.max(rank, 2)) {
+      throw new ShapeError(
+        `'${name}' has ${rank} dims [${dims.join(", ")}] but ${ranges.length} ranges were given`,
+        { file: this.file, hint: "give at most one range per dim, in MATLAB order" },
+      );
+    }
+    const start: number[] = [];
+    const count: number[] = [];
+    for (let k = 0; k < rank; k++) {
+      const r = ranges[k];
+      const [s, e] = r === undefined ? [0, dims[k]] : typeof r === "number" ? [r, r + 1] : r;
+      if (!(Number.isInteger(s) && Number.isInteger(e) && s >= 0 && e <= dims[k] && s < e)) {
+        throw new ShapeError(
+          `range [${s}, ${e}) is outside dim ${k + 1} of '${name}' (size ${dims[k]})`,
+          { file: this.file, hint: "ranges are 0-based [start, end) in MATLAB dim order" },
+        );
+      }
+      start.push(s);
+      count.push(e - s);
+    }
+    for (let k = rank; k < ranges.length; k++) {
+      const r = ranges[k];
+      if (r !== undefined && !(r === 0 || (Array.isArray(r) && r[0] === 0 && r[1] === 1))) {
+        throw new ShapeError(`dim ${k + 1} of '${name}' has size 1`, { file: this.file });
+      }
+    }
+    const raw = this.#readRaw(
+      name,
+      meta.h5shape,
+      [...start].reverse(),
+      [...count].reverse(),
+      meta.type,
+    );
+    const outDims = [...count];
+    while (outDims.length < 2) outDims.push(1);
+    return {
+      dims: outDims,
+      matClass: meta.info.matClass,
+      complex: meta.type.complex,
+      data: convert(raw, meta.type, opts.precision ?? "float32"),
+    };
+  }
+
+  /** Closes the file. */
+  close(): void {
+    try {
+      this.#h5.close();
+    } catch { /* already closed */ }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Options of a variable created by {@link MatV73Writer}. */
+export interface CreateVarOptions {
+  /** MATLAB dims. */
+  dims: number[];
+  /** `single` (default), `double`, `uint8` or `logical`. */
+  matClass?: "single" | "double" | "uint8" | "logical";
+  /** complex data as an HDF5 compound {real, imag}. */
+  complex?: boolean;
+  /**
+   * Chunk dims in MATLAB order; by default one 2-D image times the third dim (e.g. one
+   * `(kx, ky, coil)` block per slice and frame), which makes slice-by-slice reads cheap.
+   */
+  chunkDims?: number[];
+  /** deflate level 0-9 (0, the default, stores uncompressed chunks). */
+  deflate?: number;
+}
+
+interface WriterVar {
+  dims: number[];
+  part: number;
+  complex: boolean;
+  kind: "float" | "uint";
+}
+
+function hdf5TypeMetadata(cls: string, complex: boolean): Record<string, unknown> {
+  const float = (size: number) => ({
+    type: H5T_FLOAT,
+    size,
+    signed: false,
+    littleEndian: true,
+    vlen: false,
+  });
+  if (complex) {
+    const part = cls === "double" ? 8 : 4;
+    return {
+      type: H5T_COMPOUND,
+      size: 2 * part,
+      signed: false,
+      littleEndian: true,
+      vlen: false,
+      compound_type: {
+        nmembers: 2,
+        members: [
+          { ...float(part), name: "real", offset: 0 },
+          { ...float(part), name: "imag", offset: part },
+        ],
+      },
+    };
+  }
+  if (cls === "double") return float(8);
+  if (cls === "single") return float(4);
+  return { type: H5T_INTEGER, size: 1, signed: false, littleEndian: true, vlen: false };
+}
+
+/**
+ * Writes a MATLAB v7.3 file: HDF5 (superblock v0, as MATLAB writes) behind the 512-byte
+ * MATLAB header, each variable with its `MATLAB_class` attribute. Variables can be written
+ * in slabs, so files larger than memory (or the wasm heap) are fine. The file appears at
+ * its path only when {@link close} succeeds; {@link abort} leaves nothing behind.
+ */
+export class MatV73Writer {
+  readonly path: string;
+  #tmpH5: string;
+  #h5: InstanceType<typeof h5wasm.File> | null;
+  #vars = new Map<string, WriterVar>();
+
+  private constructor(path: string, tmpH5: string, h5: InstanceType<typeof h5wasm.File>) {
+    this.path = path;
+    this.#tmpH5 = tmpH5;
+    this.#h5 = h5;
+  }
+
+  /** Starts a new file at `path` (written to a temporary file beside it until closed). */
+  static async create(path: string): Promise<MatV73Writer> {
+    await h5Ready();
+    const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}.h5`;
+    let h5: InstanceType<typeof h5wasm.File>;
+    try {
+      h5 = new h5wasm.File(absPath(tmp), "w", { libver: ["earliest", "latest"] } as never);
+    } catch (e) {
+      throw new CmrxError(`cannot create (${describe(e)})`, {
+        file: path,
+        hint: "check that the folder exists and is writable",
+      });
+    }
+    return new MatV73Writer(path, tmp, h5);
+  }
+
+  #file(): InstanceType<typeof h5wasm.File> {
+    if (!this.#h5) throw new Error(`MatV73Writer for ${this.path} is already closed`);
+    return this.#h5;
+  }
+
+  /** Creates an (all-zero) variable to be filled with {@link writeSlab}. */
+  createVariable(name: string, opts: CreateVarOptions): void {
+    const f = this.#file();
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {
+      throw new ShapeError(`'${name}' is not a valid MATLAB variable name`, { file: this.path });
+    }
+    const cls = opts.matClass ?? "single";
+    const complex = opts.complex ?? false;
+    if (complex && cls !== "single" && cls !== "double") {
+      throw new ShapeError(`complex ${cls} is not supported`, { file: this.path });
+    }
+    const dims = [...opts.dims];
+    while (dims.length > 2 && dims[dims.length - 1] === 1) dims.pop();
+    if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ShapeError(`invalid dims [${opts.dims.join(", ")}] for '${name}'`, {
+        file: this.path,
+      });
+    }
+    const h5shape = [...dims].reverse().map(BigInt);
+    const chunk = opts.chunkDims
+      ? opts.chunkDims.slice(0, dims.length)
+      : dims.map((d, k) => (k < Math.min(3, dims.length) ? d : 1));
+    while (chunk.length < dims.length) chunk.push(1);
+    const md = hdf5TypeMetadata(cls, complex);
+    const level = opts.deflate ?? 0;
+    // Created with a zero-length leading HDF5 dim (nothing to write), then extended: the
+    // data is written slab by slab afterwards.
+    const initial = [0n, ...h5shape.slice(1)];
+    try {
+      Module.create_dataset(f.file_id, "/" + name, 0n, {
+        ...md,
+        shape: initial,
+        maxshape: h5shape,
+        chunks: [...chunk].reverse().map(BigInt),
+        compression: level > 0 ? 1 : 0,
+        compression_opts: level > 0 ? [level] : [],
+        track_order: false,
+      } as never);
+      Module.resize_dataset(f.file_id, "/" + name, h5shape);
+      const ds = f.get(name) as InstanceType<typeof h5wasm.Dataset>;
+      ds.create_attribute("MATLAB_class", cls, null, `A${cls.length}` as never);
+      if (cls === "logical") {
+        ds.create_attribute("MATLAB_int_decode", new Int32Array([1]), null, "<i4");
+      }
+    } catch (e) {
+      throw new CmrxError(`cannot create variable '${name}' (${describe(e)})`, {
+        file: this.path,
+      });
+    }
+    this.#vars.set(name, {
+      dims,
+      part: cls === "double" ? 8 : cls === "single" ? 4 : 1,
+      complex,
+      kind: cls === "single" || cls === "double" ? "float" : "uint",
+    });
+  }
+
+  /**
+   * Writes `data` (column-major with MATLAB dims `count`, interleaved when complex) at
+   * 0-based MATLAB `offset` into variable `name`.
+   */
+  writeSlab(
+    name: string,
+    offset: number[],
+    count: number[],
+    data: Float32Array | Float64Array | Uint8Array,
+  ): void {
+    const f = this.#file();
+    const v = this.#vars.get(name);
+    if (!v) throw new Error(`variable '${name}' was not created in ${this.path}`);
+    const rank = v.dims.length;
+    const off = Array.from({ length: rank }, (_, k) => offset[k] ?? 0);
+    const cnt = Array.from({ length: rank }, (_, k) => count[k] ?? 1);
+    for (let k = rank; k < Math.max(offset.length, count.length); k++) {
+      if ((offset[k] ?? 0) !== 0 || (count[k] ?? 1) !== 1) {
+        throw new ShapeError(`slab exceeds the rank of '${name}'`, { file: this.path });
+      }
+    }
+    for (let k = 0; k < rank; k++) {
+      if (off[k] < 0 || cnt[k] < 1 || off[k] + cnt[k] > v.dims[k]) {
+        throw new ShapeError(
+          `slab [${off.join(",")}] + [${cnt.join(",")}] outside [${v.dims.join(",")}] of '${name}'`,
+          { file: this.path },
+        );
+      }
+    }
+    const n = numel(cnt) * (v.complex ? 2 : 1);
+    if (data.length !== n) {
+      throw new ShapeError(
+        `slab data has ${data.length} values, expected ${n} for '${name}'`,
+        { file: this.path },
+      );
+    }
+    let bytes: Uint8Array;
+    if (v.kind === "uint") bytes = data instanceof Uint8Array ? data : Uint8Array.from(data);
+    else if (v.part === 4) {
+      const a = data instanceof Float32Array ? data : Float32Array.from(data);
+      bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    } else {
+      const a = data instanceof Float64Array ? data : Float64Array.from(data);
+      bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    }
+    const ptr = Module._malloc(bytes.byteLength);
+    try {
+      Module.HEAPU8.set(bytes, ptr);
+      Module.set_dataset_data(
+        f.file_id,
+        "/" + name,
+        [...cnt].reverse().map(BigInt),
+        [...off].reverse().map(BigInt),
+        cnt.map(() => 1n),
+        BigInt(ptr),
+      );
+    } catch (e) {
+      throw new CmrxError(`writing '${name}' failed (${describe(e)})`, { file: this.path });
+    } finally {
+      Module._free(ptr);
+    }
+  }
+
+  /** Creates and writes a whole variable in one call. */
+  writeVariable(
+    name: string,
+    array: { dims: number[]; data: Float32Array | Float64Array | Uint8Array; complex?: boolean },
+    opts: Omit<CreateVarOptions, "dims" | "complex"> = {},
+  ): void {
+    const matClass = opts.matClass ??
+      (array.data instanceof Float64Array
+        ? "double"
+        : array.data instanceof Uint8Array
+        ? "uint8"
+        : "single");
+    this.createVariable(name, { ...opts, matClass, dims: array.dims, complex: array.complex });
+    this.writeSlab(name, array.dims.map(() => 0), array.dims, array.data);
+  }
+
+  /** Finishes the file: HDF5 closed, MATLAB header prepended, moved into place atomically. */
+  async close(): Promise<void> {
+    const f = this.#file();
+    this.#h5 = null;
+    const tmpMat = `${this.path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      f.close();
+      const out = await Deno.open(tmpMat, { write: true, create: true, truncate: true });
+      try {
+        await writeAll(out, matV73Header());
+        const src = await Deno.open(this.#tmpH5, { read: true });
+        try {
+          await src.readable.pipeTo(out.writable, { preventClose: true });
+        } finally {
+          try {
+            src.close();
+          } catch { /* closed by the stream */ }
+        }
+      } finally {
+        try {
+          out.close();
+        } catch { /* closed by the stream */ }
+      }
+      await Deno.remove(this.#tmpH5);
+      await Deno.rename(tmpMat, this.path);
+    } catch (e) {
+      await Deno.remove(tmpMat).catch(() => {});
+      await Deno.remove(this.#tmpH5).catch(() => {});
+      if (e instanceof CmrxError) throw e;
+      throw new CmrxError(`cannot finish writing (${describe(e)})`, {
+        file: this.path,
+        hint: "check free disk space and write permission",
+      });
+    }
+  }
+
+  /** Drops the file being written; nothing is left at `path` or beside it. */
+  async abort(): Promise<void> {
+    if (this.#h5) {
+      try {
+        this.#h5.close();
+      } catch { /* ignore */ }
+      this.#h5 = null;
+    }
+    await Deno.remove(this.#tmpH5).catch(() => {});
+  }
+}
+
+async function writeAll(f: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await f.write(bytes.subarray(off));
+}
+
+/** Writes whole variables to a new v7.3 file (atomically). */
+export async function writeMatV73(
+  path: string,
+  vars: { name: string; array: MatArray | { dims: number[]; data: Uint8Array } }[],
+  opts: { deflate?: number } = {},
+): Promise<void> {
+  const w = await MatV73Writer.create(path);
+  try {
+    for (const { name, array } of vars) {
+      const matClass = "matClass" in array && array.matClass === "logical"
+        ? "logical"
+        : undefined;
+      w.writeVariable(name, array, { deflate: opts.deflate, matClass });
+    }
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  await w.close();
+}
