@@ -46,7 +46,8 @@ export function datasetFilters(
 export const cases: Command = {
   name: "cases",
   summary: "list the cases of a CMRxRecon dataset and their submission paths",
-  help: `Usage: deno task cases --input ROOT [--task cine|mapping|both] [--split training|validation|test]
+  help:
+    `Usage: deno task cases --input ROOT [--task cine|mapping|both] [--split training|validation|test]
                         [--coil multi|single|both] [--acc 4,8,10] [--full] [--paths]
 
 Finds k-space files in the official layout (2023: {MultiCoil|SingleCoil}/{Cine|Mapping}/
@@ -65,7 +66,9 @@ UnderSample_TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat) and prints a count per group
       paths: { type: "boolean", default: false },
     });
     if (!values.input) {
-      throw new UsageError("cases: --input ROOT is required", { hint: "deno task cases --input data/" });
+      throw new UsageError("cases: --input ROOT is required", {
+        hint: "deno task cases --input data/",
+      });
     }
     const opts = { ...datasetFilters("cases", values), fullSample: values.full };
     const { cases: found, ignored } = await discover(values.input, opts);
@@ -92,7 +95,9 @@ UnderSample_TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat) and prints a count per group
     }
     console.log(`${found.length} files`);
     if (ignored.length) {
-      console.log(`ignored ${ignored.length} unrecognised entries, e.g. ${ignored.slice(0, 3).join(", ")}`);
+      console.log(
+        `ignored ${ignored.length} unrecognised entries, e.g. ${ignored.slice(0, 3).join(", ")}`,
+      );
     }
     return 0;
   },

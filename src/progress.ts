@@ -43,7 +43,9 @@ export class Progress {
   #print(note: string): void {
     const text = this.line(note);
     if (this.#tty) {
-      Deno.stderr.writeSync(this.#enc.encode(`\r\x1b[2K${text}${this.#done >= this.total ? "\n" : ""}`));
+      Deno.stderr.writeSync(
+        this.#enc.encode(`\r\x1b[2K${text}${this.#done >= this.total ? "\n" : ""}`),
+      );
     } else {
       console.error(text);
     }

@@ -118,7 +118,9 @@ export function accFolderName(acc: number): string {
 /** Variable name of 2023 k-space: `kspace_sub04`, `kspace_full`, `kspace_single_sub08`. */
 export function kspaceVariable2023(coil: CoilType, acc: number | null): string {
   const single = coil === "SingleCoil" ? "single_" : "";
-  return acc === null ? `kspace_${single}full` : `kspace_${single}sub${String(acc).padStart(2, "0")}`;
+  return acc === null
+    ? `kspace_${single}full`
+    : `kspace_${single}sub${String(acc).padStart(2, "0")}`;
 }
 
 /** Variable name of a 2023 mask: `mask04`. */
@@ -162,8 +164,9 @@ async function coilRoots(root: string): Promise<{ path: string; coil: CoilType }
       for (const e of await listDir(dir)) {
         if (!e.isDirectory) continue;
         const p = `${dir}/${e.name}`;
-        if (e.name === "MultiCoil" || e.name === "SingleCoil") found.push({ path: p, coil: e.name });
-        else next.push(p);
+        if (e.name === "MultiCoil" || e.name === "SingleCoil") {
+          found.push({ path: p, coil: e.name });
+        } else next.push(p);
       }
     }
     level = next;
@@ -195,7 +198,9 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   if (roots.length === 0) {
     const seen = (await listDir(root)).map((e) => e.name + (e.isDirectory ? "/" : ""));
     throw new LayoutError(
-      `no MultiCoil/ or SingleCoil/ folder found (found: ${seen.slice(0, 12).join(", ") || "nothing"})`,
+      `no MultiCoil/ or SingleCoil/ folder found (found: ${
+        seen.slice(0, 12).join(", ") || "nothing"
+      })`,
       { file: root, hint: EXPECTED },
     );
   }
@@ -234,8 +239,14 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
             await collect2023(cases, ignored, { ...ctx, accFolder: a.name, acc }, accPath);
           } else if (a.name === "FullSample") {
             if (!opts.fullSample) continue;
-            if (is2024) await collect2024Full(cases, ignored, { ...ctx, accFolder: a.name }, accPath);
-            else await collect2023(cases, ignored, { ...ctx, accFolder: a.name, acc: null }, accPath);
+            if (is2024) {
+              await collect2024Full(cases, ignored, { ...ctx, accFolder: a.name }, accPath);
+            } else {await collect2023(
+                cases,
+                ignored,
+                { ...ctx, accFolder: a.name, acc: null },
+                accPath,
+              );}
           } else if (/^UnderSample_Task\d+$/.test(a.name)) {
             await collect2024(cases, ignored, { ...ctx, accFolder: a.name }, accPath, opts.acc);
           } else if (

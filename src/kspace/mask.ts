@@ -39,7 +39,12 @@ export function uniformMask2d(nx: number, ny: number, r: number, ncalib = 24): F
  * The sampled ky lines of a mask with MATLAB dims `(kx, ky)` (or `(kx, ky, t)`, in which
  * case a line counts when it is sampled in frame `frame`): 1 where any kx is non-zero.
  */
-export function sampledLines(mask: ArrayLike<number>, nx: number, ny: number, frame = 0): Uint8Array {
+export function sampledLines(
+  mask: ArrayLike<number>,
+  nx: number,
+  ny: number,
+  frame = 0,
+): Uint8Array {
   const lines = new Uint8Array(ny);
   const base = frame * nx * ny;
   for (let y = 0; y < ny; y++) {

@@ -71,7 +71,7 @@ export async function readHead(path: string, n = 520): Promise<Uint8Array> {
  * The 512-byte MATLAB v7.3 userblock: a text header padded with spaces to 116 bytes,
  * 8 zero bytes (subsystem offset), version 0x0200 and the endian mark "IM", then zeros.
  */
-export function matV73Header(date = new Date()): Uint8Array {
+export function matV73Header(date: Date = new Date()): Uint8Array {
   const out = new Uint8Array(512);
   const stamp = date.toUTCString().replace(/^\w+, /, "");
   const text = `MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: ${stamp} HDF5 schema 1.00 .`;

@@ -114,16 +114,26 @@ class MatV5Reader implements MatReader {
     return { name, dims: a.dims, matClass: a.matClass, complex: a.complex };
   }
   read(name: string, opts: ReadOptions = {}): MatArray {
-    return withPrecision(this.#get(name), opts);
+    return withPrecision(this.#get(name), opts, this.file);
   }
   readSlab(name: string, ranges: DimRange[], opts: ReadOptions = {}): MatArray {
-    return withPrecision(sliceArray(this.#get(name), ranges, this.file), opts);
+    return withPrecision(sliceArray(this.#get(name), ranges, this.file), opts, this.file);
   }
   close(): void {}
   [Symbol.dispose](): void {}
 }
 
-function withPrecision(a: MatArray, opts: ReadOptions): MatArray {
+function withPrecision(a: MatArray, opts: ReadOptions, file: string): MatArray {
+  if (opts.out) {
+    if (opts.out.length !== a.data.length) {
+      throw new ShapeError(
+        `output buffer holds ${opts.out.length} values, the slab needs ${a.data.length}`,
+        { file },
+      );
+    }
+    opts.out.set(a.data);
+    return { ...a, data: opts.out };
+  }
   const want = opts.precision ?? "float32";
   if (want === "float32" && !(a.data instanceof Float32Array)) {
     return { ...a, data: Float32Array.from(a.data) };

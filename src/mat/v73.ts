@@ -55,6 +55,11 @@ interface ElementType {
 export interface ReadOptions {
   /** Element type of the returned data; float32 by default (float64 keeps doubles exact). */
   precision?: "float32" | "float64";
+  /**
+   * Where to put the values (exactly the slab's length; interleaved when complex). Reusing
+   * one buffer across slices is much faster than allocating a fresh 100 MB array each time.
+   */
+  out?: Float32Array | Float64Array;
 }
 
 /**
@@ -100,7 +105,8 @@ function elementType(md: Record<string, unknown>, file: string, name: string): E
     `variable '${name}' has an HDF5 element type cmrxkit cannot read as a numeric array`,
     {
       file,
-      hint: "numeric arrays (real or complex {real, imag}), logical masks and integer masks are supported",
+      hint:
+        "numeric arrays (real or complex {real, imag}), logical masks and integer masks are supported",
     },
   );
 }
@@ -117,40 +123,47 @@ function matlabDims(h5shape: number[]): number[] {
   return dims;
 }
 
-/** Converts raw element bytes to float data, interleaved when complex. */
+/**
+ * Converts raw element bytes (a view that may point into the wasm heap) to float data,
+ * interleaved when complex, into `out` when given (its length must fit) or a new array.
+ */
 function convert(
   bytes: Uint8Array,
   t: ElementType,
   precision: "float32" | "float64",
+  out?: Float32Array | Float64Array,
 ): Float32Array | Float64Array {
-  const buf = bytes.buffer as ArrayBuffer;
-  const off = bytes.byteOffset;
   const n = bytes.byteLength / t.part;
-  if (t.kind === "float") {
-    const src = t.part === 4 ? new Float32Array(buf, off, n) : new Float64Array(buf, off, n);
-    if ((t.part === 4) === (precision === "float32")) return src;
-    return precision === "float32" ? Float32Array.from(src) : Float64Array.from(src);
-  }
   const Ctor = precision === "float32" ? Float32Array : Float64Array;
-  const out = new Ctor(n);
-  const dv = new DataView(buf, off, bytes.byteLength);
+  const dst = out ?? new Ctor(n);
+  if (t.kind === "float" && (t.part === 4) === dst instanceof Float32Array) {
+    // Same element type: one memcpy into the destination's bytes.
+    new Uint8Array(dst.buffer, dst.byteOffset, bytes.byteLength).set(bytes);
+    return dst;
+  }
+  if (t.kind === "float") {
+    const aligned = bytes.slice(); // element views need aligned offsets
+    dst.set(t.part === 4 ? new Float32Array(aligned.buffer) : new Float64Array(aligned.buffer));
+    return dst;
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) {
     const p = i * t.size;
     switch (t.size) {
       case 1:
-        out[i] = t.kind === "int" ? dv.getInt8(p) : dv.getUint8(p);
+        dst[i] = t.kind === "int" ? dv.getInt8(p) : dv.getUint8(p);
         break;
       case 2:
-        out[i] = t.kind === "int" ? dv.getInt16(p, true) : dv.getUint16(p, true);
+        dst[i] = t.kind === "int" ? dv.getInt16(p, true) : dv.getUint16(p, true);
         break;
       case 4:
-        out[i] = t.kind === "int" ? dv.getInt32(p, true) : dv.getUint32(p, true);
+        dst[i] = t.kind === "int" ? dv.getInt32(p, true) : dv.getUint32(p, true);
         break;
       default:
-        out[i] = Number(t.kind === "int" ? dv.getBigInt64(p, true) : dv.getBigUint64(p, true));
+        dst[i] = Number(t.kind === "int" ? dv.getBigInt64(p, true) : dv.getBigUint64(p, true));
     }
   }
-  return out;
+  return dst;
 }
 
 interface VarMeta {
@@ -240,7 +253,8 @@ export class MatV73Reader {
         `no variable '${name}' (variables present: ${have.join(", ") || "none"})`,
         {
           file: this.file,
-          hint: "check that this is the right file for the step (e.g. kspace_sub04 lives in AccFactor04)",
+          hint:
+            "check that this is the right file for the step (e.g. kspace_sub04 lives in AccFactor04)",
         },
       );
     }
@@ -255,18 +269,21 @@ export class MatV73Reader {
     let dims = matlabDims(h5shape);
     if (empty) {
       // MATLAB stores an empty array as its dims; the data is not the array.
-      const raw = this.#readRaw(name, h5shape, h5shape.map(() => 0), h5shape, type);
-      dims = Array.from(convert(raw, type, "float64"));
+      const zero = h5shape.map(() => 0);
+      dims = Array.from(this.#readInto(name, h5shape, zero, h5shape, type, "float64"));
       if (dims.length < 2) dims = [0, 0];
     }
     let matClass: MatClass = classFromType(type);
     if (declared === "logical") matClass = "logical";
     else if (declared && declared !== matClass && !["single", "double"].includes(declared)) {
       if (["cell", "struct", "char", "function_handle"].includes(declared)) {
-        throw new MatFormatError(`variable '${name}' is a MATLAB ${declared}, not a numeric array`, {
-          file: this.file,
-          hint: "cmrxkit reads numeric and logical arrays only",
-        });
+        throw new MatFormatError(
+          `variable '${name}' is a MATLAB ${declared}, not a numeric array`,
+          {
+            file: this.file,
+            hint: "cmrxkit reads numeric and logical arrays only",
+          },
+        );
       }
     } else if (declared === "single" || declared === "double") matClass = declared;
     const meta: VarMeta = {
@@ -279,13 +296,20 @@ export class MatV73Reader {
     return meta;
   }
 
-  #readRaw(
+  /**
+   * Reads a hyperslab (HDF5 order) into the reader's reusable wasm buffer and converts it
+   * into `out` (or a new array). Reusing both buffers keeps slice-by-slice reading of a
+   * 1 GB file in bounded memory and avoids the cost of fresh 100 MB allocations.
+   */
+  #readInto(
     name: string,
     h5shape: number[],
     offset: number[],
     count: number[],
     type: ElementType,
-  ): Uint8Array {
+    precision: "float32" | "float64",
+    out?: Float32Array | Float64Array,
+  ): Float32Array | Float64Array {
     const nbytes = numel(count) * type.size;
     if (nbytes > MAX_SLAB_BYTES) {
       throw new ShapeError(
@@ -295,14 +319,17 @@ export class MatV73Reader {
         { file: this.file, hint: "read it in slabs (e.g. one slice at a time) with readSlab" },
       );
     }
-    if (nbytes === 0) return new Uint8Array(0);
-    const ptr = Module._malloc(nbytes);
-    if (!ptr) {
-      throw new ShapeError(`out of wasm memory reading ${nbytes} bytes of '${name}'`, {
-        file: this.file,
-        hint: "read smaller slabs",
-      });
+    const n = nbytes / type.part;
+    if (out && (out.length !== n || (out instanceof Float32Array) !== (precision === "float32"))) {
+      throw new ShapeError(
+        `output buffer holds ${out.length} ${out.constructor.name} values, the slab needs ${n} ${
+          precision === "float32" ? "Float32Array" : "Float64Array"
+        } values`,
+        { file: this.file },
+      );
     }
+    if (nbytes === 0) return out ?? new (precision === "float32" ? Float32Array : Float64Array)(0);
+    const ptr = this.#scratch(nbytes);
     try {
       Module.get_dataset_data(
         this.#h5.file_id,
@@ -312,15 +339,36 @@ export class MatV73Reader {
         h5shape.map(() => 1n),
         BigInt(ptr),
       );
-      return Module.HEAPU8.slice(ptr, ptr + nbytes);
     } catch (e) {
       throw new MatFormatError(`reading '${name}' failed (${describe(e)})`, {
         file: this.file,
         hint: "the file is corrupt or truncated: download or copy it again",
       });
-    } finally {
-      Module._free(ptr);
     }
+    // HEAPU8 must be fetched after the call: the heap may have grown during it.
+    return convert(new Uint8Array(Module.HEAPU8.buffer, ptr, nbytes), type, precision, out);
+  }
+
+  #scratchPtr = 0;
+  #scratchSize = 0;
+
+  /** A wasm buffer of at least `nbytes`, kept for the next read. */
+  #scratch(nbytes: number): number {
+    if (nbytes > this.#scratchSize) {
+      if (this.#scratchPtr) Module._free(this.#scratchPtr);
+      this.#scratchPtr = 0;
+      this.#scratchSize = 0;
+      const ptr = Module._malloc(nbytes);
+      if (!ptr) {
+        throw new ShapeError(`out of wasm memory reading ${nbytes} bytes`, {
+          file: this.file,
+          hint: "read smaller slabs",
+        });
+      }
+      this.#scratchPtr = ptr;
+      this.#scratchSize = nbytes;
+    }
+    return this.#scratchPtr;
   }
 
   /** Reads a whole variable (small variables such as masks; use {@link readSlab} for k-space). */
@@ -368,25 +416,25 @@ export class MatV73Reader {
         throw new ShapeError(`dim ${k + 1} of '${name}' has size 1`, { file: this.file });
       }
     }
-    const raw = this.#readRaw(
+    const data = this.#readInto(
       name,
       meta.h5shape,
       [...start].reverse(),
       [...count].reverse(),
       meta.type,
+      opts.precision ?? (opts.out instanceof Float64Array ? "float64" : "float32"),
+      opts.out,
     );
     const outDims = [...count];
     while (outDims.length < 2) outDims.push(1);
-    return {
-      dims: outDims,
-      matClass: meta.info.matClass,
-      complex: meta.type.complex,
-      data: convert(raw, meta.type, opts.precision ?? "float32"),
-    };
+    return { dims: outDims, matClass: meta.info.matClass, complex: meta.type.complex, data };
   }
 
   /** Closes the file. */
   close(): void {
+    if (this.#scratchPtr) Module._free(this.#scratchPtr);
+    this.#scratchPtr = 0;
+    this.#scratchSize = 0;
     try {
       this.#h5.close();
     } catch { /* already closed */ }
@@ -688,9 +736,7 @@ export async function writeMatV73(
   const w = await MatV73Writer.create(path);
   try {
     for (const { name, array } of vars) {
-      const matClass = "matClass" in array && array.matClass === "logical"
-        ? "logical"
-        : undefined;
+      const matClass = "matClass" in array && array.matClass === "logical" ? "logical" : undefined;
       w.writeVariable(name, array, { deflate: opts.deflate, matClass });
     }
   } catch (e) {

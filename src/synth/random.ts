@@ -53,7 +53,10 @@ export class Rng {
   private d: number;
   private spare: number | undefined;
 
-  /** @param seed any number; its low 32 bits seed the state through splitmix32 */
+  /**
+   * A generator whose state is seeded through splitmix32.
+   * @param seed any number; its low 32 bits are used
+   */
   constructor(seed: number) {
     let s = seed >>> 0;
     let out: number;

@@ -116,7 +116,10 @@ Deno.test("layout: unexpected trees get a LayoutError saying what was expected a
   const root = await tree(["data/readme.txt", "images/a.png"]);
   await assert.rejects(discover(root), (e: Error) => {
     assert.ok(e instanceof LayoutError);
-    assert.match(e.message, /no MultiCoil\/ or SingleCoil\/ folder found \(found: data\/, images\/\)/);
+    assert.match(
+      e.message,
+      /no MultiCoil\/ or SingleCoil\/ folder found \(found: data\/, images\/\)/,
+    );
     assert.match(e.message, /expected <root>\/\{MultiCoil\|SingleCoil\}/);
     return true;
   });

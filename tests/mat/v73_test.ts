@@ -45,7 +45,10 @@ for (const e of manifest) {
     assert.equal(a.data.length, numel(e.dims) * w);
     for (let n = 0; n < numel(e.dims); n++) {
       const [re, im] = expected(e, n);
-      assert.ok(Math.abs(a.data[n * w] - re) < 1e-4, `${e.file} re[${n}] ${a.data[n * w]} != ${re}`);
+      assert.ok(
+        Math.abs(a.data[n * w] - re) < 1e-4,
+        `${e.file} re[${n}] ${a.data[n * w]} != ${re}`,
+      );
       if (e.complex) assert.ok(Math.abs(a.data[n * w + 1] - im) < 1e-4, `im[${n}]`);
     }
   });
@@ -62,6 +65,26 @@ Deno.test("v7.3 readSlab picks one slice and a frame range without reading the r
   const base = 2 + 10 * 4 + 100 * 1 + 1000 * 1 + 10000 * 2;
   assert.equal(s.data[2 * local], base + 0.25);
   assert.equal(s.data[2 * local + 1], -base / 2);
+});
+
+Deno.test("v7.3 readSlab fills a reused output buffer and rejects one of the wrong size", async () => {
+  const e = manifest.find((m) => m.file === "kspace_c64_contiguous.mat")!;
+  using mat = await openMat(FIX + e.file);
+  const out = new Float32Array(2 * 6 * 5 * 3 * 4);
+  for (const z of [0, 1]) {
+    const s = mat.readSlab(e.variable, [, , , z], { out });
+    assert.equal(s.data, out);
+    const fresh = mat.readSlab(e.variable, [, , , z]);
+    assert.deepEqual(s.data, fresh.data);
+    assert.equal(out[0], 1000 * z + 0.25);
+  }
+  assert.throws(
+    () => mat.readSlab(e.variable, [, , , 0], { out: new Float32Array(10) }),
+    ShapeError,
+  );
+  const out64 = new Float64Array(2 * 6 * 5 * 3 * 4);
+  assert.equal(mat.readSlab(e.variable, [, , , 1], { out: out64 }).data, out64);
+  assert.equal(out64[1], -500);
 });
 
 Deno.test("v7.3 writer round trip: complex single slabs, logical mask, deflate", async () => {
@@ -85,7 +108,12 @@ Deno.test("v7.3 writer round trip: complex single slabs, logical mask, deflate",
   assert.match(new TextDecoder().decode(head.subarray(0, 19)), /^MATLAB 7\.3 MAT-file/);
   assert.deepEqual([...head.subarray(124, 128)], [0, 2, 73, 77]);
   using r = await MatV73Reader.open(path);
-  assert.deepEqual(r.info("kspace_full"), { name: "kspace_full", dims, matClass: "single", complex: true });
+  assert.deepEqual(r.info("kspace_full"), {
+    name: "kspace_full",
+    dims,
+    matClass: "single",
+    complex: true,
+  });
   const s = r.readSlab("kspace_full", [undefined, undefined, undefined, 2, 4]);
   assert.equal(s.data[0], 2000 + 40000);
   assert.equal(s.data[s.data.length - 1], 9 * 7 * 4 * 2 - 1 + 2000 + 40000);
@@ -155,7 +183,10 @@ Deno.test({
     const path = `${dir}/w.mat`;
     const dims = [5, 4, 2, 3];
     const data = new Float32Array(numel(dims) * 2).map((_, i) => i / 2);
-    await writeMatV73(path, [{ name: "kspace_full", array: { dims, matClass: "single", complex: true, data } }]);
+    await writeMatV73(path, [{
+      name: "kspace_full",
+      array: { dims, matClass: "single", complex: true, data },
+    }]);
     const script = `
 import h5py, json, sys
 f = h5py.File(sys.argv[1], "r")
@@ -185,9 +216,17 @@ Deno.test({
     const path = `${dir}/w.mat`;
     const dims = [5, 4, 2];
     const data = new Float32Array(numel(dims)).map((_, i) => i);
-    await writeMatV73(path, [{ name: "img", array: { dims, matClass: "single", complex: false, data } }]);
+    await writeMatV73(path, [{
+      name: "img",
+      array: { dims, matClass: "single", complex: false, data },
+    }]);
     const out = await new Deno.Command("octave", {
-      args: ["--no-gui", "-q", "--eval", `x = load('${path}'); disp(size(x.img)); disp(x.img(3, 2, 2));`],
+      args: [
+        "--no-gui",
+        "-q",
+        "--eval",
+        `x = load('${path}'); disp(size(x.img)); disp(x.img(3, 2, 2));`,
+      ],
     }).output();
     const text = new TextDecoder().decode(out.stdout);
     assert.match(text, /5\s+4\s+2/);

@@ -1,0 +1,23 @@
+/**
+ * `deno task bench <name> [flags]`: benchmarks that print ratios against reference
+ * implementations, measured in one run. Figures are kept in docs/benchmarks.md.
+ *
+ * @module
+ */
+
+const BENCHES: Record<string, { file: string; what: string }> = {
+  read: { file: "./read.ts", what: "MAT v7.3 k-space read throughput vs h5py" },
+};
+
+const [name, ...rest] = Deno.args;
+if (!name || !(name in BENCHES)) {
+  console.log("Usage: deno task bench <name> [flags]\n\nBenchmarks:");
+  for (const [k, v] of Object.entries(BENCHES)) console.log(`  ${k.padEnd(8)} ${v.what}`);
+  Deno.exit(name ? 2 : 0);
+}
+const cmd = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", new URL(BENCHES[name].file, import.meta.url).pathname, ...rest],
+  stdout: "inherit",
+  stderr: "inherit",
+});
+Deno.exit((await cmd.output()).code);

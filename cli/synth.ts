@@ -1,0 +1,105 @@
+/**
+ * `deno task synth --out DIR`: a synthetic CMRxRecon dataset in the official layout.
+ *
+ * @module
+ */
+
+import type { Split } from "../src/challenge/layout.ts";
+import { UsageError } from "../src/errors.ts";
+import { Progress } from "../src/progress.ts";
+import { GEOMETRY, synthesize, type SynthSize } from "../src/synth/dataset.ts";
+import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
+
+export const synth: Command = {
+  name: "synth",
+  summary: "write a synthetic CMRxRecon dataset (beating heart, 10 coils, masks, T1/T2)",
+  help: `Usage: deno task synth --out DIR [--size small|full] [--seed N] [--patients N]
+                        [--task cine|mapping|both] [--test] [--acc 4,8,10] [--noise 0.01]
+
+Writes a synthetic multi-coil dataset in exactly the CMRxRecon 2023 layout:
+  DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,AccFactor04,AccFactor08,AccFactor10}/Pxxx/
+  DIR/MultiCoil/{Cine,Mapping}/ValidationSet/{AccFactor04,AccFactor08,AccFactor10}/Pxxx/
+  DIR/GroundTruth/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/Pxxx/   (kspace_full)
+  DIR/Labels/MultiCoil/{Cine,Mapping}/{TrainingSet,ValidationSet}/Pxxx/*_label.mat
+with cine_lax/cine_sax (12 frames) and T1map (MOLLI, 9 TIs) / T2map (T2-prep, 3 TEs) k-space
+(MAT v7.3, single complex, dims kx, ky, coil, slice, frame), masks (mask04/08/10: every R-th
+line plus 24 central lines) and T1map.csv / T2map.csv.
+
+  --out DIR        output folder (must be empty or absent)
+  --size S         small (default; ${desc("small")})
+                   full  (real sizes; ${desc("full")}; ~1.2 GB per cine_sax file)
+  --seed N         random seed (default 1); the same seed gives the same bytes of data
+  --patients N     patients per split (default 2)
+  --task T         cine, mapping or both (default both)
+  --test           also write a TestSet (+ its GroundTruth)
+  --no-validation  skip the ValidationSet
+  --acc LIST       acceleration factors (default 4,8,10)
+  --noise SD       complex noise sd relative to tissue intensity (default 0.01)
+
+Example:
+  deno task synth --out data --size small --patients 3`,
+  async run(args) {
+    const { values } = parseFlags("synth", args, {
+      out: { type: "string" },
+      size: { type: "string", default: "small" },
+      seed: { type: "string" },
+      patients: { type: "string" },
+      task: { type: "string", default: "both" },
+      test: { type: "boolean", default: false },
+      "no-validation": { type: "boolean", default: false },
+      acc: { type: "string" },
+      noise: { type: "string" },
+    });
+    if (!values.out) {
+      throw new UsageError("synth: --out DIR is required", { hint: "deno task synth --out data" });
+    }
+    if (values.size !== "small" && values.size !== "full") {
+      throw new UsageError(`synth: --size must be small or full, got '${values.size}'`);
+    }
+    if (!["cine", "mapping", "both"].includes(values.task!)) {
+      throw new UsageError(`synth: --task must be cine, mapping or both`);
+    }
+    const accs = values.acc ? values.acc.split(",").map(Number) : [4, 8, 10];
+    if (accs.some((a) => !Number.isInteger(a) || a < 2 || a > 99)) {
+      throw new UsageError("synth: --acc takes factors between 2 and 99, like 4,8,10");
+    }
+    const noise = values.noise === undefined ? 0.01 : Number(values.noise);
+    if (!(noise >= 0)) throw new UsageError("synth: --noise must be a number >= 0");
+    const patients = intFlag("synth", "patients", values.patients, 2);
+    const tasks: ("cine" | "mapping")[] = values.task === "both"
+      ? ["cine", "mapping"]
+      : [values.task as "cine" | "mapping"];
+    const splits: Split[] = ["training"];
+    if (!values["no-validation"]) splits.push("validation");
+    if (values.test) splits.push("test");
+    // Files per patient and task: kspace (1 + accs) + masks accs + labels 1 (+ csv for mapping).
+    const perKind = (mapping: boolean) => (1 + accs.length) * (mapping ? 2 : 1) + accs.length + 1;
+    const total = splits.length * patients *
+      tasks.reduce((s, t) => s + 2 * perKind(t === "mapping"), 0);
+    const progress = new Progress("synth", total, "files");
+    const t0 = performance.now();
+    const report = await synthesize({
+      out: values.out,
+      size: values.size as SynthSize,
+      seed: intFlag("synth", "seed", values.seed, 1),
+      patients,
+      tasks,
+      splits,
+      accs,
+      noise,
+      onFile: (path) => progress.tick(1, path.split("/").slice(-3).join("/")),
+    });
+    console.log(
+      `wrote ${report.files} files (${formatBytes(report.bytes)}) to ${report.root} in ${
+        formatDuration(performance.now() - t0)
+      }`,
+    );
+    console.log(`next: deno task cases --input ${report.root} --split validation`);
+    return 0;
+  },
+};
+
+function desc(size: SynthSize): string {
+  const g = GEOMETRY[size];
+  return `sax ${g.cine_sax.nx}x${g.cine_sax.ny}x${g.cine_sax.nslices} slices, lax ${g.cine_lax.nx}x${g.cine_lax.ny}x3 views, T1/T2 ${g.T1map.nx}x${g.T1map.ny}x${g.T1map.nslices}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * cmrxkit: a toolkit for the CMRxRecon cardiac MRI reconstruction challenge.
+ *
+ * The public library API; every module is documented where it is defined.
+ *
+ * @module
+ */
+
+export * from "./src/errors.ts";
+export * from "./src/mat/types.ts";
+export { detectMatFormat, type MatFormat, matV73Header } from "./src/mat/header.ts";
+export {
+  type DimRange,
+  type MatReader,
+  openMat,
+  readMatVar,
+  type ReadOptions,
+  sliceArray,
+} from "./src/mat/read.ts";
+export { MatV73Reader, MatV73Writer, writeMatV73 } from "./src/mat/v73.ts";
+export {
+  encodeMatV5,
+  listMatV5,
+  type MatV5Var,
+  type MatV5WriteOptions,
+  parseMatV5,
+  readMatV5,
+  readMatV5Var,
+  writeMatV5,
+} from "./src/mat/v5.ts";
+export * from "./src/kspace/fft.ts";
+export * from "./src/kspace/complex.ts";
+export * from "./src/kspace/mask.ts";
+export { zeroFilledRss } from "./src/recon/zerofill.ts";
+export * from "./src/challenge/layout.ts";
+export {
+  type FileGeometry,
+  type FileKind,
+  GEOMETRY,
+  mappingCsv,
+  mappingTimes,
+  synthesize,
+  synthesizeKspaceFile,
+  type SynthOptions,
+  type SynthReport,
+  type SynthSize,
+} from "./src/synth/dataset.ts";
+export { Progress } from "./src/progress.ts";
