@@ -190,16 +190,3 @@ Deno.test("rss, abs, multiply, multiplyConj", () => {
   assert.throws(() => multiply(a, Float32Array.from([1, 2, 3])), ShapeError);
   assert.throws(() => rss(data, 4, 2), ShapeError);
 });
-
-Deno.test("timing: 512x246 ifft2c (informational)", () => {
-  const nx = 512, ny = 246;
-  const x = Float32Array.from(noise(2 * nx * ny, 5));
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < 5; i++) ifft2c(x, nx, ny, 1, out);
-  const t0 = performance.now();
-  const reps = 20;
-  for (let i = 0; i < reps; i++) ifft2c(x, nx, ny, 1, out);
-  const ms = (performance.now() - t0) / reps;
-  console.log(`ifft2c 512x246: ${ms.toFixed(2)} ms per slice`);
-  assert.ok(ms < 200);
-});

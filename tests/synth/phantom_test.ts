@@ -495,20 +495,3 @@ Deno.test("bad arguments raise ShapeError", () => {
   assert.throws(() => mappingImages(p, "T1", -1, 5, [100], 96, 64), ShapeError);
   assert.throws(() => coilMaps(0, 96, 64, 1), ShapeError);
 });
-
-Deno.test("a full-size 512x246 frame renders in tens of ms (informational)", () => {
-  const p = phantomParams(12);
-  cineFrame(p, "sax", 5, 10, 0, 12, 512, 246); // static anatomy is cached per slice
-  const t0 = performance.now();
-  for (let f = 0; f < 12; f++) cineFrame(p, "sax", 5, 10, f, 12, 512, 246);
-  const perFrame = (performance.now() - t0) / 12;
-  const t1 = performance.now();
-  cineFrame(p, "sax", 6, 10, 0, 12, 512, 246);
-  const firstOfSlice = performance.now() - t1;
-  console.log(
-    `cineFrame 512x246: ${perFrame.toFixed(1)} ms per frame, ${
-      firstOfSlice.toFixed(1)
-    } ms for the first frame of a slice`,
-  );
-  assert.ok(perFrame < 100 && firstOfSlice < 500);
-});
