@@ -76,6 +76,16 @@ Example:
     const perKind = (mapping: boolean) => (1 + accs.length) * (mapping ? 2 : 1) + accs.length + 1;
     const total = splits.length * patients *
       tasks.reduce((s, t) => s + 2 * perKind(t === "mapping"), 0);
+    const geom = GEOMETRY[values.size as SynthSize];
+    const kspaceBytes = (k: keyof typeof geom) =>
+      8 * 10 * geom[k].nx * geom[k].ny * geom[k].nslices * geom[k].nframes;
+    const perPatient =
+      (tasks.includes("cine") ? kspaceBytes("cine_sax") + kspaceBytes("cine_lax") : 0) +
+      (tasks.includes("mapping") ? kspaceBytes("T1map") + kspaceBytes("T2map") : 0);
+    console.log(
+      `writing about ${formatBytes(perPatient * (1 + accs.length) * patients * splits.length)} ` +
+        `(${patients} patient(s) x ${splits.length} split(s)) to ${values.out}`,
+    );
     const progress = new Progress("synth", total, "files");
     const t0 = performance.now();
     const report = await synthesize({
