@@ -1,18 +1,24 @@
 /**
  * `deno task demo`: the pipeline that exists so far, end to end on an embedded default:
- * synthesise a small dataset, find its validation cases, reconstruct each zero-filled
- * (MAT v7.3 in, MAT v5 out), and compare with the fully sampled ground truth.
+ * synthesise a small dataset, reconstruct its validation cases zero-filled, apply the
+ * official ranking reduction, write and validate a compliant submission, score it against
+ * the ground truth like the leaderboard, record it on a local leaderboard, and zip it.
  *
  * @module
  */
 
-import { discover, fullSamplePath } from "../src/challenge/layout.ts";
-import { accelerationOf, acsRange, sampledLines } from "../src/kspace/mask.ts";
+import { discover } from "../src/challenge/layout.ts";
+import { Leaderboard } from "../src/challenge/leaderboard.ts";
+import { packSubmission } from "../src/challenge/pack.ts";
+import { run4Ranking } from "../src/challenge/reduce.ts";
+import { scoreSubmission } from "../src/challenge/score.ts";
+import { submissionFolder, writeImg4Ranking } from "../src/challenge/submission.ts";
+import { formatReport, validateSubmission } from "../src/challenge/validate.ts";
 import { openMat } from "../src/mat/read.ts";
-import { writeMatV5 } from "../src/mat/v5.ts";
 import { zeroFilledRss } from "../src/recon/zerofill.ts";
 import { synthesize } from "../src/synth/dataset.ts";
-import { type Command, formatBytes, formatDuration, parseFlags } from "./command.ts";
+import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
+import { printReport } from "./score.ts";
 
 export const demo: Command = {
   name: "demo",
@@ -21,91 +27,71 @@ export const demo: Command = {
 
 1. writes a small synthetic CMRxRecon dataset to DIR (default .cache/demo, replaced),
 2. lists its validation cases as the official layout defines them,
-3. reconstructs every validation file zero-filled (inverse FFT + root-sum-of-squares, all
-   slices and frames) into DIR/Recon/ with the submission's folder structure (MAT v5),
-4. compares each with the fully sampled ground truth (NMSE per acceleration).`,
+3. reconstructs every validation file zero-filled (inverse FFT + root-sum-of-squares),
+   applies the 2023 ranking reduction and writes DIR/out/Submission/... (img4ranking, MAT v5),
+4. validates the submission against the input,
+5. scores it against DIR/GroundTruth exactly like the leaderboard and records it on a local
+   leaderboard (DIR/leaderboard.sqlite),
+6. zips it as DIR/out/Submission.zip.`,
   async run(args) {
     const { values } = parseFlags("demo", args, {
       out: { type: "string", default: ".cache/demo" },
       patients: { type: "string", default: "1" },
       seed: { type: "string", default: "7" },
     });
-    const out = values.out!;
+    const dir = values.out!.replace(/\/+$/, "");
+    const data = `${dir}/data`, out = `${dir}/out`;
     const t0 = performance.now();
-    await Deno.remove(out, { recursive: true }).catch(() => {});
-    console.log(`1. synthesising a small dataset in ${out} ...`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    console.log(`1. synthesising a small dataset in ${data} ...`);
     const rep = await synthesize({
-      out,
+      out: data,
       size: "small",
-      patients: Number(values.patients),
-      seed: Number(values.seed),
+      patients: intFlag("demo", "patients", values.patients, 1),
+      seed: intFlag("demo", "seed", values.seed, 7),
     });
     console.log(`   ${rep.files} files, ${formatBytes(rep.bytes)}`);
 
-    console.log("2. validation cases found:");
-    const { cases } = await discover(out, { split: "validation" });
-    const groups = new Map<string, number>();
-    for (const c of cases) {
-      const k = `${c.modality}/${c.accFolder}`;
-      groups.set(k, (groups.get(k) ?? 0) + 1);
-    }
-    for (const [k, n] of groups) console.log(`   ${k.padEnd(24)} ${n} files`);
+    const { cases } = await discover(data, { split: "validation" });
+    console.log(`2. ${cases.length} validation files found`);
 
-    console.log("3-4. zero-filled reconstruction vs ground truth:");
-    console.log(
-      `   ${"file".padEnd(58)} ${"dims (kx ky coil slice frame)".padEnd(30)} ${"R".padStart(3)} ${
-        "lines".padStart(6)
-      } ${"ACS".padStart(4)} ${"NMSE".padStart(8)}`,
-    );
-    const nmseByAcc = new Map<string, number[]>();
+    console.log("3. zero-filled reconstruction -> run4Ranking (2023) -> Submission/ ...");
     for (const c of cases) {
       using mat = await openMat(c.file);
-      const dims = mat.info(c.variable).dims;
-      const [nx, ny, , nz, nt] = dims;
-      const mask = (await openMat(c.maskFile!)).read(c.maskVariable!);
-      const lines = sampledLines(mask.data, nx, ny);
-      const [a0, a1] = acsRange(lines);
-      using truth = await openMat(fullSamplePath(c, `${out}/GroundTruth`));
+      const [nx, ny, nc, nz, nt] = mat.info(c.variable).dims;
       const image = new Float32Array(nx * ny * nz * nt);
-      let err = 0, ref = 0;
+      const slab = new Float32Array(2 * nx * ny * nc);
       for (let z = 0; z < nz; z++) {
-        const slab = mat.readSlab(c.variable, [undefined, undefined, undefined, z]);
-        const img = zeroFilledRss(slab.data as Float32Array, slab.dims);
-        const full = truth.readSlab("kspace_full", [undefined, undefined, undefined, z]);
-        const gt = zeroFilledRss(full.data as Float32Array, full.dims);
         for (let t = 0; t < nt; t++) {
-          image.set(img.subarray(nx * ny * t, nx * ny * (t + 1)), nx * ny * (z + nz * t));
-        }
-        for (let i = 0; i < img.length; i++) {
-          err += (img[i] - gt[i]) ** 2;
-          ref += gt[i] ** 2;
+          mat.readSlab(c.variable, [, , , z, t], { out: slab });
+          image.set(zeroFilledRss(slab, [nx, ny, nc]), nx * ny * (z + nz * t));
         }
       }
-      const dest = `${out}/Recon/${c.submissionPath}`;
-      await Deno.mkdir(dest.slice(0, dest.lastIndexOf("/")), { recursive: true });
-      await writeMatV5(dest, [{
-        name: "img",
-        array: { dims: [nx, ny, nz, nt], matClass: "single", complex: false, data: image },
-      }]);
-      const nmse = err / ref;
-      nmseByAcc.set(c.accFolder, [...(nmseByAcc.get(c.accFolder) ?? []), nmse]);
+      const r = run4Ranking(image, [nx, ny, nz, nt], 2023, c.name, c.task === "mapping");
+      await writeImg4Ranking(submissionFolder(out), c.submissionPath, r.data, r.dims);
       console.log(
-        `   ${c.file.slice(out.length + 1).padEnd(58)} ${dims.join(" ").padEnd(30)} ${
-          String(c.acc).padStart(3)
-        } ${(100 / accelerationOf(lines)).toFixed(0).padStart(5)}% ${String(a1 - a0).padStart(4)} ${
-          nmse.toFixed(4).padStart(8)
-        }`,
+        `   ${c.submissionPath.padEnd(58)} [${[nx, ny, nz, nt].join(" ")}] -> [${
+          r.dims.join(" ")
+        }]`,
       );
     }
-    console.log(
-      "   (R: nominal acceleration; lines: share of phase-encode lines sampled, 24 ACS lines",
-    );
-    console.log("    included, so small synthetic images are less accelerated than R says)");
-    console.log("   mean NMSE of zero-filled images by acceleration:");
-    for (const [acc, list] of [...nmseByAcc].sort()) {
-      console.log(`     ${acc}: ${(list.reduce((a, b) => a + b, 0) / list.length).toFixed(4)}`);
-    }
-    console.log(`   reconstructions: ${out}/Recon/ (MAT v5, variable img, dims x y slice frame)`);
+
+    console.log("4. validate against the input:");
+    const v = await validateSubmission(out, { input: data, split: "validation" });
+    console.log(formatReport(v).split("\n").map((l) => `   ${l}`).join("\n"));
+    if (!v.ok) return 1;
+
+    console.log("5. score against the ground truth (2023 rules):");
+    const score = await scoreSubmission({ submission: out, truth: `${data}/GroundTruth` });
+    printReport(score);
+    using lb = new Leaderboard(`${dir}/leaderboard.sqlite`);
+    lb.record(score, { name: "demo zero-filled", model: "zerofill" });
+    const top = lb.ranked({ task: "cine" })[0];
+    console.log(`   recorded on ${lb.path}: cine #1 '${top.name}' SSIM ${top.ssim.toFixed(4)}`);
+
+    console.log("6. pack:");
+    const z = await packSubmission(out, { team: "cmrxkit demo" });
+    console.log(`   ${z.out}: ${z.entries.length} entries, ${formatBytes(z.zipBytes)}`);
     console.log(`done in ${formatDuration(performance.now() - t0)}`);
     return 0;
   },

@@ -9,10 +9,22 @@ import { cases } from "./cases.ts";
 import { type Command, reportError } from "./command.ts";
 import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
+import { leaderboard, score } from "./score.ts";
 import { synth } from "./synth.ts";
+import { validate } from "./validate.ts";
+import { pack } from "./pack.ts";
 
 /** All commands, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [demo, synth, cases, inspect];
+export const COMMANDS: Command[] = [
+  demo,
+  synth,
+  cases,
+  inspect,
+  validate,
+  pack,
+  score,
+  leaderboard,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -5,24 +5,37 @@
  * @module
  */
 
+import { formatBytes, formatDuration } from "./format.ts";
+
 /** A progress line for `total` units of work. */
 export class Progress {
   #start = performance.now();
   #lastPrint = 0;
   #done = 0;
+  #finished = false;
   #tty: boolean;
   #enc = new TextEncoder();
 
+  /**
+   * @param unit what is counted (`files`, `slices`, ...); `bytes` prints sizes and byte rates
+   */
   constructor(readonly label: string, readonly total: number, readonly unit = "files") {
     this.#tty = Deno.stderr.isTerminal();
   }
 
   /** Marks `n` more units done and redraws when due. */
   tick(n = 1, note = ""): void {
-    this.#done += n;
+    this.update(this.#done + n, note);
+  }
+
+  /** Sets the units done so far and redraws when due (always once at the end). */
+  update(done: number, note = ""): void {
+    if (this.#finished) return;
+    this.#done = done;
     const now = performance.now();
     const due = this.#tty ? now - this.#lastPrint > 100 : now - this.#lastPrint > 5000;
     if (due || this.#done >= this.total) {
+      this.#finished = this.#done >= this.total;
       this.#lastPrint = now;
       this.#print(note);
     }
@@ -34,9 +47,14 @@ export class Progress {
     const rate = secs > 0 ? this.#done / secs : 0;
     const left = this.total - this.#done;
     const eta = rate > 0 ? left / rate : NaN;
-    const etaText = Number.isFinite(eta) ? `ETA ${formatSeconds(eta)}` : "ETA --";
-    return `${this.label}: ${this.#done}/${this.total} ${this.unit}, ${rate.toFixed(2)}/s, ${
-      this.#done >= this.total ? `done in ${formatSeconds(secs)}` : etaText
+    const etaText = Number.isFinite(eta) ? `ETA ${formatDuration(eta * 1000)}` : "ETA --";
+    const counts = this.unit === "bytes"
+      ? `${formatBytes(this.#done)} / ${formatBytes(this.total)} (${
+        (this.total > 0 ? (100 * this.#done) / this.total : 100).toFixed(0)
+      }%), ${formatBytes(rate)}/s`
+      : `${this.#done}/${this.total} ${this.unit}, ${rate.toFixed(2)}/s`;
+    return `${this.label}: ${counts}, ${
+      this.#done >= this.total ? `done in ${formatDuration(secs * 1000)}` : etaText
     }${note ? `  ${note}` : ""}`;
   }
 
@@ -55,11 +73,4 @@ export class Progress {
   elapsed(): number {
     return (performance.now() - this.#start) / 1000;
   }
-}
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(Math.round(s % 60)).padStart(2, "0")} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }

@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { unzipSync } from "fflate";
+import { pack as packCommand } from "../../cli/pack.ts";
+import {
+  checkZipLimits,
+  PackError,
+  packSubmission,
+  planPack,
+  ZIP_MAX_ENTRIES,
+  zipArchiveSize,
+} from "../../src/challenge/pack.ts";
+import {
+  type ExpectedFile,
+  expectedFiles,
+  submissionFolder,
+  writeImg4Ranking,
+} from "../../src/challenge/submission.ts";
+import { numel } from "../../src/mat/types.ts";
+import { synthesize } from "../../src/synth/dataset.ts";
+
+const SAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
+
+let dataset: Promise<{ input: string; expected: ExpectedFile[] }> | undefined;
+function getDataset() {
+  dataset ??= (async () => {
+    const input = await Deno.makeTempDir({ prefix: "cmrx-pack-input-" });
+    await synthesize({
+      out: input,
+      size: "small",
+      patients: 1,
+      splits: ["validation"],
+      accs: [4],
+      seed: 1,
+    });
+    return { input, expected: await expectedFiles(input) };
+  })();
+  return dataset;
+}
+
+function image(dims: number[]): Float32Array {
+  return Float32Array.from({ length: numel(dims) }, (_, i) => 0.001 * (1 + (i % 113)));
+}
+
+async function correctSubmission(): Promise<{ out: string; root: string; input: string }> {
+  const { input, expected } = await getDataset();
+  const out = await Deno.makeTempDir({ prefix: "cmrx-pack-out-" });
+  const root = submissionFolder(out);
+  for (const e of expected) await writeImg4Ranking(root, e.relPath, image(e.dims), e.dims);
+  return { out, root, input };
+}
+
+async function ls(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) out.push(e.name);
+  return out.sort();
+}
+
+async function hasTool(name: string): Promise<boolean> {
+  try {
+    return (await new Deno.Command(name, { args: ["-v"], stdout: "null", stderr: "null" })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+const HAS_UNZIP = await hasTool("unzip");
+
+async function run(cmd: string, ...args: string[]) {
+  const r = await new Deno.Command(cmd, { args }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+Deno.test("pack: the zip holds Submission/... and readme.txt, byte for byte (fflate read-back)", async () => {
+  const { out, root, input } = await correctSubmission();
+  const r = await packSubmission(out, { team: "Heart Hackers", input });
+  assert.equal(r.out, `${out}/Submission.zip`);
+  assert.equal(r.validation?.ok, true);
+  assert.equal(r.files, 4);
+  const bytes = await Deno.readFile(r.out);
+  assert.equal(bytes.length, r.zipBytes);
+  // Store: the planned size is exact.
+  assert.equal(bytes.length, r.archiveBytes);
+  const files = unzipSync(bytes);
+  const names = Object.keys(files).sort();
+  const { expected } = await getDataset();
+  const fileNames = names.filter((n) => !n.endsWith("/"));
+  assert.deepEqual(
+    fileNames,
+    ["Submission/readme.txt", ...expected.map((e) => `Submission/${e.relPath}`)].sort(),
+  );
+  assert.ok(names.includes("Submission/"));
+  assert.ok(names.includes("Submission/MultiCoil/Cine/ValidationSet/AccFactor04/P001/"));
+  assert.ok(names.every((n) => n.startsWith("Submission/")));
+  assert.equal(
+    new TextDecoder().decode(files["Submission/readme.txt"]),
+    "Team name: Heart Hackers\n",
+  );
+  for (const e of expected) {
+    assert.deepEqual(files[`Submission/${e.relPath}`], await Deno.readFile(`${root}/${e.relPath}`));
+  }
+  // Nothing left beside the zip but the Submission folder.
+  assert.deepEqual(await ls(out), ["Submission", "Submission.zip"]);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test({
+  name: "pack: unzip -l lists the layout and unzip -t passes (store and deflate)",
+  ignore: !HAS_UNZIP,
+  async fn() {
+    const { out, root } = await correctSubmission();
+    await Deno.writeTextFile(`${root}/readme.txt`, "Team Existing\n");
+    for (const level of [0, 6]) {
+      const zip = `${out}/level${level}.zip`;
+      const r = await packSubmission(root, { out: zip, level });
+      assert.equal(r.readme.source, "file");
+      const list = await run("unzip", "-l", zip);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /Submission\/readme\.txt/);
+      assert.match(list.stdout, new RegExp(`Submission/${SAX}`));
+      assert.match(
+        list.stdout,
+        /Submission\/MultiCoil\/Mapping\/ValidationSet\/AccFactor04\/P001\/T2map\.mat/,
+      );
+      const test = await run("unzip", "-t", zip);
+      assert.equal(test.code, 0, test.stdout + test.stderr);
+      assert.match(test.stdout, /No errors detected/);
+      const files = unzipSync(await Deno.readFile(zip));
+      assert.equal(new TextDecoder().decode(files["Submission/readme.txt"]), "Team Existing\n");
+      if (level > 0) assert.ok(r.zipBytes <= r.archiveBytes, "deflate bound holds");
+      // Extract and compare a file.
+      const x = `${out}/x${level}`;
+      const ex = await run("unzip", "-q", zip, "-d", x);
+      assert.equal(ex.code, 0, ex.stderr);
+      assert.deepEqual(
+        await Deno.readFile(`${x}/Submission/${SAX}`),
+        await Deno.readFile(`${root}/${SAX}`),
+      );
+    }
+    await Deno.remove(out, { recursive: true });
+  },
+});
+
+Deno.test("pack: refuses without a team name or readme.txt, and writes nothing", async () => {
+  const { out } = await correctSubmission();
+  await assert.rejects(() => packSubmission(out), (e: unknown) => {
+    assert.ok(e instanceof PackError);
+    assert.match(e.message, /no team name/);
+    assert.match(e.message, /--team NAME/);
+    return true;
+  });
+  await Deno.writeTextFile(`${out}/readme.txt`, "  \n");
+  await assert.rejects(() => packSubmission(out), /readme\.txt is empty/);
+  await assert.rejects(() => packSubmission(out, { team: " " }), /invalid team name/);
+  await assert.rejects(() => packSubmission(out, { team: "a\nb" }), /invalid team name/);
+  assert.deepEqual(await ls(out), ["Submission", "readme.txt"]);
+  // A readme.txt in DIR (beside Submission/) is used.
+  await Deno.writeTextFile(`${out}/readme.txt`, "Team Beside\n");
+  const r = await packSubmission(out);
+  assert.equal(r.readme.path, `${out}/readme.txt`);
+  const files = unzipSync(await Deno.readFile(r.out));
+  assert.equal(new TextDecoder().decode(files["Submission/readme.txt"]), "Team Beside\n");
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: zip limits are checked with exact sizes before writing", () => {
+  assert.doesNotThrow(() => checkZipLimits(ZIP_MAX_ENTRIES, 1000));
+  assert.throws(() => checkZipLimits(ZIP_MAX_ENTRIES + 1, 1000), (e: unknown) => {
+    assert.ok(e instanceof PackError);
+    assert.match(e.message, /65536 entries/);
+    assert.match(e.message, /at most 65535/);
+    assert.match(e.message, /--task cine/);
+    assert.match(e.message, /zip -r/);
+    return true;
+  });
+  assert.doesNotThrow(() => checkZipLimits(10, 4 * 2 ** 30 - 17 * 2 ** 20));
+  assert.throws(() => checkZipLimits(10, 4 * 2 ** 30 - 2 ** 20), /4\.00 GiB.*below 4 GiB/);
+  assert.throws(() => checkZipLimits(10, 5 * 2 ** 30), /5368709120 bytes \(5\.00 GiB\)/);
+  // Sizes: local header 30 + name + data + descriptor 16; central 46 + name; end 22.
+  assert.equal(zipArchiveSize([]), 22);
+  assert.equal(zipArchiveSize([{ name: "a/", size: 0 }]), 22 + 30 + 2 + 16 + 46 + 2);
+  assert.equal(zipArchiveSize([{ name: "ab", size: 100 }]), 22 + 30 + 2 + 100 + 16 + 46 + 2);
+  assert.ok(
+    zipArchiveSize([{ name: "ab", size: 1e6 }], 6) > zipArchiveSize([{ name: "ab", size: 1e6 }]),
+  );
+  // 65,000 files of 70 KB each: too big, not too many.
+  const many = Array.from(
+    { length: 65000 },
+    (_, i) => ({ name: `Submission/f${i}.mat`, size: 70000 }),
+  );
+  assert.throws(() => checkZipLimits(many.length, zipArchiveSize(many)), /GiB/);
+});
+
+Deno.test("pack: a failure mid-way leaves no partial zip and keeps an existing one", async () => {
+  const { out } = await correctSubmission();
+  const zip = `${out}/Submission.zip`;
+  await Deno.writeTextFile(zip, "previous archive");
+  let calls = 0;
+  await assert.rejects(
+    () =>
+      packSubmission(out, {
+        team: "T",
+        chunkSize: 1024,
+        onProgress: () => {
+          if (++calls === 3) throw new Error("disk full (simulated)");
+        },
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof PackError);
+      assert.match(e.message, /packing failed: disk full \(simulated\)/);
+      return true;
+    },
+  );
+  assert.equal(calls, 3);
+  assert.equal(await Deno.readTextFile(zip), "previous archive");
+  assert.deepEqual(await ls(out), ["Submission", "Submission.zip"]);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: an invalid submission is refused unless forced; junk files are left out", async () => {
+  const { out, root } = await correctSubmission();
+  await Deno.writeTextFile(`${root}/MultiCoil/.DS_Store`, "x");
+  await Deno.writeTextFile(`${root}/${SAX}.tmp-00aa11bb22cc`, "x");
+  // Junk alone does not stop packing, and is not packed.
+  const r = await packSubmission(out, { team: "T" });
+  assert.deepEqual(r.junk.sort(), ["MultiCoil/.DS_Store", `${SAX}.tmp-00aa11bb22cc`].sort());
+  const names = Object.keys(unzipSync(await Deno.readFile(r.out)));
+  assert.ok(!names.some((n) => n.includes(".DS_Store") || n.includes(".tmp-")));
+  await Deno.remove(r.out);
+  // A transposed file stops it.
+  await writeImg4Ranking(root, SAX, image([3, 2, 36, 32]), [3, 2, 36, 32]);
+  await assert.rejects(() => packSubmission(out, { team: "T" }), (e: unknown) => {
+    assert.ok(e instanceof PackError);
+    assert.match(e.message, /not valid.*transposed|not valid.*reverse/);
+    assert.match(e.message, /deno task validate/);
+    assert.match(e.message, /--force/);
+    return true;
+  });
+  assert.deepEqual(await ls(out), ["Submission"]);
+  const forced = await packSubmission(out, { team: "T", force: true });
+  assert.equal(forced.validation?.ok, false);
+  assert.equal(forced.files, 4);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: --task packs one queue; the output may not be inside the folder", async () => {
+  const { out, root } = await correctSubmission();
+  const r = await packSubmission(out, { team: "T", task: "mapping", out: `${out}/mapping.zip` });
+  assert.equal(r.files, 2);
+  assert.deepEqual(r.skipped.length, 2);
+  const files = Object.keys(unzipSync(await Deno.readFile(r.out))).filter((n) =>
+    n.endsWith(".mat")
+  );
+  assert.deepEqual(files.sort(), [
+    "Submission/MultiCoil/Mapping/ValidationSet/AccFactor04/P001/T1map.mat",
+    "Submission/MultiCoil/Mapping/ValidationSet/AccFactor04/P001/T2map.mat",
+  ]);
+  await assert.rejects(
+    () => planPack(out, { team: "T", out: `${root}/MultiCoil/x.zip` }),
+    /inside the folder it packs/,
+  );
+  await assert.rejects(() => planPack(out, { team: "T", level: 12 }), /0 to 9/);
+  await assert.rejects(() => planPack(`${out}/nowhere`, { team: "T" }), /no such folder/);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack command: writes the zip, --dry-run writes nothing, invalid input exits 1", async () => {
+  const { out, root, input } = await correctSubmission();
+  const log = console.log, error = console.error;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  console.error = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    assert.equal(await packCommand.run([out, "--team", "T", "--dry-run"]), 0);
+    assert.deepEqual(await ls(out), ["Submission"]);
+    assert.match(lines.join("\n"), /dry run: nothing written/);
+    assert.equal(await packCommand.run([out, "--team", "T", "--input", input, "--level", "1"]), 0);
+    assert.deepEqual(await ls(out), ["Submission", "Submission.zip"]);
+    assert.match(lines.join("\n"), /wrote .*Submission\.zip/);
+    await Deno.remove(`${root}/${SAX}`);
+    assert.equal(
+      await packCommand.run([out, "--team", "T", "--input", input, "--out", `${out}/b.zip`]),
+      1,
+    );
+    assert.match(lines.join("\n"), /missing/);
+    assert.deepEqual(await ls(out), ["Submission", "Submission.zip"]);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  await assert.rejects(() => packCommand.run([out, "--level", "10"]), /0-9/);
+  await assert.rejects(() => packCommand.run([]), /exactly one submission folder/);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: cleanup shared dataset", async () => {
+  if (dataset) await Deno.remove((await dataset).input, { recursive: true });
+});
