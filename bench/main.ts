@@ -7,6 +7,8 @@
 
 const BENCHES: Record<string, { file: string; what: string }> = {
   read: { file: "./read.ts", what: "MAT v7.3 k-space read throughput vs h5py" },
+  fft: { file: "./fft.ts", what: "centred 2-D FFT (ifft2c) vs numpy" },
+  metrics: { file: "./metrics.ts", what: "SSIM / PSNR / NMSE vs scikit-image" },
 };
 
 const [name, ...rest] = Deno.args;

@@ -9,6 +9,7 @@ import { cases } from "./cases.ts";
 import { type Command, reportError } from "./command.ts";
 import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
+import { recon } from "./recon.ts";
 import { leaderboard, score } from "./score.ts";
 import { synth } from "./synth.ts";
 import { validate } from "./validate.ts";
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   synth,
   cases,
   inspect,
+  recon,
   validate,
   pack,
   score,

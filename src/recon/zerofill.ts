@@ -9,6 +9,7 @@
 import { ShapeError } from "../errors.ts";
 import { rss } from "../kspace/complex.ts";
 import { ifft2c } from "../kspace/fft.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
 
 /**
  * Zero-filled RSS images of a k-space slab.
@@ -38,3 +39,14 @@ export function zeroFilledRss(kspace: Float32Array, dims: number[]): Float32Arra
   }
   return out;
 }
+
+/** Zero-filled RSS as a {@link Reconstructor}: the reference floor. */
+export const zeroFilled: Reconstructor = {
+  name: "zerofill",
+  description: "zero-filled inverse FFT + root-sum-of-squares (the reference floor)",
+  singleCoil: true,
+  reconstruct(input: SliceInput): SliceOutput {
+    const [nx, ny, nc, nt] = input.dims;
+    return { image: zeroFilledRss(input.kspace, [nx, ny, nc, nt]) };
+  },
+};

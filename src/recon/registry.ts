@@ -1,0 +1,30 @@
+/**
+ * The classical reconstruction methods by name, as `--method` selects them.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import type { Reconstructor } from "./types.ts";
+import { zeroFilled } from "./zerofill.ts";
+
+/** Method name -> a fresh reconstructor with default parameters. */
+const METHODS: Record<string, () => Reconstructor> = {
+  zerofill: () => zeroFilled,
+};
+
+/** Names of the available classical methods. */
+export function methodNames(): string[] {
+  return Object.keys(METHODS);
+}
+
+/** The method called `name`, or a {@link UsageError} listing the available ones. */
+export function getMethod(name: string): Reconstructor {
+  const make = METHODS[name];
+  if (!make) {
+    throw new UsageError(`unknown method '${name}'`, {
+      hint: `choose one of: ${methodNames().join(", ")}`,
+    });
+  }
+  return make();
+}
