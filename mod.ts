@@ -31,8 +31,19 @@ export {
 export * from "./src/kspace/fft.ts";
 export * from "./src/kspace/complex.ts";
 export * from "./src/kspace/mask.ts";
-export { zeroFilledRss } from "./src/recon/zerofill.ts";
+export * from "./src/kspace/sensitivity.ts";
+export { zeroFilled, zeroFilledRss } from "./src/recon/zerofill.ts";
 export * from "./src/challenge/layout.ts";
+export * from "./src/challenge/reduce.ts";
+export * from "./src/challenge/metrics.ts";
+export * from "./src/challenge/score.ts";
+export * from "./src/challenge/leaderboard.ts";
+export * from "./src/challenge/submission.ts";
+export * from "./src/challenge/validate.ts";
+export * from "./src/challenge/pack.ts";
+export * from "./src/recon/types.ts";
+export * from "./src/recon/run.ts";
+export { getMethod, methodNames } from "./src/recon/registry.ts";
 export {
   type FileGeometry,
   type FileKind,
@@ -46,3 +57,4 @@ export {
   type SynthSize,
 } from "./src/synth/dataset.ts";
 export { Progress } from "./src/progress.ts";
+export { formatBytes, formatDuration } from "./src/format.ts";

@@ -8,7 +8,12 @@
 const BENCHES: Record<string, { file: string; what: string }> = {
   read: { file: "./read.ts", what: "MAT v7.3 k-space read throughput vs h5py" },
   fft: { file: "./fft.ts", what: "centred 2-D FFT (ifft2c) vs numpy" },
+  espirit: { file: "./espirit.ts", what: "ESPIRiT coil maps vs BART ecalib (time and agreement)" },
   metrics: { file: "./metrics.ts", what: "SSIM / PSNR / NMSE vs scikit-image" },
+  score: {
+    file: "./score.ts",
+    what: "scoring a full-size validation submission vs a Python scorer",
+  },
 };
 
 const [name, ...rest] = Deno.args;

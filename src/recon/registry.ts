@@ -6,11 +6,13 @@
 
 import { UsageError } from "../errors.ts";
 import type { Reconstructor } from "./types.ts";
+import { grappa } from "./grappa.ts";
 import { zeroFilled } from "./zerofill.ts";
 
 /** Method name -> a fresh reconstructor with default parameters. */
 const METHODS: Record<string, () => Reconstructor> = {
   zerofill: () => zeroFilled,
+  grappa: () => grappa(),
 };
 
 /** Names of the available classical methods. */
