@@ -10,6 +10,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   fft: { file: "./fft.ts", what: "centred 2-D FFT (ifft2c) vs numpy" },
   espirit: { file: "./espirit.ts", what: "ESPIRiT coil maps vs BART ecalib (time and agreement)" },
   metrics: { file: "./metrics.ts", what: "SSIM / PSNR / NMSE vs scikit-image" },
+  classical: {
+    file: "./classical.ts",
+    what: "zerofill / SENSE / GRAPPA / L+S quality and time vs BART ecalib + pics",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",
