@@ -112,28 +112,44 @@ for (const view of views) {
       const seconds = (performance.now() - t0) / 1000;
       const s = score(images);
       rows.push({ view, acc, method: name, ssim: s.ssim, psnr: s.psnr, seconds });
-      console.error(`  ${view} R${acc} ${name}: SSIM ${s.ssim.toFixed(4)} PSNR ${s.psnr.toFixed(2)} ${seconds.toFixed(1)} s`);
+      console.error(
+        `  ${view} R${acc} ${name}: SSIM ${s.ssim.toFixed(4)} PSNR ${s.psnr.toFixed(2)} ${
+          seconds.toFixed(1)
+        } s`,
+      );
     }
     if (useBart) {
       const t0 = performance.now();
       const images: Float32Array[] = [];
-      for (const k of slabs) images.push(await bart(k, nx, ny, nc, nt, Number(values["bart-iters"])));
+      for (const k of slabs) {
+        images.push(await bart(k, nx, ny, nc, nt, Number(values["bart-iters"])));
+      }
       const seconds = (performance.now() - t0) / 1000;
       const s = score(images);
       rows.push({ view, acc, method: "BART", ssim: s.ssim, psnr: s.psnr, seconds });
-      console.error(`  ${view} R${acc} BART: SSIM ${s.ssim.toFixed(4)} PSNR ${s.psnr.toFixed(2)} ${seconds.toFixed(1)} s`);
+      console.error(
+        `  ${view} R${acc} BART: SSIM ${s.ssim.toFixed(4)} PSNR ${s.psnr.toFixed(2)} ${
+          seconds.toFixed(1)
+        } s`,
+      );
     }
   }
 }
 await Deno.remove(work, { recursive: true });
 
-console.log("Full-size synthetic cine (2023 scoring of the 2 ranking slices x 3 frames; time for the 2 slices x 12 frames)");
-console.log(`  ${"view".padEnd(5)} ${"R".padStart(3)}  ${"method".padEnd(9)} ${"SSIM".padStart(7)} ${"PSNR".padStart(7)} ${"time".padStart(8)}`);
+console.log(
+  "Full-size synthetic cine (2023 scoring of the 2 ranking slices x 3 frames; time for the 2 slices x 12 frames)",
+);
+console.log(
+  `  ${"view".padEnd(5)} ${"R".padStart(3)}  ${"method".padEnd(9)} ${"SSIM".padStart(7)} ${
+    "PSNR".padStart(7)
+  } ${"time".padStart(8)}`,
+);
 for (const r of rows) {
   console.log(
-    `  ${r.view.padEnd(5)} ${String(r.acc).padStart(3)}  ${r.method.padEnd(9)} ${r.ssim.toFixed(4).padStart(7)} ${
-      r.psnr.toFixed(2).padStart(7)
-    } ${(r.seconds.toFixed(1) + " s").padStart(8)}`,
+    `  ${r.view.padEnd(5)} ${String(r.acc).padStart(3)}  ${r.method.padEnd(9)} ${
+      r.ssim.toFixed(4).padStart(7)
+    } ${r.psnr.toFixed(2).padStart(7)} ${(r.seconds.toFixed(1) + " s").padStart(8)}`,
   );
 }
 if (useBart) {
@@ -145,30 +161,51 @@ if (useBart) {
       const best = here.filter((r) => r.method !== "BART").sort((a, c) => c.ssim - a.ssim)[0];
       if (!b || !best) continue;
       console.log(
-        `  ${view} R${String(acc).padEnd(3)} ${best.method.padEnd(9)} dSSIM ${(best.ssim - b.ssim >= 0 ? "+" : "") +
-          (best.ssim - b.ssim).toFixed(4)}  dPSNR ${(best.psnr - b.psnr >= 0 ? "+" : "") + (best.psnr - b.psnr).toFixed(2)} dB  time ${
-          (best.seconds / b.seconds).toFixed(2)
-        }x BART's`,
+        `  ${view} R${String(acc).padEnd(3)} ${best.method.padEnd(9)} dSSIM ${
+          (best.ssim - b.ssim >= 0 ? "+" : "") +
+          (best.ssim - b.ssim).toFixed(4)
+        }  dPSNR ${
+          (best.psnr - b.psnr >= 0 ? "+" : "") + (best.psnr - b.psnr).toFixed(2)
+        } dB  time ${(best.seconds / b.seconds).toFixed(2)}x BART's`,
       );
     }
   }
 }
 
 /** One slice through BART: ecalib on time-averaged k-space, pics -R W -R T:1024. */
-async function bart(k: Float32Array, nx: number, ny: number, nc: number, nt: number, iters: number) {
+async function bart(
+  k: Float32Array,
+  nx: number,
+  ny: number,
+  nc: number,
+  nt: number,
+  iters: number,
+) {
   // (kx, ky, coil, frame) column-major == BART dims (x, y, 1, coil, 1..., time at dim 10).
   const dims = [nx, ny, 1, nc, 1, 1, 1, 1, 1, 1, nt, 1, 1, 1, 1, 1];
   await writeCfl(`${work}/kus`, k, dims);
   const env = { OMP_NUM_THREADS: "2" };
   const run = async (...args: string[]) => {
-    const o = await new Deno.Command("bart", { args, env, stdout: "null", stderr: "piped" }).output();
-    if (!o.success) throw new Error(`bart ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
+    const o = await new Deno.Command("bart", { args, env, stdout: "null", stderr: "piped" })
+      .output();
+    if (!o.success) {
+      throw new Error(`bart ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
+    }
   };
   await run("avg", "1024", `${work}/kus`, `${work}/kavg`);
   await run("ecalib", "-m1", "-r", "24", `${work}/kavg`, `${work}/sens`);
   await run(
-    "pics", "-S", "-i", String(iters), "-R", "W:3:0:0.002", "-R", "T:1024:0:0.01",
-    `${work}/kus`, `${work}/sens`, `${work}/rec`,
+    "pics",
+    "-S",
+    "-i",
+    String(iters),
+    "-R",
+    "W:3:0:0.002",
+    "-R",
+    "T:1024:0:0.01",
+    `${work}/kus`,
+    `${work}/sens`,
+    `${work}/rec`,
   );
   const rec = await readCfl(`${work}/rec`);
   const out = new Float32Array(nx * ny * nt);
@@ -178,7 +215,10 @@ async function bart(k: Float32Array, nx: number, ny: number, nc: number, nt: num
 
 async function writeCfl(base: string, data: Float32Array, dims: number[]) {
   await Deno.writeTextFile(`${base}.hdr`, `# Dimensions\n${dims.join(" ")}\n`);
-  await Deno.writeFile(`${base}.cfl`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  await Deno.writeFile(
+    `${base}.cfl`,
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  );
 }
 
 async function readCfl(base: string): Promise<Float32Array> {

@@ -9,35 +9,33 @@
 
 import { discover } from "../src/challenge/layout.ts";
 import { Leaderboard } from "../src/challenge/leaderboard.ts";
-import { packSubmission } from "../src/challenge/pack.ts";
-import { run4Ranking } from "../src/challenge/reduce.ts";
 import { scoreSubmission } from "../src/challenge/score.ts";
-import { submissionFolder, writeImg4Ranking } from "../src/challenge/submission.ts";
-import { formatReport, validateSubmission } from "../src/challenge/validate.ts";
-import { openMat } from "../src/mat/read.ts";
-import { zeroFilledRss } from "../src/recon/zerofill.ts";
+import { submit } from "../src/pipeline/submit.ts";
+import { defaultMethodFor, getMethod } from "../src/recon/registry.ts";
 import { synthesize } from "../src/synth/dataset.ts";
 import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
 import { printReport } from "./score.ts";
+import { printSummary } from "./submit.ts";
 
 export const demo: Command = {
   name: "demo",
   summary: "synthesise a small dataset and run the pipeline on it (no data or GPU needed)",
-  help: `Usage: deno task demo [--out DIR] [--patients N] [--seed N]
+  help: `Usage: deno task demo [--out DIR] [--patients N] [--seed N] [--method NAME]
 
 1. writes a small synthetic CMRxRecon dataset to DIR (default .cache/demo, replaced),
 2. lists its validation cases as the official layout defines them,
-3. reconstructs every validation file zero-filled (inverse FFT + root-sum-of-squares),
-   applies the 2023 ranking reduction and writes DIR/out/Submission/... (img4ranking, MAT v5),
-4. validates the submission against the input,
-5. scores it against DIR/GroundTruth exactly like the leaderboard and records it on a local
-   leaderboard (DIR/leaderboard.sqlite),
-6. zips it as DIR/out/Submission.zip.`,
+3. runs the submit pipeline on the validation split (a classical method per case, or
+   --method): reconstruction of the scored slices, the 2023 ranking reduction,
+   DIR/out/Submission/... (img4ranking, MAT v5), validation against the input and
+   DIR/out/Submission.zip,
+4. scores it against DIR/GroundTruth exactly like the leaderboard and records it on a local
+   leaderboard (DIR/leaderboard.sqlite).`,
   async run(args) {
     const { values } = parseFlags("demo", args, {
       out: { type: "string", default: ".cache/demo" },
       patients: { type: "string", default: "1" },
       seed: { type: "string", default: "7" },
+      method: { type: "string" },
     });
     const dir = values.out!.replace(/\/+$/, "");
     const data = `${dir}/data`, out = `${dir}/out`;
@@ -55,43 +53,29 @@ export const demo: Command = {
     const { cases } = await discover(data, { split: "validation" });
     console.log(`2. ${cases.length} validation files found`);
 
-    console.log("3. zero-filled reconstruction -> run4Ranking (2023) -> Submission/ ...");
-    for (const c of cases) {
-      using mat = await openMat(c.file);
-      const [nx, ny, nc, nz, nt] = mat.info(c.variable).dims;
-      const image = new Float32Array(nx * ny * nz * nt);
-      const slab = new Float32Array(2 * nx * ny * nc);
-      for (let z = 0; z < nz; z++) {
-        for (let t = 0; t < nt; t++) {
-          mat.readSlab(c.variable, [, , , z, t], { out: slab });
-          image.set(zeroFilledRss(slab, [nx, ny, nc]), nx * ny * (z + nz * t));
-        }
-      }
-      const r = run4Ranking(image, [nx, ny, nz, nt], 2023, c.name, c.task === "mapping");
-      await writeImg4Ranking(submissionFolder(out), c.submissionPath, r.data, r.dims);
-      console.log(
-        `   ${c.submissionPath.padEnd(58)} [${[nx, ny, nz, nt].join(" ")}] -> [${
-          r.dims.join(" ")
-        }]`,
-      );
-    }
+    console.log(
+      "3. deno task submit --task both --split validation (classical method per case) ...",
+    );
+    const sub = await submit({
+      input: data,
+      output: out,
+      task: "both",
+      split: "validation",
+      select: (c) => getMethod(values.method ?? defaultMethodFor(c.coil)),
+      zip: { team: "cmrxkit demo" },
+    });
+    printSummary(sub);
+    if (!sub.validation?.ok) return 1;
 
-    console.log("4. validate against the input:");
-    const v = await validateSubmission(out, { input: data, split: "validation" });
-    console.log(formatReport(v).split("\n").map((l) => `   ${l}`).join("\n"));
-    if (!v.ok) return 1;
-
-    console.log("5. score against the ground truth (2023 rules):");
+    console.log("4. score against the ground truth (2023 rules):");
     const score = await scoreSubmission({ submission: out, truth: `${data}/GroundTruth` });
     printReport(score);
     using lb = new Leaderboard(`${dir}/leaderboard.sqlite`);
-    lb.record(score, { name: "demo zero-filled", model: "zerofill" });
+    const model = values.method ?? defaultMethodFor("MultiCoil");
+    lb.record(score, { name: `demo ${model}`, model });
     const top = lb.ranked({ task: "cine" })[0];
     console.log(`   recorded on ${lb.path}: cine #1 '${top.name}' SSIM ${top.ssim.toFixed(4)}`);
 
-    console.log("6. pack:");
-    const z = await packSubmission(out, { team: "cmrxkit demo" });
-    console.log(`   ${z.out}: ${z.entries.length} entries, ${formatBytes(z.zipBytes)}`);
     console.log(`done in ${formatDuration(performance.now() - t0)}`);
     return 0;
   },

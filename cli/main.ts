@@ -11,6 +11,7 @@ import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
 import { recon } from "./recon.ts";
 import { leaderboard, score } from "./score.ts";
+import { submitCommand } from "./submit.ts";
 import { synth } from "./synth.ts";
 import { validate } from "./validate.ts";
 import { pack } from "./pack.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   cases,
   inspect,
   recon,
+  submitCommand,
   validate,
   pack,
   score,

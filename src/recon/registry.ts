@@ -15,6 +15,15 @@ const METHODS: Record<string, () => Reconstructor> = {
   grappa: () => grappa(),
 };
 
+/**
+ * The method used when none is named: the best classical method measured on synthetic
+ * full-size data (see docs/benchmarks.md) for multi-coil, and one that needs no coil
+ * redundancy for single-coil.
+ */
+export function defaultMethodFor(coil: "MultiCoil" | "SingleCoil"): string {
+  return coil === "MultiCoil" ? "grappa" : "zerofill";
+}
+
 /** Names of the available classical methods. */
 export function methodNames(): string[] {
   return Object.keys(METHODS);

@@ -1,0 +1,144 @@
+/**
+ * `deno task submit --task cine --split validation`: reconstruct a split and write a
+ * compliant submission.
+ *
+ * @module
+ */
+
+import { formatReport } from "../src/challenge/validate.ts";
+import { UsageError } from "../src/errors.ts";
+import { parseDuration, parseShard, submit, type SubmitSummary } from "../src/pipeline/submit.ts";
+import { Progress } from "../src/progress.ts";
+import { defaultMethodFor, getMethod, methodNames } from "../src/recon/registry.ts";
+import { datasetFilters } from "./cases.ts";
+import { type Command, formatBytes, formatDuration, parseFlags } from "./command.ts";
+import { yearFlag } from "./score.ts";
+
+export const submitCommand: Command = {
+  name: "submit",
+  summary: "reconstruct a split and write, validate (and zip) a compliant submission",
+  help:
+    `Usage: deno task submit --task cine|mapping|both --split validation|test [--input ROOT] [--output DIR]
+                        [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023]
+                        [--shard i/n] [--time-budget 4h] [--force] [--zip --team NAME]
+
+  --input ROOT     dataset root holding MultiCoil/ (default: .)
+  --output DIR     where Submission/ is written (default: out); a re-run resumes: files that
+                   already verify (variable, class, dims, finite) are skipped
+  --model NAME     reconstruction for every case: ${methodNames().join(", ")}
+                   (default: chosen per case — ${defaultMethodFor("MultiCoil")} for multi-coil,
+                   ${defaultMethodFor("SingleCoil")} for single-coil)
+  --split          validation: official run4Ranking reduction (only the two scored slices are
+                   reconstructed); test: full-size images, no reduction (2023 rules)
+  --shard i/n      do every n-th case starting at the i-th (1-based): n runs (GPUs, nodes)
+                   share a split; disjoint and complete; validate/zip after the last merge
+  --time-budget T  e.g. 4h: extrapolates the measured time per case to the 2023 test set of
+                   the task and says whether it fits; stops cleanly before exceeding it
+  --force          recompute files that already exist
+  --zip            zip the result into DIR/Submission.zip (needs --team NAME)
+  --log FILE       JSON-lines run log (default DIR/run-log.jsonl)
+
+Example:
+  deno task submit --task cine --split validation --input data --output out`,
+  async run(args) {
+    const { values } = parseFlags("submit", args, {
+      task: { type: "string", default: "both" },
+      split: { type: "string", default: "validation" },
+      input: { type: "string", default: "." },
+      output: { type: "string", default: "out" },
+      model: { type: "string" },
+      coil: { type: "string" },
+      acc: { type: "string" },
+      year: { type: "string" },
+      shard: { type: "string" },
+      "time-budget": { type: "string" },
+      force: { type: "boolean", default: false },
+      zip: { type: "boolean", default: false },
+      team: { type: "string" },
+      log: { type: "string" },
+    });
+    const filters = datasetFilters("submit", values);
+    if (values.split !== "validation" && values.split !== "test") {
+      throw new UsageError(
+        "submit: --split must be validation or test (training data is for training)",
+      );
+    }
+    if (values.zip && !values.team) {
+      throw new UsageError(
+        "submit: --zip needs --team NAME (the rules ask for readme.txt with the team name)",
+      );
+    }
+    const override = values.model ? getMethod(values.model) : undefined;
+    let progress: Progress | null = null;
+    const summary = await submit({
+      input: values.input!,
+      output: values.output!,
+      task: (filters.task ?? "both") as "cine" | "mapping" | "both",
+      split: values.split,
+      coil: filters.coil,
+      acc: filters.acc,
+      year: yearFlag("submit", values.year),
+      shard: values.shard ? parseShard(values.shard) : undefined,
+      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
+      force: values.force,
+      zip: values.zip ? { team: values.team! } : undefined,
+      log: values.log,
+      select: (c) => override ?? getMethod(defaultMethodFor(c.coil)),
+      onStart: (total, skipped) => {
+        if (skipped) console.log(`resuming: ${skipped} file(s) already done and verified`);
+        progress = new Progress("submit", total, "files");
+        if (total === 0) console.log("nothing to do");
+      },
+      onCase: (e) => {
+        if (e.status === "failed") console.error(`\nfailed: ${e.file}: ${e.error}`);
+        progress?.tick(
+          1,
+          `${e.file.split("/").slice(-3).join("/")} ${e.method} ${e.seconds.toFixed(1)} s`,
+        );
+      },
+    });
+    printSummary(summary);
+    const ok = summary.failed.length === 0 && summary.notReached.length === 0 &&
+      !summary.validationError && (summary.validation?.ok ?? true);
+    return ok ? 0 : 1;
+  },
+};
+
+/** Prints the end-of-run summary. */
+export function printSummary(s: SubmitSummary): void {
+  console.log(
+    `\n${s.cases} file(s): ${s.written} written, ${s.skipped} already done, ${s.failed.length} failed` +
+      (s.notReached.length ? `, ${s.notReached.length} not reached (time budget)` : "") +
+      ` in ${formatDuration(s.seconds * 1000)}; peak memory ${formatBytes(s.peakRssBytes)}`,
+  );
+  for (const [view, v] of Object.entries(s.perView)) {
+    console.log(
+      `  ${view.padEnd(4)} ${v.cases} case(s), ${v.meanSeconds.toFixed(2)} s per case, ${
+        v.secondsPerSlice.toFixed(2)
+      } s per slice`,
+    );
+  }
+  for (const f of s.failed) console.log(`  failed: ${f.file}: ${f.error}`);
+  if (s.notReached.length) {
+    console.log(`  stopped before the time budget ran out; missing:`);
+    for (const m of s.notReached.slice(0, 10)) console.log(`    ${m}`);
+    if (s.notReached.length > 10) console.log(`    ... and ${s.notReached.length - 10} more`);
+  }
+  if (s.budget) {
+    const b = s.budget;
+    console.log(
+      `time budget ${formatDuration(b.budgetSeconds * 1000)}: the test set would take about ${
+        formatDuration(b.estimateSeconds * 1000)
+      } (${(100 * b.fraction).toFixed(0)}%): ${
+        b.verdict === "fits"
+          ? "fits, with margin"
+          : b.verdict === "tight"
+          ? "TIGHT: under 20% margin"
+          : "DOES NOT FIT"
+      }\n  (${b.basis})`,
+    );
+  }
+  if (s.validation) console.log(formatReport(s.validation, { limit: 20 }));
+  if (s.validationError) console.log(`validation could not run: ${s.validationError}`);
+  if (s.zip) console.log(`zipped: ${s.zip}`);
+}

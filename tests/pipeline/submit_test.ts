@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { discover } from "../../src/challenge/layout.ts";
+import { UsageError } from "../../src/errors.ts";
+import { openMat } from "../../src/mat/read.ts";
+import {
+  budgetVerdict,
+  parseDuration,
+  parseShard,
+  shardCases,
+  submit,
+  type SubmitOptions,
+} from "../../src/pipeline/submit.ts";
+import { getMethod } from "../../src/recon/registry.ts";
+import { synthesize } from "../../src/synth/dataset.ts";
+
+const root = await Deno.makeTempDir({ prefix: "cmrxkit-submit-" });
+const data = `${root}/data`;
+await synthesize({
+  out: data,
+  size: "small",
+  seed: 5,
+  patients: 2,
+  splits: ["validation", "test"],
+  accs: [4, 8],
+});
+const zf = getMethod("zerofill");
+const base = (output: string, extra: Partial<SubmitOptions> = {}): SubmitOptions => ({
+  input: data,
+  output,
+  task: "both",
+  split: "validation",
+  select: () => zf,
+  ...extra,
+});
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (p: string, rel: string) => {
+    for await (const e of Deno.readDir(p)) {
+      if (e.isDirectory) await walk(`${p}/${e.name}`, `${rel}${e.name}/`);
+      else out.push(rel + e.name);
+    }
+  };
+  await walk(dir, "");
+  return out.sort();
+}
+
+Deno.test("submit validation: every case written, reduced, validated; only the scored slices reconstructed", async () => {
+  const out = `${root}/v`;
+  const events: number[] = [];
+  const s = await submit(base(out, { onCase: (e) => events.push(e.slices ?? -1) }));
+  const { cases } = await discover(data, { split: "validation" });
+  assert.equal(s.cases, cases.length);
+  assert.equal(s.written, cases.length);
+  assert.deepEqual(s.failed, []);
+  assert.ok(s.validation?.ok);
+  assert.ok(events.every((n) => n === 2), `slices per case ${events}`);
+  const sax = cases.find((c) => c.name === "cine_sax")!;
+  using m = await openMat(`${out}/Submission/${sax.submissionPath}`);
+  assert.deepEqual(m.info("img4ranking").dims, [32, 36, 2, 3]);
+  const log = (await Deno.readTextFile(`${out}/run-log.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  assert.equal(log[0].event, "start");
+  assert.equal(log.at(-1).event, "end");
+  assert.equal(
+    log.filter((l) => l.event === "case" && l.status === "written").length,
+    cases.length,
+  );
+});
+
+Deno.test("submit resumes: verified files are skipped, a broken one is redone", async () => {
+  const out = `${root}/r`;
+  const first = await submit(base(out, { task: "cine" }));
+  const again = await submit(base(out, { task: "cine" }));
+  assert.equal(again.written, 0);
+  assert.equal(again.skipped, first.written);
+  const victim = (await files(`${out}/Submission`)).find((f) => f.endsWith("cine_lax.mat"))!;
+  await Deno.writeTextFile(`${out}/Submission/${victim}`, "half a file");
+  const third = await submit(base(out, { task: "cine" }));
+  assert.equal(third.written, 1);
+  assert.ok(third.validation?.ok);
+});
+
+Deno.test("submit --shard: shards are disjoint, complete and give the same files as one run", async () => {
+  const whole = `${root}/whole`;
+  await submit(base(whole, { task: "cine" }));
+  const sharded = `${root}/sharded`;
+  const seen: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = await submit(
+      base(sharded, { task: "cine", shard: [i, 3], onCase: (e) => seen.push(e.file) }),
+    );
+    assert.equal(s.validation, undefined); // validated after the merge, not per shard
+  }
+  assert.equal(new Set(seen).size, seen.length, "disjoint");
+  const a = await files(`${whole}/Submission`), b = await files(`${sharded}/Submission`);
+  assert.deepEqual(b, a, "complete");
+  for (const f of a) {
+    using x = await openMat(`${whole}/Submission/${f}`);
+    using y = await openMat(`${sharded}/Submission/${f}`);
+    assert.deepEqual(y.read("img4ranking").data, x.read("img4ranking").data, f);
+  }
+  assert.deepEqual(shardCases([0, 1, 2, 3, 4, 5, 6], [1, 3]), [1, 4]);
+  assert.deepEqual(parseShard("2/4"), [1, 4]);
+  assert.throws(() => parseShard("0/4"), UsageError);
+  assert.throws(() => parseShard("5/4"), UsageError);
+});
+
+Deno.test("submit test split: full-size images, no reduction, TestSet paths", async () => {
+  const out = `${root}/t`;
+  const s = await submit(base(out, { split: "test", task: "mapping", acc: [8] }));
+  assert.ok(s.validation?.ok);
+  const f = (await files(`${out}/Submission`)).filter((x) => x.endsWith(".mat"));
+  assert.ok(f.every((x) => x.includes("/TestSet/AccFactor08/")));
+  using m = await openMat(`${out}/Submission/${f.find((x) => x.endsWith("T1map.mat"))}`);
+  assert.deepEqual(m.info("img4ranking").dims, [96, 64, 2, 9]);
+});
+
+Deno.test("submit --time-budget stops cleanly, lists what is missing, leaves no partial file", async () => {
+  const out = `${root}/b`;
+  const s = await submit(base(out, { timeBudget: 1e-6, task: "cine" }));
+  assert.equal(s.written, 0);
+  assert.ok(s.notReached.length > 0);
+  assert.ok(s.budget);
+  const left = (await files(out)).filter((f) => f.includes(".tmp"));
+  assert.deepEqual(left, []);
+});
+
+Deno.test("a failing case is reported and the others still run", async () => {
+  const copy = `${root}/bad`;
+  await new Deno.Command("cp", { args: ["-r", data, copy] }).output();
+  const { cases } = await discover(copy, { split: "validation", task: "cine" });
+  await Deno.writeTextFile(cases[0].file, "broken".repeat(200));
+  const s = await submit({ ...base(`${root}/bo`, { task: "cine" }), input: copy });
+  assert.equal(s.failed.length, 1);
+  assert.match(s.failed[0].error!, /not a MATLAB file/);
+  assert.equal(s.written, cases.length - 1);
+  assert.notEqual(s.validation?.ok, true);
+  assert.match(s.validationError ?? "", /not a MATLAB file/);
+});
+
+Deno.test("budget verdict extrapolates seconds per slice to the 2023 test set", () => {
+  const v = budgetVerdict(
+    {
+      sax: { cases: 2, meanSeconds: 2, secondsPerSlice: 1 },
+      lax: { cases: 2, meanSeconds: 2, secondsPerSlice: 1 },
+    },
+    "cine",
+    4 * 3600,
+  );
+  // 360 sax files x 10 slices + 306 lax files x 3 slices, 1 s each
+  assert.equal(v.estimateSeconds, 360 * 10 + 306 * 3);
+  assert.equal(v.verdict, "fits");
+  assert.equal(
+    budgetVerdict({ sax: { cases: 1, meanSeconds: 9, secondsPerSlice: 9 } }, "cine", 3600).verdict,
+    "exceeds",
+  );
+  assert.equal(parseDuration("4h"), 14400);
+  assert.equal(parseDuration("1h30m"), 5400);
+  assert.equal(parseDuration("90"), 90);
+  assert.throws(() => parseDuration("soon"), UsageError);
+});
+
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
