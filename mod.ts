@@ -43,7 +43,14 @@ export * from "./src/challenge/validate.ts";
 export * from "./src/challenge/pack.ts";
 export * from "./src/recon/types.ts";
 export * from "./src/recon/run.ts";
-export { getMethod, methodNames } from "./src/recon/registry.ts";
+export { defaultMethodFor, getMethod, methodNames } from "./src/recon/registry.ts";
+export * from "./src/engine/onnx.ts";
+export * from "./src/engine/session.ts";
+export * from "./src/engine/memory.ts";
+export * from "./src/models/manifest.ts";
+export * from "./src/models/registry.ts";
+export * from "./src/models/onnx_model.ts";
+export * from "./src/pipeline/submit.ts";
 export {
   type FileGeometry,
   type FileKind,

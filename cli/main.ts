@@ -9,6 +9,7 @@ import { cases } from "./cases.ts";
 import { type Command, reportError } from "./command.ts";
 import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
+import { models } from "./models.ts";
 import { recon } from "./recon.ts";
 import { leaderboard, score } from "./score.ts";
 import { submitCommand } from "./submit.ts";
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   inspect,
   recon,
   submitCommand,
+  models,
   validate,
   pack,
   score,

@@ -9,9 +9,14 @@ import { formatReport } from "../src/challenge/validate.ts";
 import { UsageError } from "../src/errors.ts";
 import { parseDuration, parseShard, submit, type SubmitSummary } from "../src/pipeline/submit.ts";
 import { Progress } from "../src/progress.ts";
+import type { Case } from "../src/challenge/layout.ts";
+import { parseBytes, parseDevice } from "../src/engine/session.ts";
+import { OnnxReconstructor } from "../src/models/onnx_model.ts";
+import { chooseModel, listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../src/recon/registry.ts";
+import type { Reconstructor } from "../src/recon/types.ts";
 import { datasetFilters } from "./cases.ts";
-import { type Command, formatBytes, formatDuration, parseFlags } from "./command.ts";
+import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
 import { yearFlag } from "./score.ts";
 
 export const submitCommand: Command = {
@@ -25,9 +30,17 @@ export const submitCommand: Command = {
   --input ROOT     dataset root holding MultiCoil/ (default: .)
   --output DIR     where Submission/ is written (default: out); a re-run resumes: files that
                    already verify (variable, class, dims, finite) are skipped
-  --model NAME     reconstruction for every case: ${methodNames().join(", ")}
-                   (default: chosen per case — ${defaultMethodFor("MultiCoil")} for multi-coil,
-                   ${defaultMethodFor("SingleCoil")} for single-coil)
+  --model NAME     for every case: an ONNX model name, a manifest path, or a classical
+                   method (${methodNames().join(", ")}). Default: per case, the first ONNX
+                   model whose manifest serves it (deno task models), else
+                   ${defaultMethodFor("MultiCoil")} (multi-coil) / ${
+      defaultMethodFor("SingleCoil")
+    } (single-coil)
+  --models DIR     where ONNX models and manifests are (default: the shipped models/)
+  --device D       auto (default: CUDA when its provider and a GPU are present), cpu, cuda[:N]
+  --vram-limit S   GPU memory a model may use, default 24GiB (the 2023 challenge GPU): a
+                   model whose estimated peak exceeds it fails here, not at the organisers'
+  --threads N      onnxruntime intra-op threads
   --split          validation: official run4Ranking reduction (only the two scored slices are
                    reconstructed); test: full-size images, no reduction (2023 rules)
   --shard i/n      do every n-th case starting at the i-th (1-based): n runs (GPUs, nodes)
@@ -56,6 +69,10 @@ Example:
       zip: { type: "boolean", default: false },
       team: { type: "string" },
       log: { type: "string" },
+      models: { type: "string" },
+      device: { type: "string", default: "auto" },
+      "vram-limit": { type: "string", default: "24GiB" },
+      threads: { type: "string" },
     });
     const filters = datasetFilters("submit", values);
     if (values.split !== "validation" && values.split !== "test") {
@@ -68,7 +85,31 @@ Example:
         "submit: --zip needs --team NAME (the rules ask for readme.txt with the team name)",
       );
     }
-    const override = values.model ? getMethod(values.model) : undefined;
+    const engineOpts = {
+      device: parseDevice(values.device!),
+      vramLimitBytes: parseBytes(values["vram-limit"]!),
+      intraOpThreads: values.threads ? intFlag("submit", "threads", values.threads, 0) : undefined,
+    };
+    const models = await listModels(values.models ?? SHIPPED_MODELS);
+    const loaded = new Map<string, Reconstructor>();
+    let noticed = false;
+    const select = async (c: Case): Promise<Reconstructor> => {
+      const choice = await chooseModel(c, { override: values.model, models });
+      if (typeof choice.model === "string") return getMethod(choice.model);
+      const entry = choice.model;
+      let r = loaded.get(entry.onnxPath);
+      if (!r) {
+        const onnx = new OnnxReconstructor(entry, engineOpts);
+        const engine = await onnx.engine();
+        if (engine.notice && !noticed) {
+          console.error(engine.notice);
+          noticed = true;
+        }
+        r = onnx;
+        loaded.set(entry.onnxPath, r);
+      }
+      return r;
+    };
     let progress: Progress | null = null;
     const summary = await submit({
       input: values.input!,
@@ -83,7 +124,7 @@ Example:
       force: values.force,
       zip: values.zip ? { team: values.team! } : undefined,
       log: values.log,
-      select: (c) => override ?? getMethod(defaultMethodFor(c.coil)),
+      select,
       onStart: (total, skipped) => {
         if (skipped) console.log(`resuming: ${skipped} file(s) already done and verified`);
         progress = new Progress("submit", total, "files");
@@ -97,6 +138,7 @@ Example:
         );
       },
     });
+    for (const r of loaded.values()) await (r as OnnxReconstructor).release();
     printSummary(summary);
     const ok = summary.failed.length === 0 && summary.notReached.length === 0 &&
       !summary.validationError && (summary.validation?.ok ?? true);

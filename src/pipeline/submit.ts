@@ -27,6 +27,7 @@ import {
   validateSubmission,
   type ValidationReport,
 } from "../challenge/validate.ts";
+import { peakRssBytes } from "../engine/session.ts";
 import { CmrxError, UsageError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { findKspaceVariable, kspaceGeometry, reconstructFile } from "../recon/run.ts";
@@ -168,16 +169,6 @@ export function shardCases<T>(cases: readonly T[], shard?: [number, number]): T[
   if (!shard) return [...cases];
   const [i, n] = shard;
   return cases.filter((_, k) => k % n === i);
-}
-
-/** Peak resident memory of this process (VmHWM on Linux, else current RSS). */
-export function peakRss(): number {
-  try {
-    const status = Deno.readTextFileSync("/proc/self/status");
-    const m = /VmHWM:\s+(\d+) kB/.exec(status);
-    if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
-  return Deno.memoryUsage().rss;
 }
 
 /**
@@ -379,7 +370,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   if (opts.timeBudget !== undefined) {
     summary.budget = budgetVerdict(summary.perView, opts.task, opts.timeBudget);
   }
-  summary.peakRssBytes = peakRss();
+  summary.peakRssBytes = peakRssBytes();
   // Validate what this run is responsible for (a shard validates when it is the whole set).
   if (!opts.shard || opts.shard[1] === 1) {
     try {

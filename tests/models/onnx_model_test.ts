@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { discover } from "../../src/challenge/layout.ts";
+import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
+import { uniformMask2d } from "../../src/kspace/mask.ts";
+import type { ModelManifest } from "../../src/models/manifest.ts";
+import { OnnxReconstructor, permute, windowFrames } from "../../src/models/onnx_model.ts";
+import { chooseModel, listModels, readManifest } from "../../src/models/registry.ts";
+import { openMat } from "../../src/mat/read.ts";
+import { submit } from "../../src/pipeline/submit.ts";
+import { getMethod } from "../../src/recon/registry.ts";
+import type { SliceInput } from "../../src/recon/types.ts";
+import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { synthesize } from "../../src/synth/dataset.ts";
+import { Rng } from "../../src/synth/random.ts";
+import { dcZeroFillModel } from "../engine/models.ts";
+
+const root = await Deno.makeTempDir({ prefix: "cmrxkit-onnx-" });
+const NX = 96, NY = 72; // small cine_sax
+
+async function writeModel(dir: string, name: string, over: Partial<ModelManifest> = {}) {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/${name}.onnx`, dcZeroFillModel(NY, NX));
+  const m: ModelManifest = {
+    format: 1,
+    name,
+    file: `${name}.onnx`,
+    description: "zero-filled RSS as an ONNX graph (test model, DFT as matrix products)",
+    inputs: [{ name: "kspace", role: "kspace", layout: "T,C,Y,X,2" }],
+    output: { name: "image", role: "image", layout: "T,Y,X" },
+    feeder: { kind: "sequence" },
+    normalization: { kind: "max" },
+    serves: { tasks: ["cine"], views: ["sax"], accelerations: [4, 8, 10], coils: ["MultiCoil"] },
+    ...over,
+  };
+  await Deno.writeTextFile(`${dir}/${name}.json`, JSON.stringify(m));
+  return `${dir}/${name}.json`;
+}
+
+function slice(nt = 4, nc = 3): SliceInput {
+  const rng = new Rng(3);
+  const mask = uniformMask2d(NX, NY, 4, 24);
+  const k = new Float32Array(2 * NX * NY * nc * nt).map(() => rng.gaussian() * 1e-3);
+  for (let i = 0; i < k.length / 2; i++) {
+    if (!mask[i % (NX * NY)]) k[2 * i] = k[2 * i + 1] = 0;
+  }
+  return { kspace: k, dims: [NX, NY, nc, nt], mask, maskDims: [NX, NY], kind: "cine" };
+}
+
+function maxRel(a: Float32Array, b: Float32Array): number {
+  let e = 0, n = 0;
+  for (let i = 0; i < a.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - b[i]));
+    n = Math.max(n, Math.abs(b[i]));
+  }
+  return e / n;
+}
+
+Deno.test("ONNX model behind Reconstructor: sequence feeder with max normalisation matches TS zero-filled", async () => {
+  const path = await writeModel(`${root}/m1`, "zf-seq");
+  const r = new OnnxReconstructor(await readManifest(path), { device: "cpu" });
+  const input = slice();
+  const out = await r.reconstruct(input);
+  const want = zeroFilledRss(input.kspace, [NX, NY, 3, 4]);
+  assert.ok(maxRel(out.image, want) < 1e-5, `max rel ${maxRel(out.image, want)}`);
+  assert.equal(r.memoryEstimates().length, 1);
+  assert.ok(r.memoryEstimates()[0].peakActivationBytes > 0);
+  await r.release();
+});
+
+Deno.test("window feeder: 5 frames with circular wrap, the centre frame kept", async () => {
+  assert.deepEqual(windowFrames(0, 5, 12), [10, 11, 0, 1, 2]);
+  assert.deepEqual(windowFrames(11, 5, 12), [9, 10, 11, 0, 1]);
+  const path = await writeModel(`${root}/m2`, "zf-win", { feeder: { kind: "window", frames: 5 } });
+  const r = new OnnxReconstructor(await readManifest(path), { device: "cpu" });
+  const input = slice(6, 2);
+  const out = await r.reconstruct(input);
+  assert.equal(out.info?.runs, 6);
+  assert.ok(maxRel(out.image, zeroFilledRss(input.kspace, [NX, NY, 2, 6])) < 1e-5);
+  await r.release();
+});
+
+Deno.test("permute reorders row-major axes by letters and adds a batch axis", () => {
+  const data = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i); // [T=2, Y=3, X=4]
+  const p = permute(data, ["T", "Y", "X"], [2, 3, 4], ["B", "X", "T", "Y"]);
+  assert.deepEqual(p.dims, [1, 4, 2, 3]);
+  // element (x=1, t=1, y=2) -> src index t*12 + y*4 + x = 21
+  assert.equal(p.data[1 * 6 + 1 * 3 + 2], 21);
+  assert.equal(permute(data, ["T", "Y", "X"], [2, 3, 4], ["B", "T", "Y", "X"]).data, data);
+});
+
+Deno.test("registry: manifests are checked; a case gets the model that serves it, else the classical default", async () => {
+  const dir = `${root}/m3`;
+  await writeModel(dir, "zf-sax");
+  const models = await listModels(dir);
+  assert.deepEqual(models.map((m) => m.manifest.name), ["zf-sax"]);
+  const sax = await chooseModel({ task: "cine", view: "sax", acc: 8, coil: "MultiCoil" }, {
+    models,
+  });
+  assert.equal(typeof sax.model === "string" ? sax.model : sax.model.manifest.name, "zf-sax");
+  const lax = await chooseModel({ task: "cine", view: "lax", acc: 8, coil: "MultiCoil" }, {
+    models,
+  });
+  assert.equal(lax.model, "grappa");
+  const forced = await chooseModel({ task: "cine", view: "sax", acc: 8, coil: "MultiCoil" }, {
+    models,
+    override: "zerofill",
+  });
+  assert.equal(forced.model, "zerofill");
+  await assert.rejects(
+    chooseModel({ task: "cine", view: "sax", acc: 8, coil: "MultiCoil" }, {
+      models,
+      override: "nope",
+    }),
+    UsageError,
+  );
+  await Deno.writeTextFile(
+    `${dir}/broken.json`,
+    JSON.stringify({ format: 1, name: "b", file: "b.onnx" }),
+  );
+  await assert.rejects(listModels(dir), (e: Error) => {
+    assert.ok(e instanceof CmrxError);
+    assert.match(e.message, /broken\.json: manifest field 'inputs'/);
+    return true;
+  });
+});
+
+Deno.test("a model exported for a fixed frame count refuses other counts with a clear message", async () => {
+  const path = await writeModel(`${root}/m4`, "zf-12", {
+    feeder: { kind: "sequence", frames: 12 },
+  });
+  const r = new OnnxReconstructor(await readManifest(path), { device: "cpu" });
+  await assert.rejects(Promise.resolve(r.reconstruct(slice(4, 2))), ShapeError);
+  await r.release();
+});
+
+Deno.test("submit picks the ONNX model for the cases it serves and matches the TS zero-filled files", async () => {
+  const data = `${root}/data`;
+  await synthesize({
+    out: data,
+    size: "small",
+    patients: 1,
+    seed: 8,
+    splits: ["validation"],
+    accs: [8],
+    tasks: ["cine"],
+  });
+  const dir = `${root}/m5`;
+  await writeModel(dir, "zf-sax");
+  const models = await listModels(dir);
+  const onnx = new OnnxReconstructor(models[0], { device: "cpu" });
+  const used: Record<string, string> = {};
+  await submit({
+    input: data,
+    output: `${root}/onnx-out`,
+    task: "cine",
+    split: "validation",
+    select: async (c) => {
+      const ch = await chooseModel(c, { models });
+      return typeof ch.model === "string" ? getMethod(ch.model) : onnx;
+    },
+    onCase: (e) => (used[e.view] = e.method),
+  });
+  await onnx.release();
+  assert.deepEqual(used, { lax: "grappa", sax: "zf-sax" });
+  await submit({
+    input: data,
+    output: `${root}/zf-out`,
+    task: "cine",
+    split: "validation",
+    select: () => getMethod("zerofill"),
+  });
+  const { cases } = await discover(data, { split: "validation" });
+  const sax = cases.find((c) => c.view === "sax")!;
+  using a = await openMat(`${root}/onnx-out/Submission/${sax.submissionPath}`);
+  using b = await openMat(`${root}/zf-out/Submission/${sax.submissionPath}`);
+  const x = a.read("img4ranking").data as Float32Array,
+    y = b.read("img4ranking").data as Float32Array;
+  assert.ok(maxRel(x, y) < 1e-5, `max rel ${maxRel(x, y)}`);
+});
+
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
