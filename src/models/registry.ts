@@ -14,7 +14,7 @@ import type { Reconstructor } from "../recon/types.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */
-export const SHIPPED_MODELS = new URL("../../models/", import.meta.url).pathname;
+export const SHIPPED_MODELS: string = new URL("../../models/", import.meta.url).pathname;
 
 /** A manifest with where it was found. */
 export interface ModelEntry {
