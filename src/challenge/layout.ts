@@ -128,10 +128,19 @@ export function maskVariable2023(acc: number): string {
   return `mask${String(acc).padStart(2, "0")}`;
 }
 
+/** Entries of a folder (hidden ones skipped); symbolic links count as what they point to. */
 async function listDir(path: string): Promise<Deno.DirEntry[]> {
   const out: Deno.DirEntry[] = [];
   try {
-    for await (const e of Deno.readDir(path)) if (!e.name.startsWith(".")) out.push(e);
+    for await (const e of Deno.readDir(path)) {
+      if (e.name.startsWith(".")) continue;
+      if (e.isSymlink) {
+        try {
+          const st = await Deno.stat(`${path}/${e.name}`);
+          out.push({ ...e, isFile: st.isFile, isDirectory: st.isDirectory });
+        } catch { /* dangling link: skip */ }
+      } else out.push(e);
+    }
   } catch {
     return [];
   }

@@ -134,6 +134,24 @@ Deno.test("layout: unexpected trees get a LayoutError saying what was expected a
   await Deno.remove(root2, { recursive: true });
 });
 
+Deno.test("layout: symbolic links to files and folders count as what they point to", async () => {
+  const real = await tree([`${CINE}/ValidationSet/AccFactor04/P001/cine_sax.mat`]);
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/${CINE}/ValidationSet/AccFactor04/P002`, { recursive: true });
+  await Deno.symlink(
+    `${real}/${CINE}/ValidationSet/AccFactor04/P001/cine_sax.mat`,
+    `${root}/${CINE}/ValidationSet/AccFactor04/P002/cine_sax.mat`,
+  );
+  await Deno.symlink(
+    `${real}/${CINE}/ValidationSet/AccFactor04/P001`,
+    `${root}/${CINE}/ValidationSet/AccFactor04/P001`,
+  );
+  const { cases } = await discover(root);
+  assert.deepEqual(cases.map((c) => c.patient), ["P001", "P002"]);
+  await Deno.remove(root, { recursive: true });
+  await Deno.remove(real, { recursive: true });
+});
+
 Deno.test("layout helpers: folder and variable names", () => {
   assert.equal(accFolderName(4), "AccFactor04");
   assert.equal(accFolderName(10), "AccFactor10");
