@@ -11,8 +11,9 @@ import { writeMatV5 } from "../src/mat/v5.ts";
 import { writeMatV73 } from "../src/mat/v73.ts";
 import { Progress } from "../src/progress.ts";
 import { getMethod, methodNames } from "../src/recon/registry.ts";
+import { defaultWorkers, SlicePool } from "../src/recon/pool.ts";
 import { findKspaceVariable, reconstructFile } from "../src/recon/run.ts";
-import { type Command, formatDuration, parseFlags } from "./command.ts";
+import { type Command, formatDuration, intFlag, parseFlags } from "./command.ts";
 
 export const recon: Command = {
   name: "recon",
@@ -31,6 +32,7 @@ frame) and writes the coil-combined magnitude, full size, class single, MATLAB d
   --format        v5 (default; what scipy.io.loadmat reads) or v73 (HDF5)
   --kind          cine (default; frames of a cycle) or mapping (weightings); default from
                   the file name (T1map / T2map are mapping)
+  --workers N     slices reconstructed in parallel (default: the number of cores)
 
 Example:
   deno task recon --input data/MultiCoil/Cine/ValidationSet/AccFactor08/P001/cine_sax.mat \\
@@ -47,6 +49,7 @@ Example:
       "mask-var": { type: "string" },
       kind: { type: "string" },
       coil: { type: "string" },
+      workers: { type: "string" },
     });
     if (!values.input || !values.out) {
       throw new UsageError("recon: --input FILE.mat and --out FILE.mat are required", {
@@ -87,7 +90,11 @@ Example:
       (/T[12]map/i.test(values.input) ? "mapping" : "cine");
     const t0 = performance.now();
     let progress: Progress | null = null;
+    using pool = new SlicePool(
+      values.workers ? intFlag("recon", "workers", values.workers, 1) : defaultWorkers(),
+    );
     const { image, dims } = await reconstructFile(mat, method, {
+      pool,
       variable: info.name,
       mask,
       kind,

@@ -41,6 +41,7 @@ export const submitCommand: Command = {
   --vram-limit S   GPU memory a model may use, default 24GiB (the 2023 challenge GPU): a
                    model whose estimated peak exceeds it fails here, not at the organisers'
   --threads N      onnxruntime intra-op threads
+  --workers N      slices reconstructed in parallel by classical methods (default: the cores)
   --split          validation: official run4Ranking reduction (only the two scored slices are
                    reconstructed); test: full-size images, no reduction (2023 rules)
   --shard i/n      do every n-th case starting at the i-th (1-based): n runs (GPUs, nodes)
@@ -73,6 +74,7 @@ Example:
       device: { type: "string", default: "auto" },
       "vram-limit": { type: "string", default: "24GiB" },
       threads: { type: "string" },
+      workers: { type: "string" },
     });
     const filters = datasetFilters("submit", values);
     if (values.split !== "validation" && values.split !== "test") {
@@ -125,6 +127,7 @@ Example:
       zip: values.zip ? { team: values.team! } : undefined,
       log: values.log,
       select,
+      workers: values.workers ? intFlag("submit", "workers", values.workers, 1) : undefined,
       onStart: (total, skipped) => {
         if (skipped) console.log(`resuming: ${skipped} file(s) already done and verified`);
         progress = new Progress("submit", total, "files");

@@ -31,6 +31,7 @@ import { peakRssBytes } from "../engine/session.ts";
 import { CmrxError, UsageError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { findKspaceVariable, kspaceGeometry, reconstructFile } from "../recon/run.ts";
+import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import type { Reconstructor } from "../recon/types.ts";
 
 /** Test-set sizes of the 2023 challenge per acceleration and coil type (files), for the
@@ -74,6 +75,8 @@ export interface SubmitOptions {
   log?: string;
   /** Called after each case. */
   onCase?: (e: CaseEvent, done: number, total: number) => void;
+  /** Workers reconstructing slices in parallel (classical methods; default: the cores). */
+  workers?: number;
   /** Called once before the first case with the number of cases. */
   onStart?: (total: number, skipped: number) => void;
 }
@@ -299,6 +302,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     }
     todo.push(c);
   }
+  using pool = new SlicePool(opts.workers ?? defaultWorkers());
   opts.onStart?.(todo.length + unreadable.length, summary.skipped);
   for (const e of unreadable) {
     summary.failed.push(e);
@@ -331,7 +335,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     try {
       const r = await opts.select(c);
       method = r.name;
-      const ev = await runCase(c, r, split, year, root, expected.get(c)!);
+      const ev = await runCase(c, r, split, year, root, expected.get(c)!, pool);
       const seconds = (performance.now() - started) / 1000;
       (times[c.view] ??= []).push(seconds);
       (sliceTimes[c.view] ??= []).push(seconds / (ev.slices ?? 1));
@@ -427,6 +431,7 @@ async function runCase(
   year: Year,
   root: string,
   dims: number[],
+  pool: SlicePool,
 ): Promise<Omit<CaseEvent, "seconds">> {
   using mat = await openMat(c.file);
   const info = findKspaceVariable(mat, c.variable);
@@ -449,6 +454,7 @@ async function runCase(
     kind: c.task,
     singleCoil: c.coil === "SingleCoil",
     slices,
+    pool,
   });
   let data: Float32Array;
   if (plan) {

@@ -37,5 +37,12 @@ export function getMethod(name: string): Reconstructor {
       hint: `choose one of: ${methodNames().join(", ")}`,
     });
   }
-  return make();
+  const r = make();
+  return {
+    name: r.name,
+    description: r.description,
+    singleCoil: r.singleCoil,
+    spec: name,
+    reconstruct: (input) => r.reconstruct(input),
+  };
 }

@@ -8,7 +8,8 @@
 import { CmrxError, ShapeError } from "../errors.ts";
 import type { MatReader } from "../mat/read.ts";
 import type { MatVarInfo } from "../mat/types.ts";
-import type { Reconstructor, SliceInput } from "./types.ts";
+import type { SlicePool } from "./pool.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
 
 /** The k-space variable of a file: `kspace_*`, `kus`, or the only complex variable. */
 export function findKspaceVariable(mat: MatReader, name?: string): MatVarInfo {
@@ -109,6 +110,11 @@ export interface ReconstructFileOptions {
   slices?: number[];
   /** Called after each slice. */
   onSlice?: (done: number, total: number) => void;
+  /**
+   * Reconstruct slices in parallel in this pool of workers (methods with a `spec` only);
+   * the next slices are read while the workers compute.
+   */
+  pool?: SlicePool;
 }
 
 /**
@@ -146,15 +152,31 @@ export async function reconstructFile(
     mask = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
     maskDims = m.dims.slice(0, 3);
   }
+  const pool = opts.pool && method.spec ? opts.pool : undefined;
+  // Buffers in flight: with a pool, each slice needs its own (transferred to a worker).
+  const spare: Float32Array[] = [slab];
+  const take = () => spare.pop() ?? new Float32Array(2 * npix * nc * nt);
+  const pending: Promise<void>[] = [];
+  let done = 0;
+  const store = (k: number, out: SliceOutput) => {
+    if (out.image.length !== npix * nt) {
+      throw new Error(`${method.name} returned ${out.image.length} values, expected ${npix * nt}`);
+    }
+    for (let t = 0; t < nt; t++) {
+      image.set(out.image.subarray(npix * t, npix * (t + 1)), npix * (k + slices.length * t));
+    }
+    opts.onSlice?.(++done, slices.length);
+  };
   for (const [k, z] of slices.entries()) {
+    const buf = take();
     const ranges = single ? [undefined, undefined, z] : [undefined, undefined, undefined, z];
-    mat.readSlab(info.name, ranges, { out: slab });
+    mat.readSlab(info.name, ranges, { out: buf });
     if (!mask) {
-      mask = maskFromKspace(slab, nx, ny, nc, nt);
+      mask = maskFromKspace(buf, nx, ny, nc, nt);
       maskDims = [nx, ny, nt];
     }
-    for (let i = 0; i < slab.length; i++) {
-      if (!Number.isFinite(slab[i])) {
+    for (let i = 0; i < buf.length; i++) {
+      if (!Number.isFinite(buf[i])) {
         throw new ShapeError(`k-space of slice ${z + 1} holds NaN or Inf`, {
           file: mat.file,
           hint: "the file is corrupt; download or copy it again",
@@ -162,20 +184,29 @@ export async function reconstructFile(
       }
     }
     const input: SliceInput = {
-      kspace: slab,
+      kspace: buf,
       dims: [nx, ny, nc, nt],
       mask,
       maskDims,
       kind: opts.kind ?? "cine",
     };
-    const out = await method.reconstruct(input);
-    if (out.image.length !== npix * nt) {
-      throw new Error(`${method.name} returned ${out.image.length} values, expected ${npix * nt}`);
+    if (pool) {
+      pending.push(
+        pool.run(method.spec!, input).then((out) => {
+          spare.push(out.kspace);
+          store(k, out);
+        }),
+      );
+      // Keep at most pool.size slices in flight; read the next while they compute.
+      if (pending.length >= pool.size) {
+        await Promise.race(pending.map((p, i) => p.then(() => i)))
+          .then((i) => pending.splice(i, 1));
+      }
+    } else {
+      store(k, await method.reconstruct(input));
+      spare.push(buf);
     }
-    for (let t = 0; t < nt; t++) {
-      image.set(out.image.subarray(npix * t, npix * (t + 1)), npix * (k + slices.length * t));
-    }
-    opts.onSlice?.(k + 1, slices.length);
   }
+  await Promise.all(pending);
   return { image, dims: [nx, ny, slices.length, nt] };
 }

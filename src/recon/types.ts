@@ -26,6 +26,11 @@ export interface Reconstructor {
   readonly description: string;
   /** Whether it works on single-coil data; when false it throws a clear error on it. */
   readonly singleCoil: boolean;
+  /**
+   * The registry name that rebuilds exactly this reconstructor in a worker (set for the
+   * registry's methods with default parameters); absent: it runs in the calling thread.
+   */
+  readonly spec?: string;
   /** Reconstructs one slice. */
   reconstruct(input: SliceInput): Promise<SliceOutput> | SliceOutput;
 }
