@@ -14,6 +14,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./classical.ts",
     what: "zerofill / SENSE / GRAPPA / L+S quality and time vs BART ecalib + pics",
   },
+  ort: {
+    file: "./ort_torch.ts",
+    what: "same network per slice: onnxruntime-node vs PyTorch (CPU)",
+  },
   pipeline: {
     file: "./pipeline.ts",
     what: "submit overhead per full-size cine_sax file (no model) vs numpy/h5py/scipy",
