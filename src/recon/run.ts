@@ -153,7 +153,7 @@ export async function reconstructFile(
     maskDims = m.dims.slice(0, 3);
   }
   const pool = opts.pool && method.spec ? opts.pool : undefined;
-  // Buffers in flight: with a pool, each slice needs its own (transferred to a worker).
+  // Buffers in flight: each slice being reconstructed holds its own, plus the one being read.
   const spare: Float32Array[] = [slab];
   const take = () => spare.pop() ?? new Float32Array(2 * npix * nc * nt);
   const pending: Promise<void>[] = [];
@@ -190,22 +190,23 @@ export async function reconstructFile(
       maskDims,
       kind: opts.kind ?? "cine",
     };
-    if (pool) {
-      pending.push(
-        pool.run(method.spec!, input).then((out) => {
+    // Slice k was read while the previous ones were being reconstructed (in workers, or in
+    // onnxruntime's threads for models); wait for a free place, then hand it over.
+    while (pending.length >= (pool ? pool.size : 1)) {
+      const i = await Promise.race(pending.map((p, j) => p.then(() => j)));
+      pending.splice(i, 1);
+    }
+    pending.push(
+      pool
+        ? pool.run(method.spec!, input).then((out) => {
           spare.push(out.kspace);
           store(k, out);
+        })
+        : Promise.resolve(method.reconstruct(input)).then((out) => {
+          spare.push(buf);
+          store(k, out);
         }),
-      );
-      // Keep at most pool.size slices in flight; read the next while they compute.
-      if (pending.length >= pool.size) {
-        await Promise.race(pending.map((p, i) => p.then(() => i)))
-          .then((i) => pending.splice(i, 1));
-      }
-    } else {
-      store(k, await method.reconstruct(input));
-      spare.push(buf);
-    }
+    );
   }
   await Promise.all(pending);
   return { image, dims: [nx, ny, slices.length, nt] };
