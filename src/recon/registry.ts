@@ -7,12 +7,16 @@
 import { UsageError } from "../errors.ts";
 import type { Reconstructor } from "./types.ts";
 import { grappa } from "./grappa.ts";
+import { createLps } from "./lps.ts";
+import { createSense } from "./sense.ts";
 import { zeroFilled } from "./zerofill.ts";
 
 /** Method name -> a fresh reconstructor with default parameters. */
 const METHODS: Record<string, () => Reconstructor> = {
   zerofill: () => zeroFilled,
   grappa: () => grappa(),
+  sense: () => createSense(),
+  lps: () => createLps(),
 };
 
 /**
