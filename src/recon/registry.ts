@@ -25,7 +25,7 @@ const METHODS: Record<string, () => Reconstructor> = {
  * redundancy for single-coil.
  */
 export function defaultMethodFor(coil: "MultiCoil" | "SingleCoil"): string {
-  return coil === "MultiCoil" ? "grappa" : "zerofill";
+  return coil === "MultiCoil" ? "grappa" : "lps";
 }
 
 /** Names of the available classical methods. */
