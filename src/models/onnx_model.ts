@@ -12,7 +12,7 @@
  * @module
  */
 
-import { estimateMemory, type MemoryEstimate } from "../engine/memory.ts";
+import { estimateMemory, type MemoryEstimate, planBatch } from "../engine/memory.ts";
 import { decodeModel } from "../engine/onnx.ts";
 import { DEFAULT_VRAM_LIMIT, Engine, type EngineOptions } from "../engine/session.ts";
 import { CmrxError, ShapeError } from "../errors.ts";
@@ -183,78 +183,153 @@ export class OnnxReconstructor implements Reconstructor {
     }
     const engine = await this.engine();
     const image = new Float32Array(npix * nt);
-    let outT = 0;
-    for (const call of calls) {
-      const f = call.frames.length;
-      const pick = (src: Float32Array, per: number) => {
-        const out = new Float32Array(per * f);
-        call.frames.forEach((t, i) => out.set(src.subarray(per * t, per * (t + 1)), per * i));
-        return out;
-      };
-      const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
-      for (const spec of m.inputs) {
-        feeds[spec.name] = this.#feed(spec, {
-          kspace: () => ({
-            data: pick(kspace, 2 * npix * nc),
+    const canonOf = (role: string, f: number) => {
+      switch (role) {
+        case "kspace":
+          return {
+            per: 2 * npix * nc,
             src: ["T", "C", "Y", "X", "2"],
             dims: [f, nc, ny, nx, 2],
-          }),
-          mask: () => ({ data: pick(maskT, npix), src: ["T", "Y", "X"], dims: [f, ny, nx] }),
-          sensitivity: () => ({ data: maps!, src: ["C", "Y", "X", "2"], dims: [nc, ny, nx, 2] }),
-          zerofilled: () => ({
-            data: pick(zfComplex!, 2 * npix),
+            from: kspace,
+          };
+        case "mask":
+          return { per: npix, src: ["T", "Y", "X"], dims: [f, ny, nx], from: maskT };
+        case "zerofilled":
+          return {
+            per: 2 * npix,
             src: ["T", "Y", "X", "2"],
             dims: [f, ny, nx, 2],
-          }),
-        });
+            from: zfComplex!,
+          };
+        default:
+          return null;
+      }
+    };
+    // Window calls are independent: run several per graph call (batch axis B) when every
+    // input and the output have one; how many is planned from the memory estimate.
+    const batched = m.feeder.kind === "window" &&
+      [...m.inputs, m.output].every((t) => t.layout.startsWith("B,"));
+    const batch = batched
+      ? this.#planBatch(calls[0].frames.length, canonOf, engine.provider, calls.length)
+      : 1;
+    let runs = 0;
+    for (let c0 = 0; c0 < calls.length; c0 += batch) {
+      const group = calls.slice(c0, c0 + batch);
+      const b = group.length;
+      const f = group[0].frames.length;
+      const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
+      for (const spec of m.inputs) {
+        const c = canonOf(spec.role, f);
+        if (spec.role === "sensitivity") {
+          const data = new Float32Array(maps!.length * b);
+          for (let k = 0; k < b; k++) data.set(maps!, maps!.length * k);
+          feeds[spec.name] = this.#feed(spec, {
+            data,
+            src: ["B", "C", "Y", "X", "2"],
+            dims: [b, nc, ny, nx, 2],
+          });
+          continue;
+        }
+        if (!c) {
+          throw new CmrxError(`input role '${spec.role}' is not one cmrxkit can provide`, {
+            file: this.#entry.manifestPath,
+            hint: "roles: kspace, mask, sensitivity, zerofilled",
+          });
+        }
+        const data = new Float32Array(c.per * f * b);
+        group.forEach((call, k) =>
+          call.frames.forEach((t, i) =>
+            data.set(c.from.subarray(c.per * t, c.per * (t + 1)), c.per * (f * k + i))
+          )
+        );
+        feeds[spec.name] = this.#feed(spec, { data, src: ["B", ...c.src], dims: [b, ...c.dims] });
       }
       this.#checkMemory(feeds, engine.provider);
       const outs = await engine.run(feeds);
+      runs++;
       const o = outs[m.output.name];
       if (!o) {
         throw new CmrxError(`model ${m.name} has no output '${m.output.name}'`, {
           file: this.#entry.manifestPath,
         });
       }
-      const outLetters = letters(m.output.layout).filter((l) => l !== "B");
+      const outLetters = letters(m.output.layout);
       const complex = outLetters.includes("2");
-      const canon = complex ? ["T", "Y", "X", "2"] : ["T", "Y", "X"];
+      const hasB = outLetters[0] === "B";
+      const canon = [...(hasB ? ["B"] : []), "T", "Y", "X", ...(complex ? ["2"] : [])];
       const back = permuteBack(
         o.data,
         outLetters,
         o.dims.slice(o.dims.length - outLetters.length),
         canon,
       );
-      for (const k of call.keep) {
-        const dst = image.subarray(
-          npix * (m.feeder.kind === "window" ? outT : k),
-          npix * ((m.feeder.kind === "window" ? outT : k) + 1),
-        );
-        for (let p = 0; p < npix; p++) {
-          dst[p] = complex
-            ? Math.hypot(back[2 * (npix * k + p)], back[2 * (npix * k + p) + 1]) * scale
-            : Math.abs(back[npix * k + p]) * scale;
+      const w = complex ? 2 : 1;
+      group.forEach((call, k) => {
+        for (const keep of call.keep) {
+          const frame = m.feeder.kind === "window" ? c0 + k : keep;
+          const dst = image.subarray(npix * frame, npix * (frame + 1));
+          const base = w * npix * (f * (hasB ? k : 0) + keep);
+          for (let p = 0; p < npix; p++) {
+            dst[p] = complex
+              ? Math.hypot(back[base + 2 * p], back[base + 2 * p + 1]) * scale
+              : Math.abs(back[base + p]) * scale;
+          }
         }
-      }
-      outT++;
+      });
     }
-    return { image, info: { runs: calls.length, scale } };
+    return { image, info: { runs, batch, scale } };
   }
 
   #feed(
     spec: TensorSpec,
-    make: Record<string, () => { data: Float32Array; src: string[]; dims: number[] }>,
+    c: { data: Float32Array; src: string[]; dims: number[] },
   ): { data: Float32Array; dims: number[] } {
-    const build = make[spec.role];
-    if (!build) {
-      throw new CmrxError(`input role '${spec.role}' is not one cmrxkit can provide`, {
-        file: this.#entry.manifestPath,
-        hint: "roles: kspace, mask, sensitivity, zerofilled",
+    const want = letters(spec.layout);
+    // A batch axis of 1 the layout does not name is dropped.
+    if (!want.includes("B") && c.src[0] === "B") {
+      return permute(c.data, c.src.slice(1), c.dims.slice(1), want);
+    }
+    return permute(c.data, c.src, c.dims, want);
+  }
+
+  /** Window calls per graph run: as many as fit the memory limit (at most `max`). */
+  #planBatch(
+    frames: number,
+    canonOf: (role: string, f: number) => { dims: number[]; src: string[] } | null,
+    provider: string,
+    max: number,
+  ): number {
+    this.#decoded ??= decodeModel(Deno.readFileSync(this.#entry.onnxPath), this.#entry.onnxPath);
+    const shapesFor = (b: number) =>
+      Object.fromEntries(this.manifest.inputs.map((spec) => {
+        const c = spec.role === "sensitivity" ? null : canonOf(spec.role, frames);
+        const size: Record<string, number> = { B: b };
+        if (c) c.src.forEach((l, i) => (size[l] = c.dims[i]));
+        return [spec.name, letters(spec.layout).map((l) => size[l] ?? 1)];
+      }));
+    const limit = provider === "cuda"
+      ? (this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT)
+      : Math.min(
+        this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT,
+        Deno.systemMemoryInfo().total / 4,
+      );
+    const plan = planBatch(
+      (b) => estimateMemory(this.#decoded!, shapesFor(b)).peakActivationBytes,
+      limit,
+      max,
+      { weightsBytes: estimateMemory(this.#decoded!, shapesFor(1)).weightsBytes },
+    );
+    if (plan.batch === 0) {
+      throw new CmrxError(`model ${this.name}: ${plan.message}`, {
+        hint: "use a smaller model or raise --vram-limit if your GPU allows",
       });
     }
-    const { data, src, dims } = build();
-    return permute(data, src, dims, letters(spec.layout));
+    this.lastBatch = plan.batch;
+    return plan.batch;
   }
+
+  /** Window calls per run chosen for the last slice (1 when not batched). */
+  lastBatch = 1;
 
   /**
    * Static peak-memory estimate for these input shapes (cached per shape), checked against

@@ -12,7 +12,7 @@ import type { SliceInput } from "../../src/recon/types.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { Rng } from "../../src/synth/random.ts";
-import { dcZeroFillModel } from "../engine/models.ts";
+import { dcZeroFillModel, identityModel } from "../engine/models.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-onnx-" });
 const NX = 96, NY = 72; // small cine_sax
@@ -77,6 +77,61 @@ Deno.test("window feeder: 5 frames with circular wrap, the centre frame kept", a
   assert.equal(out.info?.runs, 6);
   assert.ok(maxRel(out.image, zeroFilledRss(input.kspace, [NX, NY, 2, 6])) < 1e-5);
   await r.release();
+});
+
+Deno.test("window feeder batches windows along B as the memory plan allows; same result as one by one", async () => {
+  const dir = `${root}/mb`;
+  await Deno.mkdir(dir, { recursive: true });
+  const base = {
+    format: 1 as const,
+    description: "identity on the zero-filled image (test model)",
+    normalization: { kind: "none" as const },
+    serves: {
+      tasks: ["cine" as const],
+      views: ["sax"],
+      accelerations: [],
+      coils: ["MultiCoil" as const],
+    },
+  };
+  await Deno.writeFile(
+    `${dir}/idb.onnx`,
+    identityModel(["B", 5, NY, NX, 2], { input: "zf", output: "image" }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/idb.json`,
+    JSON.stringify({
+      ...base,
+      name: "idb",
+      file: "idb.onnx",
+      inputs: [{ name: "zf", role: "zerofilled", layout: "B,T,Y,X,2" }],
+      output: { name: "image", role: "image", layout: "B,T,Y,X,2" },
+      feeder: { kind: "window", frames: 5 },
+    }),
+  );
+  await Deno.writeFile(
+    `${dir}/ids.onnx`,
+    identityModel(["T", NY, NX, 2], { input: "zf", output: "image" }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/ids.json`,
+    JSON.stringify({
+      ...base,
+      name: "ids",
+      file: "ids.onnx",
+      inputs: [{ name: "zf", role: "zerofilled", layout: "T,Y,X,2" }],
+      output: { name: "image", role: "image", layout: "T,Y,X,2" },
+      feeder: { kind: "sequence" },
+    }),
+  );
+  const batched = new OnnxReconstructor(await readManifest(`${dir}/idb.json`), { device: "cpu" });
+  const single = new OnnxReconstructor(await readManifest(`${dir}/ids.json`), { device: "cpu" });
+  const input = slice(6, 3);
+  const a = await batched.reconstruct(input), b = await single.reconstruct(input);
+  assert.equal(batched.lastBatch, 6);
+  assert.equal(a.info?.runs, 1);
+  assert.deepEqual(a.image, b.image);
+  await batched.release();
+  await single.release();
 });
 
 Deno.test("permute reorders row-major axes by letters and adds a batch axis", () => {
