@@ -59,6 +59,82 @@ interface Stage {
   s: number;
   /** Twiddles exp(-2 pi i p k / (r m)) for p < m, k = 1..r-1: [(p*(r-1)+k-1)*2] = re, +1 = im. */
   tw: Float64Array;
+  /** Rader tables when this prime radix is done as a length r-1 cyclic convolution. */
+  rader?: Rader;
+}
+
+/** Smallest prime radix done with Rader's algorithm instead of the O(r^2) generic kernel. */
+const MIN_RADER_RADIX = 17;
+
+/**
+ * Rader's algorithm for a prime radix r with primitive root g: with u[b] = x[g^-b] and
+ * v[c] = exp(-2 pi i g^c / r), X[g^a] = x[0] + (u (*) v)[a], a cyclic convolution of
+ * length L = r - 1 done with a (batched) length-L FFT; X[0] = x[0] + sum u.
+ */
+interface Rader {
+  /** Convolution length r - 1. */
+  L: number;
+  /** Cached plan for length L (distinct from any plan that uses this stage: L < r). */
+  plan: StockhamPlan;
+  /** gin[b] = g^-b mod r: input index gathered into slot b. */
+  gin: Int32Array;
+  /** gout[a] = g^a mod r: output index of convolution slot a. */
+  gout: Int32Array;
+  /** DFT_L(v) / L, real and imaginary parts. */
+  vr: Float64Array;
+  vi: Float64Array;
+}
+
+function primitiveRoot(p: number): number {
+  const fs: number[] = [];
+  let t = p - 1;
+  for (let f = 2; f * f <= t; f++) {
+    if (t % f === 0) {
+      fs.push(f);
+      while (t % f === 0) t /= f;
+    }
+  }
+  if (t > 1) fs.push(t);
+  for (let g = 2; g < p; g++) {
+    if (fs.every((f) => powMod(g, (p - 1) / f, p) !== 1)) return g;
+  }
+  return 1; // p = 2 (never used: Rader is only for odd primes)
+}
+
+function powMod(b: number, e: number, m: number): number {
+  let r = 1;
+  b %= m;
+  while (e > 0) {
+    if (e & 1) r = (r * b) % m;
+    b = (b * b) % m;
+    e >>= 1;
+  }
+  return r;
+}
+
+function makeRader(r: number): Rader {
+  const L = r - 1;
+  const g = primitiveRoot(r);
+  const gInv = powMod(g, r - 2, r);
+  const gin = new Int32Array(L), gout = new Int32Array(L);
+  const vr = new Float64Array(L), vi = new Float64Array(L);
+  for (let a = 0, pg = 1, pi = 1; a < L; a++) {
+    gout[a] = pg;
+    gin[a] = pi;
+    const ang = (-2 * Math.PI * pg) / r;
+    vr[a] = Math.cos(ang);
+    vi[a] = Math.sin(ang);
+    pg = (pg * g) % r;
+    pi = (pi * gInv) % r;
+  }
+  // L's prime factors are <= L / 2 <= MAX_GENERIC_RADIX / 2, so fftPlan(L) is a Stockham plan.
+  const plan = fftPlan(L) as StockhamPlan;
+  plan.forward(vr, vi);
+  for (let a = 0; a < L; a++) {
+    vr[a] /= L;
+    vi[a] /= L;
+  }
+  return { L, plan, gin, gout, vr, vi };
 }
 
 /** Factor n into radices: 4s first, then 2, 3, 5, then remaining primes ascending. */
@@ -89,12 +165,16 @@ function factorize(n: number): number[] {
 class StockhamPlan implements FftPlan {
   readonly n: number;
   private readonly stages: Stage[];
-  private wr: Float64Array;
-  private wi: Float64Array;
+  /** Work arrays (ping-pong buffers), at least n * batch long after `exec`. */
+  wr: Float64Array;
+  wi: Float64Array;
   /** Generic-kernel tables per radix: cos/sin(2 pi j k / r) for j, k < r. */
   private readonly gen = new Map<number, { c: Float64Array; s: Float64Array }>();
   private readonly tr: Float64Array;
   private readonly ti: Float64Array;
+  /** Rader convolution work space (grown on demand). */
+  private ur = new Float64Array(0);
+  private ui = new Float64Array(0);
 
   constructor(n: number, radices: number[]) {
     this.n = n;
@@ -116,8 +196,9 @@ class StockhamPlan implements FftPlan {
           tw[o + 1] = Math.sin(a);
         }
       }
-      this.stages.push({ r, m, s, tw });
-      if (r !== 2 && r !== 3 && r !== 4 && r !== 5 && !this.gen.has(r)) {
+      const rader = r >= MIN_RADER_RADIX ? makeRader(r) : undefined;
+      this.stages.push({ r, m, s, tw, rader });
+      if (r !== 2 && r !== 3 && r !== 4 && r !== 5 && r !== 7 && !this.gen.has(r)) {
         const c = new Float64Array(r * r);
         const sn = new Float64Array(r * r);
         for (let j = 0; j < r; j++) {
@@ -147,8 +228,20 @@ class StockhamPlan implements FftPlan {
   }
 
   private run(re: Float64Array, im: Float64Array, batch: number): void {
+    if (this.exec(re, im, batch)) {
+      const total = this.n * batch;
+      re.set(this.wr.subarray(0, total));
+      im.set(this.wi.subarray(0, total));
+    }
+  }
+
+  /**
+   * Forward transform of `re`/`im` (batched); returns true when the result was left in the
+   * work arrays `wr`/`wi` (odd number of stages) instead of `re`/`im`.
+   */
+  exec(re: Float64Array, im: Float64Array, batch: number): boolean {
     const n = this.n;
-    if (n <= 1) return;
+    if (n <= 1) return false;
     const total = n * batch;
     if (this.wr.length < total) {
       this.wr = new Float64Array(total);
@@ -170,7 +263,20 @@ class StockhamPlan implements FftPlan {
         case 5:
           pass5(st, s, xr, xi, yr, yi);
           break;
+        case 7:
+          pass7(st, s, xr, xi, yr, yi);
+          break;
         default: {
+          const rd = st.rader;
+          if (rd && s * st.m >= RADER_MIN_BATCH) {
+            const need = rd.L * Math.min(RADER_BLOCK, s * st.m);
+            if (this.ur.length < need) {
+              this.ur = new Float64Array(need);
+              this.ui = new Float64Array(need);
+            }
+            passRader(st, rd, s, xr, xi, yr, yi, this.ur, this.ui);
+            break;
+          }
           const g = this.gen.get(st.r)!;
           passGeneric(st, s, xr, xi, yr, yi, g.c, g.s, this.tr, this.ti);
         }
@@ -181,10 +287,7 @@ class StockhamPlan implements FftPlan {
       yr = t0;
       yi = t1;
     }
-    if (xr !== re) {
-      re.set(xr.subarray(0, total));
-      im.set(xi.subarray(0, total));
-    }
+    return xr !== re;
   }
 }
 
@@ -346,6 +449,163 @@ function pass5(
       wi = tw[t + 7];
       yr[o + 4 * s] = b4r * wr - b4i * wi;
       yi[o + 4 * s] = b4r * wi + b4i * wr;
+    }
+  }
+}
+
+const C71 = Math.cos((2 * Math.PI) / 7), C72 = Math.cos((4 * Math.PI) / 7);
+const C73 = Math.cos((6 * Math.PI) / 7);
+const S71 = Math.sin((2 * Math.PI) / 7), S72 = Math.sin((4 * Math.PI) / 7);
+const S73 = Math.sin((6 * Math.PI) / 7);
+
+/** Radix 7 on the pairs (j, 7 - j): sums t_j, differences d_j, j = 1..3. */
+function pass7(
+  st: Stage,
+  s: number,
+  xr: Float64Array,
+  xi: Float64Array,
+  yr: Float64Array,
+  yi: Float64Array,
+) {
+  const { m, tw } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const t = 12 * p;
+    const i0 = s * p, o0 = 7 * s * p;
+    const w1r = tw[t], w1i = tw[t + 1], w2r = tw[t + 2], w2i = tw[t + 3];
+    const w3r = tw[t + 4], w3i = tw[t + 5], w4r = tw[t + 6], w4i = tw[t + 7];
+    const w5r = tw[t + 8], w5i = tw[t + 9], w6r = tw[t + 10], w6i = tw[t + 11];
+    for (let q = 0; q < s; q++) {
+      const a0 = i0 + q, a1 = a0 + sm, a2 = a1 + sm, a3 = a2 + sm;
+      const a4 = a3 + sm, a5 = a4 + sm, a6 = a5 + sm;
+      const x0r = xr[a0], x0i = xi[a0];
+      const t1r = xr[a1] + xr[a6], t1i = xi[a1] + xi[a6];
+      const d1r = xr[a1] - xr[a6], d1i = xi[a1] - xi[a6];
+      const t2r = xr[a2] + xr[a5], t2i = xi[a2] + xi[a5];
+      const d2r = xr[a2] - xr[a5], d2i = xi[a2] - xi[a5];
+      const t3r = xr[a3] + xr[a4], t3i = xi[a3] + xi[a4];
+      const d3r = xr[a3] - xr[a4], d3i = xi[a3] - xi[a4];
+      const o = o0 + q;
+      yr[o] = x0r + t1r + t2r + t3r;
+      yi[o] = x0i + t1i + t2i + t3i;
+      // A_k = x0 + sum_j cos(2 pi jk/7) t_j ; B_k = sum_j sin(2 pi jk/7) d_j
+      const a1r = x0r + C71 * t1r + C72 * t2r + C73 * t3r;
+      const a1i = x0i + C71 * t1i + C72 * t2i + C73 * t3i;
+      const a2r = x0r + C72 * t1r + C73 * t2r + C71 * t3r;
+      const a2i = x0i + C72 * t1i + C73 * t2i + C71 * t3i;
+      const a3r = x0r + C73 * t1r + C71 * t2r + C72 * t3r;
+      const a3i = x0i + C73 * t1i + C71 * t2i + C72 * t3i;
+      const b1r = S71 * d1r + S72 * d2r + S73 * d3r, b1i = S71 * d1i + S72 * d2i + S73 * d3i;
+      const b2r = S72 * d1r - S73 * d2r - S71 * d3r, b2i = S72 * d1i - S73 * d2i - S71 * d3i;
+      const b3r = S73 * d1r - S71 * d2r + S72 * d3r, b3i = S73 * d1i - S71 * d2i + S72 * d3i;
+      // X_k = A_k - i B_k ; X_{7-k} = A_k + i B_k, then twiddled
+      let ur = a1r + b1i, ui = a1i - b1r;
+      yr[o + s] = ur * w1r - ui * w1i;
+      yi[o + s] = ur * w1i + ui * w1r;
+      ur = a1r - b1i;
+      ui = a1i + b1r;
+      yr[o + 6 * s] = ur * w6r - ui * w6i;
+      yi[o + 6 * s] = ur * w6i + ui * w6r;
+      ur = a2r + b2i;
+      ui = a2i - b2r;
+      yr[o + 2 * s] = ur * w2r - ui * w2i;
+      yi[o + 2 * s] = ur * w2i + ui * w2r;
+      ur = a2r - b2i;
+      ui = a2i + b2r;
+      yr[o + 5 * s] = ur * w5r - ui * w5i;
+      yi[o + 5 * s] = ur * w5i + ui * w5r;
+      ur = a3r + b3i;
+      ui = a3i - b3r;
+      yr[o + 3 * s] = ur * w3r - ui * w3i;
+      yi[o + 3 * s] = ur * w3i + ui * w3r;
+      ur = a3r - b3i;
+      ui = a3i + b3r;
+      yr[o + 4 * s] = ur * w4r - ui * w4i;
+      yi[o + 4 * s] = ur * w4i + ui * w4r;
+    }
+  }
+}
+
+/**
+ * Fewest sub-sequences (m * s) for which a Rader stage beats the generic kernel (the
+ * per-call overhead of the inner FFTs dominates single short transforms).
+ */
+const RADER_MIN_BATCH = 8;
+
+/** Sub-sequences per Rader convolution block: keeps the work space cache-resident. */
+const RADER_BLOCK = 32;
+
+/**
+ * Prime radix r by Rader's algorithm. For a fixed input index j the (p, q) pairs form the
+ * contiguous block [j*sm, (j+1)*sm), so blocks of consecutive t = s*p + q are gathered,
+ * convolved with one batched length-(r-1) FFT pair, and scattered with the twiddles.
+ */
+function passRader(
+  st: Stage,
+  rd: Rader,
+  s: number,
+  xr: Float64Array,
+  xi: Float64Array,
+  yr: Float64Array,
+  yi: Float64Array,
+  ur: Float64Array,
+  ui: Float64Array,
+) {
+  const { r, m, tw } = st;
+  const { L, plan, gin, gout, vr, vi } = rd;
+  const sm = s * m;
+  for (let t0 = 0; t0 < sm; t0 += RADER_BLOCK) {
+    const nb = Math.min(RADER_BLOCK, sm - t0);
+    for (let b = 0; b < L; b++) {
+      const src = gin[b] * sm + t0 - b * nb;
+      for (let u = b * nb, e = u + nb; u < e; u++) {
+        ur[u] = xr[src + u];
+        ui[u] = xi[src + u];
+      }
+    }
+    let inWork = plan.exec(ur, ui, nb);
+    const fr = inWork ? plan.wr : ur, fi = inWork ? plan.wi : ui;
+    // X[0] = x[0] + sum u = x[0] + U[0] (no twiddle for k = 0); then U *= DFT(v) / L.
+    const t1 = t0 + nb;
+    for (let p = Math.floor(t0 / s), pe = Math.ceil(t1 / s); p < pe; p++) {
+      const i0 = s * p, o0 = r * s * p - i0, ue = Math.min(i0 + s, t1) - t0;
+      for (let u = Math.max(i0, t0) - t0; u < ue; u++) {
+        yr[o0 + t0 + u] = xr[t0 + u] + fr[u];
+        yi[o0 + t0 + u] = xi[t0 + u] + fi[u];
+      }
+    }
+    for (let f = 0; f < L; f++) {
+      const cr = vr[f], ci = vi[f];
+      for (let u = f * nb, e = u + nb; u < e; u++) {
+        const ar = fr[u], ai = fi[u];
+        ur[u] = ar * cr - ai * ci;
+        ui[u] = ar * ci + ai * cr;
+      }
+    }
+    // Inverse = forward with re and im swapped.
+    inWork = plan.exec(ui, ur, nb);
+    const gr = inWork ? plan.wi : ur, gi = inWork ? plan.wr : ui;
+    for (let a = 0; a < L; a++) {
+      const k = gout[a];
+      const c0 = a * nb - t0;
+      for (let p = Math.floor(t0 / s), pe = Math.ceil(t1 / s); p < pe; p++) {
+        const i0 = s * p, o = r * s * p + k * s - i0;
+        const te = Math.min(i0 + s, t1);
+        if (p === 0) {
+          for (let t = Math.max(i0, t0); t < te; t++) {
+            yr[o + t] = xr[t] + gr[c0 + t];
+            yi[o + t] = xi[t] + gi[c0 + t];
+          }
+          continue;
+        }
+        const w = 2 * (p * (r - 1) + k - 1);
+        const wr = tw[w], wi = tw[w + 1];
+        for (let t = Math.max(i0, t0); t < te; t++) {
+          const br = xr[t] + gr[c0 + t], bi = xi[t] + gi[c0 + t];
+          yr[o + t] = br * wr - bi * wi;
+          yi[o + t] = br * wi + bi * wr;
+        }
+      }
     }
   }
 }

@@ -55,9 +55,12 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / ref;
 }
 
-const LENGTHS = [...Array.from({ length: 64 }, (_, i) => i + 1), 97, 132, 162, 204, 246, 448, 512];
+const LENGTHS = [
+  ...Array.from({ length: 64 }, (_, i) => i + 1),
+  ...[82, 94, 97, 123, 132, 141, 162, 164, 168, 204, 246, 289, 448, 512],
+];
 
-Deno.test("1-D fft matches a naive DFT for lengths 1..64 and 97, 132, 162, 204, 246, 448, 512", () => {
+Deno.test("1-D fft matches a naive DFT for lengths 1..64 and composite ones (41, 17, 47 factors)", () => {
   for (const n of LENGTHS) {
     const re = noise(n, n), im = noise(n, 1000 + n);
     const [er, ei] = naiveDft(re, im, -1);
@@ -91,8 +94,10 @@ Deno.test("1-D inverse matches the naive inverse DFT and ifft(fft(x)) == x", () 
 });
 
 Deno.test("batched 1-D plan equals per-sequence transforms", () => {
-  for (const n of [12, 41, 97, 246]) {
-    const batch = 5;
+  // Batches large enough for the Rader stages (17, 41, 47 with nested 23), blocks that
+  // straddle sub-sequence boundaries, and the small-batch generic fallback.
+  const cases = [[12, 5], [41, 5], [97, 5], [246, 5], [41, 40], [82, 7], [123, 11], [204, 9]];
+  for (const [n, batch] of [...cases, [34, 33], [289, 3], [47, 13], [94, 6]]) {
     const re = noise(n * batch, n), im = noise(n * batch, n + 1);
     const r = re.slice(), i = im.slice();
     fftPlan(n).forward(r, i, batch);
