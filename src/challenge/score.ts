@@ -24,9 +24,10 @@
  */
 
 import { CmrxError, LayoutError } from "../errors.ts";
-import { rss } from "../kspace/complex.ts";
-import { ifft2c } from "../kspace/fft.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
+import { defaultWorkers, SlicePool } from "../recon/pool.ts";
+import type { SliceInput } from "../recon/types.ts";
+import { zeroFilledRss } from "../recon/zerofill.ts";
 import { type Case, discover, kspaceVariable2023, type Split } from "./layout.ts";
 import { scoreVolume } from "./metrics.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
@@ -93,6 +94,8 @@ export interface ScoreOptions {
   accs?: number[];
   /** Called after each file. */
   onFile?: (done: number, total: number) => void;
+  /** Workers computing reference images from k-space (default: the cores). */
+  workers?: number;
 }
 
 /** A reference image and where it came from. */
@@ -165,12 +168,13 @@ async function listTruth(
  * frame)`) by IFFT + RSS of only the slices and frames the reduction keeps.
  * Returns MATLAB dims `(x, y, slice, frame)` with trailing singletons dropped.
  */
-export function referenceImage(
+export async function referenceImage(
   mat: MatReader,
   entry: { name: string; task: "cine" | "mapping"; coil: string },
   year: Year,
   split: Split,
-): { data: Float32Array; dims: number[] } {
+  pool?: SlicePool,
+): Promise<{ data: Float32Array; dims: number[] }> {
   const vars = mat.variables();
   const ready = vars.find((v) => v.name === "img4ranking");
   if (ready) {
@@ -205,24 +209,41 @@ export function referenceImage(
     };
   const [x0, x1] = plan.x, [y0, y1] = plan.y;
   const cx = x1 - x0, cy = y1 - y0;
-  const out = new Float32Array(cx * cy * plan.slices.length * plan.frames.length);
-  const slab = new Float32Array(2 * npix * nc);
-  const img = new Float32Array(2 * npix * nc);
-  let o = 0;
-  for (const t of plan.frames) {
-    for (const z of plan.slices) {
-      const ranges = single
-        ? [undefined, undefined, z, t]
-        : [undefined, undefined, undefined, z, t];
-      mat.readSlab(kvar.name, ranges, { out: slab });
-      ifft2c(slab, nx, ny, nc, img);
-      const combined = rss(img, npix, nc);
+  const ns = plan.slices.length, nf = plan.frames.length;
+  const out = new Float32Array(cx * cy * ns * nf);
+  // The kept frames are always the first nf: read them per slice, IFFT + RSS (in the
+  // workers when a pool is given, one slice each), and crop.
+  const crop = (k: number, image: Float32Array) => {
+    for (let j = 0; j < nf; j++) {
+      let o = cx * cy * (k + ns * j);
       for (let y = y0; y < y1; y++) {
-        out.set(combined.subarray(nx * y + x0, nx * y + x1), o);
+        out.set(image.subarray(npix * j + nx * y + x0, npix * j + nx * y + x1), o);
         o += cx;
       }
     }
+  };
+  const jobs: Promise<void>[] = [];
+  for (const [k, z] of plan.slices.entries()) {
+    const ranges = single ? [undefined, undefined, z, [0, nf] as [number, number]] : [
+      undefined,
+      undefined,
+      undefined,
+      z,
+      [0, nf] as [number, number],
+    ];
+    const slab = mat.readSlab(kvar.name, ranges).data as Float32Array;
+    if (pool) {
+      const input: SliceInput = {
+        kspace: slab,
+        dims: [nx, ny, nc, nf],
+        mask: new Float32Array(npix).fill(1),
+        maskDims: [nx, ny],
+        kind: entry.task,
+      };
+      jobs.push(pool.run("zerofill", input).then((r) => crop(k, r.image)));
+    } else crop(k, zeroFilledRss(slab, [nx, ny, nc, nf]));
   }
+  await Promise.all(jobs);
   const dims = [...plan.dims];
   while (dims.length > 2 && dims[dims.length - 1] === 1) dims.pop();
   return { data: out, dims };
@@ -276,6 +297,7 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     missing: [],
     malformed: [],
   };
+  using pool = new SlicePool(opts.workers ?? defaultWorkers());
   const refCache = new Map<string, { data: Float32Array; dims: number[] }>();
   const groupFiles = new Map<
     string,
@@ -307,7 +329,7 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
       let ref = refCache.get(t.file);
       if (!ref) {
         using tm = await openMat(t.file);
-        ref = referenceImage(tm, t, year, split);
+        ref = await referenceImage(tm, t, year, split, pool);
         refCache.set(t.file, ref);
       }
       using pm = await openMat(path);

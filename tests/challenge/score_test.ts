@@ -87,7 +87,7 @@ Deno.test("score: the reference made from k-space is the official ranking image;
   const dir = `${root}/perfect`;
   for (const c of cases) {
     using gt = await openMat(fullSamplePath(c, `${D}/GroundTruth`));
-    const ref = referenceImage(gt, c, 2023, "validation");
+    const ref = await referenceImage(gt, c, 2023, "validation");
     await writeImg(dir, c.submissionPath, ref.data, ref.dims);
   }
   const r = await scoreSubmission({ submission: dir, truth: `${D}/GroundTruth`, accs: [4, 10] });
