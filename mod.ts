@@ -9,6 +9,7 @@
 export * from "./src/errors.ts";
 export * from "./src/mat/types.ts";
 export { detectMatFormat, type MatFormat, matV73Header } from "./src/mat/header.ts";
+export { readCfl, writeCfl } from "./src/mat/cfl.ts";
 export {
   type DimRange,
   type MatReader,

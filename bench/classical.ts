@@ -20,6 +20,7 @@ import { discover, fullSamplePath } from "../src/challenge/layout.ts";
 import { scoreVolume } from "../src/challenge/metrics.ts";
 import { reductionPlan } from "../src/challenge/reduce.ts";
 import { referenceImage } from "../src/challenge/score.ts";
+import { readCfl, writeCfl } from "../src/mat/cfl.ts";
 import { openMat } from "../src/mat/read.ts";
 import { SlicePool } from "../src/recon/pool.ts";
 import { getMethod } from "../src/recon/registry.ts";
@@ -185,7 +186,7 @@ async function bart(
 ) {
   // (kx, ky, coil, frame) column-major == BART dims (x, y, 1, coil, 1..., time at dim 10).
   const dims = [nx, ny, 1, nc, 1, 1, 1, 1, 1, 1, nt, 1, 1, 1, 1, 1];
-  await writeCfl(`${work}/kus`, k, dims);
+  writeCfl(`${work}/kus`, k, dims);
   const env = { OMP_NUM_THREADS: "2" };
   const run = async (...args: string[]) => {
     const o = await new Deno.Command("bart", { args, env, stdout: "null", stderr: "piped" })
@@ -209,21 +210,8 @@ async function bart(
     `${work}/sens`,
     `${work}/rec`,
   );
-  const rec = await readCfl(`${work}/rec`);
+  const rec = readCfl(`${work}/rec`).data;
   const out = new Float32Array(nx * ny * nt);
   for (let i = 0; i < out.length; i++) out[i] = Math.hypot(rec[2 * i], rec[2 * i + 1]);
   return out;
-}
-
-async function writeCfl(base: string, data: Float32Array, dims: number[]) {
-  await Deno.writeTextFile(`${base}.hdr`, `# Dimensions\n${dims.join(" ")}\n`);
-  await Deno.writeFile(
-    `${base}.cfl`,
-    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  );
-}
-
-async function readCfl(base: string): Promise<Float32Array> {
-  const bytes = await Deno.readFile(`${base}.cfl`);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { readCfl, writeCfl } from "../src/mat/cfl.ts";
 import { parseArgs } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,26 +33,6 @@ import { GEOMETRY } from "../src/synth/dataset.ts";
 import { cineFrame, phantomParams } from "../src/synth/phantom.ts";
 import { Rng } from "../src/synth/random.ts";
 import type { SliceInput } from "../src/recon/types.ts";
-
-/** Writes a BART cfl/hdr pair (complex interleaved Float32Array, column-major). */
-export function writeCfl(base: string, data: Float32Array, dims: number[]): void {
-  const d = [...dims];
-  while (d.length < 16) d.push(1);
-  writeFileSync(`${base}.hdr`, `# Dimensions\n${d.join(" ")}\n`);
-  writeFileSync(`${base}.cfl`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-}
-
-/** Reads a BART cfl/hdr pair: dims and complex interleaved data. */
-export function readCfl(base: string): { dims: number[]; data: Float32Array } {
-  const hdr = readFileSync(`${base}.hdr`, "utf8").split("\n");
-  const i = hdr.findIndex((l) => l.startsWith("# Dimensions"));
-  const dims = hdr[i + 1].trim().split(/\s+/).map(Number);
-  const bytes = readFileSync(`${base}.cfl`);
-  const data = new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  );
-  return { dims, data };
-}
 
 /** A synthetic cine slice with known maps: k-space `(kx, ky, coil, frame)`, uniform mask. */
 export function syntheticSlice(

@@ -1,3 +1,4 @@
+import { readCfl, writeCfl } from "../../src/mat/cfl.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -563,17 +564,6 @@ Deno.test("sensitivityMaps: no ACS band is a ShapeError that says what it found"
 
 const hasBart = spawnSync("bart", ["version"], { encoding: "utf8" }).status === 0;
 
-function writeCfl(base: string, data: Float32Array, dims: number[]): void {
-  const d = [...dims, ...new Array(16 - dims.length).fill(1)];
-  writeFileSync(`${base}.hdr`, `# Dimensions\n${d.join(" ")}\n`);
-  writeFileSync(`${base}.cfl`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-}
-
-function readCfl(base: string): Float32Array {
-  const b = readFileSync(`${base}.cfl`);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
 Deno.test({
   name: "espirit agrees with BART ecalib run with the same flags",
   ignore: !hasBart,
@@ -602,7 +592,7 @@ Deno.test({
         join(dir, "ev"),
       ], { encoding: "utf8" });
       assert.equal(res.status, 0, res.stderr);
-      const sens = readCfl(join(dir, "sens")), ev = readCfl(join(dir, "ev"));
+      const sens = readCfl(join(dir, "sens")).data, ev = readCfl(join(dir, "ev")).data;
       assert.equal(sens.length, 2 * npix * nc);
       const ours = espirit(avg, nx, ny, nc, band(ny));
       const everywhere = new Uint8Array(npix).fill(1);
