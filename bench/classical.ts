@@ -1,10 +1,11 @@
 /**
- * Quality and speed of the classical methods on full-size synthetic cine at R = 4, 8, 10,
+ * Quality and speed of the classical methods on full-size synthetic data at R = 4, 8, 10
+ * (cine views; mapping views T1 / T2 with --views, BART only for cine),
  * against BART (Debian `bart` 0.8.00: `ecalib` on time-averaged k-space, then `pics` with
  * l1-wavelet and temporal total variation) on the same k-space, scored with the 2023 rules
  * (the ranking slices and frames, centre crop, max-normalised SSIM / PSNR).
  *
- * Usage: deno task bench classical [--methods zerofill,sense,grappa,lps] [--views sax,lax]
+ * Usage: deno task bench classical [--methods zerofill,sense,grappa,lps] [--views sax,lax,T1,T2]
  *                                  [--accs 4,8,10] [--bart-iters 30] [--no-bart]
  * Data: the full-size validation set made by `deno task bench score` (.cache/bench/score-p1),
  * made here when missing. Each method sees one slice at a time (all 12 frames); the two
@@ -70,14 +71,14 @@ interface Row {
 }
 const rows: Row[] = [];
 
-const { cases } = await discover(data, { split: "validation", task: "cine" });
+const { cases } = await discover(data, { split: "validation" });
 for (const view of views) {
   for (const acc of accs) {
     const c = cases.find((x) => x.view === view && x.acc === acc);
     if (!c) continue;
     using mat = await openMat(c.file);
     const [nx, ny, nc, nz, nt] = mat.info(c.variable).dims;
-    const plan = reductionPlan(2023, [nx, ny, nz, nt], c.name);
+    const plan = reductionPlan(2023, [nx, ny, nz, nt], c.name, c.task === "mapping");
     const mask = (await openMat(c.maskFile!)).read(c.maskVariable!);
     using gtMat = await openMat(fullSamplePath(c, `${data}/GroundTruth`));
     const ref = await referenceImage(gtMat, c, 2023, "validation");
@@ -107,7 +108,7 @@ for (const view of views) {
           dims: [nx, ny, nc, nt],
           mask: mask.data as Float32Array,
           maskDims: mask.dims,
-          kind: "cine",
+          kind: c.task,
         };
         return pool.run(name, input);
       }));
@@ -121,7 +122,7 @@ for (const view of views) {
         } s`,
       );
     }
-    if (useBart) {
+    if (useBart && c.task === "cine") {
       const t0 = performance.now();
       const images: Float32Array[] = [];
       for (const k of slabs) {
