@@ -89,6 +89,9 @@ export interface GrappaOptions {
 }
 
 /** The defaults of {@link GrappaOptions}. */
+/** Default Tikhonov weight for mapping data (cine uses {@link GRAPPA_DEFAULTS}.lambda). */
+export const GRAPPA_MAPPING_LAMBDA = 1;
+
 export const GRAPPA_DEFAULTS: Readonly<Required<GrappaOptions>> = Object.freeze({
   linesPerSide: 2,
   kxWidth: 5,
@@ -753,7 +756,12 @@ export function grappa(opts: GrappaOptions = {}): Reconstructor {
       `${o.calibration} ACS calibration) + root-sum-of-squares; multi-coil only`,
     singleCoil: false,
     reconstruct(input: SliceInput): SliceOutput {
-      const { kspace, info } = grappaKspace(input, o);
+      // Mapping weightings near the inversion null are noise-dominated: a stronger
+      // Tikhonov weight keeps GRAPPA above zero-filled in SSIM there (docs/benchmarks.md).
+      const use = opts.lambda === undefined && input.kind === "mapping"
+        ? { ...o, lambda: GRAPPA_MAPPING_LAMBDA }
+        : o;
+      const { kspace, info } = grappaKspace(input, use);
       const [nx, ny, nc, nt] = input.dims;
       const npix = nx * ny;
       const image = new Float32Array(npix * nt);

@@ -97,8 +97,8 @@ export interface LpsOptions {
 /** Defaults of {@link LpsOptions}, per kind where they differ. */
 export const LPS_DEFAULTS = {
   maps: "acs",
-  lambdaL: { cine: 0.01, mapping: 0.003 },
-  lambdaS: { cine: 0.005, mapping: 0.002 },
+  lambdaL: { cine: 0.01, mapping: 0.009 },
+  lambdaS: { cine: 0.005, mapping: 0.006 },
   sparsity: { cine: "temporal-fft", mapping: "temporal-dct" },
   solver: "pogm",
   maxIter: { cine: 30, mapping: 30 },

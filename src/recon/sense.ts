@@ -56,6 +56,9 @@ export interface SenseOptions {
 }
 
 /** Defaults of {@link SenseOptions}. */
+/** Default Tikhonov weight for mapping data (cine uses SENSE_DEFAULTS.lambda). */
+export const SENSE_MAPPING_LAMBDA = 0.03;
+
 export const SENSE_DEFAULTS = {
   maps: "acs",
   lambda: 0.003,
@@ -98,7 +101,9 @@ export function cgSense(
 function solve(input: SliceInput, maps: Float32Array, opts: SenseOptions): SenseResult {
   const [nx, ny, nc, nt] = input.dims;
   if (nc === 1) throw singleCoilError();
-  const lambda = opts.lambda ?? SENSE_DEFAULTS.lambda;
+  // Mapping weightings are noise-dominated near the inversion null: regularise 10x more.
+  const lambda = opts.lambda ??
+    (input.kind === "mapping" ? SENSE_MAPPING_LAMBDA : SENSE_DEFAULTS.lambda);
   const maxIter = opts.maxIter ?? SENSE_DEFAULTS.maxIter;
   const tol = opts.tol ?? SENSE_DEFAULTS.tol;
   const warm = opts.warmStart ?? SENSE_DEFAULTS.warmStart;
