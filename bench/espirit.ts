@@ -23,7 +23,7 @@ import { readCfl, writeCfl } from "../src/mat/cfl.ts";
 import { parseArgs } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fft2c } from "../src/kspace/fft.ts";
 import { uniformMask2d } from "../src/kspace/mask.ts";

@@ -1,7 +1,7 @@
 import { readCfl, writeCfl } from "../../src/mat/cfl.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ShapeError } from "../../src/errors.ts";
