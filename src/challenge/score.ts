@@ -26,6 +26,7 @@
 import { CmrxError, LayoutError } from "../errors.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
+import { kspaceGeometry } from "../recon/run.ts";
 import type { SliceInput } from "../recon/types.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
 import { type Case, discover, kspaceVariable2023, type Split } from "./layout.ts";
@@ -191,12 +192,11 @@ export async function referenceImage(
       { file: mat.file, hint: "the truth must hold kspace_full (FullSample) or img4ranking" },
     );
   }
-  const single = entry.coil === "SingleCoil";
-  const d = kvar.dims;
-  const [nx, ny] = d;
-  const nc = single ? 1 : d[2] ?? 1;
-  const sz = (single ? d[2] : d[3]) ?? 1;
-  const nt = (single ? d[3] : d[4]) ?? 1;
+  const { nx, ny, nc, nz: sz, nt, single } = kspaceGeometry(
+    kvar,
+    mat.file,
+    entry.coil === "SingleCoil",
+  );
   const npix = nx * ny;
   const plan = split === "validation"
     ? reductionPlan(year, [nx, ny, sz, nt], entry.name, entry.task === "mapping")
