@@ -9,45 +9,10 @@ import {
   ZIP_MAX_ENTRIES,
   zipArchiveSize,
 } from "../../src/challenge/pack.ts";
-import {
-  type ExpectedFile,
-  expectedFiles,
-  submissionFolder,
-  writeImg4Ranking,
-} from "../../src/challenge/submission.ts";
-import { numel } from "../../src/mat/types.ts";
-import { synthesize } from "../../src/synth/dataset.ts";
+import { writeImg4Ranking } from "../../src/challenge/submission.ts";
+import { correctSubmission, getDataset, image, removeDataset } from "./submission_fixture.ts";
 
 const SAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
-
-let dataset: Promise<{ input: string; expected: ExpectedFile[] }> | undefined;
-function getDataset() {
-  dataset ??= (async () => {
-    const input = await Deno.makeTempDir({ prefix: "cmrx-pack-input-" });
-    await synthesize({
-      out: input,
-      size: "small",
-      patients: 1,
-      splits: ["validation"],
-      accs: [4],
-      seed: 1,
-    });
-    return { input, expected: await expectedFiles(input) };
-  })();
-  return dataset;
-}
-
-function image(dims: number[]): Float32Array {
-  return Float32Array.from({ length: numel(dims) }, (_, i) => 0.001 * (1 + (i % 113)));
-}
-
-async function correctSubmission(): Promise<{ out: string; root: string; input: string }> {
-  const { input, expected } = await getDataset();
-  const out = await Deno.makeTempDir({ prefix: "cmrx-pack-out-" });
-  const root = submissionFolder(out);
-  for (const e of expected) await writeImg4Ranking(root, e.relPath, image(e.dims), e.dims);
-  return { out, root, input };
-}
 
 async function ls(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -72,7 +37,7 @@ async function run(cmd: string, ...args: string[]) {
 }
 
 Deno.test("pack: the zip holds Submission/... and readme.txt, byte for byte (fflate read-back)", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-pack-out-");
   const r = await packSubmission(out, { team: "Heart Hackers", input });
   assert.equal(r.out, `${out}/Submission.zip`);
   assert.equal(r.validation?.ok, true);
@@ -108,7 +73,7 @@ Deno.test({
   name: "pack: unzip -l lists the layout and unzip -t passes (store and deflate)",
   ignore: !HAS_UNZIP,
   async fn() {
-    const { out, root } = await correctSubmission();
+    const { out, root } = await correctSubmission("cmrx-pack-out-");
     await Deno.writeTextFile(`${root}/readme.txt`, "Team Existing\n");
     for (const level of [0, 6]) {
       const zip = `${out}/level${level}.zip`;
@@ -142,7 +107,7 @@ Deno.test({
 });
 
 Deno.test("pack: refuses without a team name or readme.txt, and writes nothing", async () => {
-  const { out } = await correctSubmission();
+  const { out } = await correctSubmission("cmrx-pack-out-");
   await assert.rejects(() => packSubmission(out), (e: unknown) => {
     assert.ok(e instanceof PackError);
     assert.match(e.message, /no team name/);
@@ -192,7 +157,7 @@ Deno.test("pack: zip limits are checked with exact sizes before writing", () => 
 });
 
 Deno.test("pack: a failure mid-way leaves no partial zip and keeps an existing one", async () => {
-  const { out } = await correctSubmission();
+  const { out } = await correctSubmission("cmrx-pack-out-");
   const zip = `${out}/Submission.zip`;
   await Deno.writeTextFile(zip, "previous archive");
   let calls = 0;
@@ -218,7 +183,7 @@ Deno.test("pack: a failure mid-way leaves no partial zip and keeps an existing o
 });
 
 Deno.test("pack: an invalid submission is refused unless forced; junk files are left out", async () => {
-  const { out, root } = await correctSubmission();
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
   await Deno.writeTextFile(`${root}/MultiCoil/.DS_Store`, "x");
   await Deno.writeTextFile(`${root}/${SAX}.tmp-00aa11bb22cc`, "x");
   // Junk alone does not stop packing, and is not packed.
@@ -244,7 +209,7 @@ Deno.test("pack: an invalid submission is refused unless forced; junk files are 
 });
 
 Deno.test("pack: --task packs one queue; the output may not be inside the folder", async () => {
-  const { out, root } = await correctSubmission();
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
   const r = await packSubmission(out, { team: "T", task: "mapping", out: `${out}/mapping.zip` });
   assert.equal(r.files, 2);
   assert.deepEqual(r.skipped.length, 2);
@@ -265,7 +230,7 @@ Deno.test("pack: --task packs one queue; the output may not be inside the folder
 });
 
 Deno.test("pack command: writes the zip, --dry-run writes nothing, invalid input exits 1", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-pack-out-");
   const log = console.log, error = console.error;
   const lines: string[] = [];
   console.log = (...a: unknown[]) => lines.push(a.join(" "));
@@ -294,5 +259,5 @@ Deno.test("pack command: writes the zip, --dry-run writes nothing, invalid input
 });
 
 Deno.test("pack: cleanup shared dataset", async () => {
-  if (dataset) await Deno.remove((await dataset).input, { recursive: true });
+  await removeDataset();
 });

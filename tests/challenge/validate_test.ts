@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { validate as validateCommand } from "../../cli/validate.ts";
-import {
-  type ExpectedFile,
-  expectedFiles,
-  submissionFolder,
-  writeImg4Ranking,
-} from "../../src/challenge/submission.ts";
+import { submissionFolder, writeImg4Ranking } from "../../src/challenge/submission.ts";
 import {
   formatReport,
   locateSubmission,
@@ -18,42 +13,11 @@ import { LayoutError } from "../../src/errors.ts";
 import { numel } from "../../src/mat/types.ts";
 import { writeMatV5 } from "../../src/mat/v5.ts";
 import { writeMatV73 } from "../../src/mat/v73.ts";
-import { synthesize } from "../../src/synth/dataset.ts";
+import { correctSubmission, getDataset, image, removeDataset } from "./submission_fixture.ts";
 
 const SAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
 const LAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_lax.mat";
 const T1 = "MultiCoil/Mapping/ValidationSet/AccFactor04/P001/T1map.mat";
-
-/** One small synthetic validation dataset for the whole file (synthesis takes ~1 s). */
-let dataset: Promise<{ input: string; expected: ExpectedFile[] }> | undefined;
-function getDataset() {
-  dataset ??= (async () => {
-    const input = await Deno.makeTempDir({ prefix: "cmrx-validate-input-" });
-    await synthesize({
-      out: input,
-      size: "small",
-      patients: 1,
-      splits: ["validation"],
-      accs: [4],
-      seed: 1,
-    });
-    return { input, expected: await expectedFiles(input) };
-  })();
-  return dataset;
-}
-
-function image(dims: number[]): Float32Array {
-  return Float32Array.from({ length: numel(dims) }, (_, i) => 0.001 * (1 + (i % 113)));
-}
-
-/** A correct submission under a new temp folder: returns that folder (holding Submission/). */
-async function correctSubmission(): Promise<{ out: string; root: string; input: string }> {
-  const { input, expected } = await getDataset();
-  const out = await Deno.makeTempDir({ prefix: "cmrx-validate-out-" });
-  const root = submissionFolder(out);
-  for (const e of expected) await writeImg4Ranking(root, e.relPath, image(e.dims), e.dims);
-  return { out, root, input };
-}
 
 function kinds(list: Problem[]): string[] {
   return list.map((p) => p.kind).sort();
@@ -71,7 +35,7 @@ async function dimsOf(rel: string): Promise<number[]> {
 }
 
 Deno.test("validate: a correct submission passes, with and without the input", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   const r = await validateSubmission(out, { input });
   assert.deepEqual(r.problems, []);
   assert.equal(r.ok, true);
@@ -99,7 +63,7 @@ Deno.test("validate: a correct submission passes, with and without the input", a
 });
 
 Deno.test("validate: missing and extra files are listed with fixes and counted", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   await Deno.remove(`${root}/${LAX}`);
   const extra = "MultiCoil/Cine/ValidationSet/AccFactor04/P002/cine_sax.mat";
   await writeImg4Ranking(root, extra, image([32, 36, 2, 3]), [32, 36, 2, 3]);
@@ -132,7 +96,7 @@ Deno.test("validate: missing and extra files are listed with fixes and counted",
 });
 
 Deno.test("validate: wrong variable name, double class and complex data are errors", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   const d = await dimsOf(SAX);
   await writeMatV5(`${root}/${SAX}`, [{
     name: "recon",
@@ -167,7 +131,7 @@ Deno.test("validate: wrong variable name, double class and complex data are erro
 });
 
 Deno.test("validate: transposed and wrong dims print both; v7.3 explains the h5py pitfall", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   const d = await dimsOf(SAX); // [32, 36, 2, 3]
   const rev = [...d].reverse();
   await writeImg4Ranking(root, SAX, image(rev), rev);
@@ -197,7 +161,7 @@ Deno.test("validate: transposed and wrong dims print both; v7.3 explains the h5p
 });
 
 Deno.test("validate: NaN, all-zero and negative values are errors", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   const d = await dimsOf(SAX);
   const nan = image(d);
   nan[3] = NaN;
@@ -216,7 +180,7 @@ Deno.test("validate: NaN, all-zero and negative values are errors", async () => 
 });
 
 Deno.test("validate: wrong folder naming names the folder and the rename", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   await Deno.rename(
     `${root}/MultiCoil/Cine/ValidationSet/AccFactor04`,
     `${root}/MultiCoil/Cine/ValidationSet/AccFactor4`,
@@ -280,7 +244,7 @@ Deno.test("parseSubmissionPath: each layout mistake gets its own message", () =>
 });
 
 Deno.test("validate: the folder may be Submission, hold it, or hold MultiCoil (warning)", async () => {
-  const { out, root } = await correctSubmission();
+  const { out, root } = await correctSubmission("cmrx-validate-out-");
   assert.equal((await locateSubmission(root)).kind, "Submission");
   assert.equal((await locateSubmission(out)).kind, "parent");
   const bare = `${out}/recon`;
@@ -305,7 +269,7 @@ Deno.test("validate: the folder may be Submission, hold it, or hold MultiCoil (w
 });
 
 Deno.test("validate: structural checks without input catch implausible and reversed dims", async () => {
-  const { out, root } = await correctSubmission();
+  const { out, root } = await correctSubmission("cmrx-validate-out-");
   await writeImg4Ranking(root, SAX, image([96, 72, 3, 12]), [96, 72, 3, 12]);
   await writeImg4Ranking(root, LAX, image([3, 2, 32, 32]), [3, 2, 32, 32]);
   await Deno.remove(`${root}/${T1}`);
@@ -362,7 +326,7 @@ Deno.test("validate: split inferred from TestSet folders; mixed splits are flagg
 });
 
 Deno.test("validate: --task filter skips the other task's files", async () => {
-  const { out, input } = await correctSubmission();
+  const { out, input } = await correctSubmission("cmrx-validate-out-");
   const r = await validateSubmission(out, { input, task: "cine" });
   assert.equal(r.ok, true);
   assert.equal(r.expected, 2);
@@ -372,7 +336,7 @@ Deno.test("validate: --task filter skips the other task's files", async () => {
 });
 
 Deno.test("validate command: exit codes, --json report, usage errors", async () => {
-  const { out, root, input } = await correctSubmission();
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
   const json = `${out}/report.json`;
   const log = console.log;
   const lines: string[] = [];
@@ -402,5 +366,5 @@ Deno.test("validate command: exit codes, --json report, usage errors", async () 
 });
 
 Deno.test("validate: cleanup shared dataset", async () => {
-  if (dataset) await Deno.remove((await dataset).input, { recursive: true });
+  await removeDataset();
 });
