@@ -1,0 +1,170 @@
+/**
+ * `deno task report --runs A,B --truth DIR --out DIR`: a static HTML report of runs.
+ *
+ * @module
+ */
+
+import { CmrxError, UsageError } from "../src/errors.ts";
+import { parseDuration } from "../src/pipeline/submit.ts";
+import { Progress } from "../src/progress.ts";
+import { buildReport, type ReportOptions, type ReportResult } from "../src/report/build.ts";
+import { type Command, intFlag, parseFlags } from "./command.ts";
+import { yearFlag } from "./score.ts";
+
+const list = (s: string | undefined) =>
+  s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean);
+
+/** Progress lines for {@link buildReport}: one bar per stage. */
+export function reportProgress(): NonNullable<ReportOptions["onProgress"]> {
+  let bar: Progress | null = null;
+  let stage = "";
+  return (s, done, total) => {
+    if (s !== stage || !bar) {
+      stage = s;
+      bar = new Progress(s, total, "files");
+    }
+    bar.update(done);
+  };
+}
+
+/** Prints where the report is and what it could not show. */
+export function printReportResult(r: ReportResult): void {
+  console.log(`report: ${r.index} (${r.images} images); open it in a browser`);
+  if (r.warnings.length) {
+    console.log(`  ${r.warnings.length} note(s), listed at the end of the page:`);
+    for (const w of r.warnings.slice(0, 5)) console.log(`    ${w}`);
+    if (r.warnings.length > 5) console.log(`    ... and ${r.warnings.length - 5} more`);
+  }
+}
+
+/**
+ * `deno task submit --report`: the report of the run just made, in `<output>/report`, with
+ * the truth given or `<input>/GroundTruth` when it exists. Returns false (after printing
+ * why) when it could not be written.
+ */
+export async function reportForRun(
+  o: { output: string; input: string; truth?: string; timeBudget?: number },
+): Promise<boolean> {
+  let truth = o.truth;
+  if (truth === undefined) {
+    try {
+      if ((await Deno.stat(`${o.input}/GroundTruth`)).isDirectory) truth = `${o.input}/GroundTruth`;
+    } catch { /* no ground truth beside the input */ }
+  }
+  try {
+    const r = await buildReport({
+      runs: [o.output],
+      input: o.input,
+      truth,
+      out: `${o.output.replace(/\/+$/, "")}/report`,
+      timeBudget: o.timeBudget,
+      onProgress: reportProgress(),
+    });
+    printReportResult(r);
+    return true;
+  } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
+    console.error(`report not written: ${e.message}`);
+    return false;
+  }
+}
+
+export const report: Command = {
+  name: "report",
+  summary: "static HTML report: images, |error| maps, x-t profiles, metrics, T1/T2 maps, timings",
+  help: `Usage: deno task report --runs DIR[,DIR...] [--truth DIR] [--input ROOT] [--out DIR]
+                        [--names A,B] [--patient P001] [--view sax,lax] [--acc 4,8]
+                        [--slice 1] [--frame 1] [--error-scale 0.2] [--year 2023]
+                        [--labels DIR] [--models DIR] [--time-budget 4h]
+
+  --runs DIRS       output folders of deno task submit (or their Submission folders), comma-
+                    separated; each becomes a column
+  --truth DIR       ground truth: a dataset root with FullSample k-space (e.g. the GroundTruth
+                    folder of deno task synth) or official img4ranking files; without it the
+                    report shows images and timings only
+  --input ROOT      the input dataset (default: the input named in the first run log), for
+                    the zero-filled column and the T1map/T2map.csv times of the maps
+  --out DIR         where index.html and img/ go (default: report); replaced when it holds
+                    an earlier report, refused when it holds anything else
+  --names A,B       column names of the runs (default: the folder names)
+  --patient P       patient of the figures (default: the first)
+  --view LIST       views of the figures: sax, lax, T1, T2 (default: all)
+  --acc LIST        accelerations of the figures (default: all)
+  --slice N         which scored slice the figures show, 1-based (default 1)
+  --frame N         which frame the figures show, 1-based (default 1)
+  --error-scale F   |error| maps saturate at this fraction of the display window (default 0.2)
+  --year Y          challenge rules (default 2023)
+  --labels DIR      labels root for T1/T2 map errors in the LV myocardium, the challenge's
+                    measure (default: ROOT/Labels or Labels beside the truth, when present;
+                    without labels: over the ground truth's fitted pixels)
+  --models DIR      where model manifests are, for parameter counts (default: shipped models/)
+  --time-budget T   budget verdict for runs whose log has none (e.g. 4h)
+
+Metrics, dynamic-region tables and T1/T2 map errors cover every file of the runs; figures
+cover the chosen patient. The page has no script and no external resource: it opens from
+disk, offline.
+
+Example:
+  deno task report --runs out-zf,out-lps --truth data/GroundTruth --out report`,
+  async run(args) {
+    const { values } = parseFlags("report", args, {
+      runs: { type: "string" },
+      truth: { type: "string" },
+      input: { type: "string" },
+      out: { type: "string", default: "report" },
+      names: { type: "string" },
+      patient: { type: "string" },
+      view: { type: "string" },
+      acc: { type: "string" },
+      slice: { type: "string" },
+      frame: { type: "string" },
+      "error-scale": { type: "string" },
+      year: { type: "string" },
+      models: { type: "string" },
+      labels: { type: "string" },
+      "time-budget": { type: "string" },
+    });
+    const runs = list(values.runs);
+    if (!runs?.length) {
+      throw new UsageError("report: --runs DIR[,DIR...] is required", {
+        hint: "pass the output folders of deno task submit",
+      });
+    }
+    const accs = list(values.acc)?.map((a) => {
+      const n = Number(a);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new UsageError(`report: --acc: '${a}' is not an acceleration`);
+      }
+      return n;
+    });
+    const errorScale = values["error-scale"] === undefined
+      ? undefined
+      : Number(values["error-scale"]);
+    if (errorScale !== undefined && !(errorScale > 0 && errorScale <= 1)) {
+      throw new UsageError("report: --error-scale must be a number in (0, 1]");
+    }
+    const slice = intFlag("report", "slice", values.slice, 1);
+    const frame = intFlag("report", "frame", values.frame, 1);
+    if (slice < 1 || frame < 1) throw new UsageError("report: --slice and --frame count from 1");
+    const result = await buildReport({
+      runs,
+      names: list(values.names),
+      truth: values.truth,
+      input: values.input,
+      out: values.out!,
+      year: yearFlag("report", values.year),
+      patient: values.patient,
+      views: list(values.view),
+      accs,
+      slice: slice - 1,
+      frame: frame - 1,
+      errorScale,
+      models: list(values.models),
+      labels: values.labels,
+      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
+      onProgress: reportProgress(),
+    });
+    printReportResult(result);
+    return 0;
+  },
+};
