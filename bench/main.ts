@@ -22,6 +22,15 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./pipeline.ts",
     what: "submit overhead per full-size cine_sax file (no model) vs numpy/h5py/scipy",
   },
+  mapping: {
+    file: "./mapping.ts",
+    what: "T1/T2 fitter vs scipy curve_fit; map accuracy per R for zerofill/classical/models",
+  },
+  models: {
+    file: "./models.ts",
+    what:
+      "shipped learned models vs zero-filled and classical methods (held-out set, 2023 scoring)",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",

@@ -9,15 +9,14 @@ import { formatReport } from "../src/challenge/validate.ts";
 import { UsageError } from "../src/errors.ts";
 import { parseDuration, parseShard, submit, type SubmitSummary } from "../src/pipeline/submit.ts";
 import { Progress } from "../src/progress.ts";
-import type { Case } from "../src/challenge/layout.ts";
 import { parseBytes, parseDevice } from "../src/engine/session.ts";
-import { OnnxReconstructor } from "../src/models/onnx_model.ts";
-import { chooseModel, listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
-import { defaultMethodFor, getMethod, methodNames } from "../src/recon/registry.ts";
-import type { Reconstructor } from "../src/recon/types.ts";
+import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
+import { createSelector } from "../src/pipeline/select.ts";
+import { defaultMethodFor, methodNames } from "../src/recon/registry.ts";
 import { datasetFilters } from "./cases.ts";
 import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
 import { yearFlag } from "./score.ts";
+import { reportForRun } from "./report.ts";
 
 export const submitCommand: Command = {
   name: "submit",
@@ -25,7 +24,7 @@ export const submitCommand: Command = {
   help:
     `Usage: deno task submit --task cine|mapping|both --split validation|test [--input ROOT] [--output DIR]
                         [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023]
-                        [--shard i/n] [--time-budget 4h] [--force] [--zip --team NAME]
+                        [--shard i/n] [--time-budget 4h] [--force] [--zip --team NAME] [--maps]
 
   --input ROOT     dataset root holding MultiCoil/ (default: .)
   --output DIR     where Submission/ is written (default: out); a re-run resumes: files that
@@ -51,6 +50,10 @@ export const submitCommand: Command = {
   --force          recompute files that already exist
   --zip            zip the result into DIR/Submission.zip (needs --team NAME)
   --log FILE       JSON-lines run log (default DIR/run-log.jsonl)
+  --maps           also fit T1/T2 maps of each mapping file (MOLLI / T2-prep, times from its
+                   csv) and write them to DIR/Maps/<submission path> (MAT v5: T1 or T2, ...)
+  --report         also write an HTML report of the run to DIR/report (deno task report)
+  --truth DIR      ground truth of --report (default: ROOT/GroundTruth when it exists)
 
 Example:
   deno task submit --task cine --split validation --input data --output out`,
@@ -75,6 +78,9 @@ Example:
       "vram-limit": { type: "string", default: "24GiB" },
       threads: { type: "string" },
       workers: { type: "string" },
+      maps: { type: "boolean", default: false },
+      report: { type: "boolean", default: false },
+      truth: { type: "string" },
     });
     const filters = datasetFilters("submit", values);
     if (values.split !== "validation" && values.split !== "test") {
@@ -93,25 +99,12 @@ Example:
       intraOpThreads: values.threads ? intFlag("submit", "threads", values.threads, 0) : undefined,
     };
     const models = await listModels(values.models ?? SHIPPED_MODELS);
-    const loaded = new Map<string, Reconstructor>();
-    let noticed = false;
-    const select = async (c: Case): Promise<Reconstructor> => {
-      const choice = await chooseModel(c, { override: values.model, models });
-      if (typeof choice.model === "string") return getMethod(choice.model);
-      const entry = choice.model;
-      let r = loaded.get(entry.onnxPath);
-      if (!r) {
-        const onnx = new OnnxReconstructor(entry, engineOpts);
-        const engine = await onnx.engine();
-        if (engine.notice && !noticed) {
-          console.error(engine.notice);
-          noticed = true;
-        }
-        r = onnx;
-        loaded.set(entry.onnxPath, r);
-      }
-      return r;
-    };
+    const selector = createSelector({
+      override: values.model,
+      models,
+      engine: engineOpts,
+      onNotice: (notice) => console.error(notice),
+    });
     let progress: Progress | null = null;
     const summary = await submit({
       input: values.input!,
@@ -126,8 +119,9 @@ Example:
       force: values.force,
       zip: values.zip ? { team: values.team! } : undefined,
       log: values.log,
-      select,
+      select: (c) => selector.select(c),
       workers: values.workers ? intFlag("submit", "workers", values.workers, 1) : undefined,
+      maps: values.maps,
       onStart: (total, skipped) => {
         if (skipped) console.log(`resuming: ${skipped} file(s) already done and verified`);
         progress = new Progress("submit", total, "files");
@@ -135,16 +129,23 @@ Example:
       },
       onCase: (e) => {
         if (e.status === "failed") console.error(`\nfailed: ${e.file}: ${e.error}`);
+        if (e.mapsError) console.error(`\nno maps for ${e.file}: ${e.mapsError}`);
         progress?.tick(
           1,
           `${e.file.split("/").slice(-3).join("/")} ${e.method} ${e.seconds.toFixed(1)} s`,
         );
       },
     });
-    for (const r of loaded.values()) await (r as OnnxReconstructor).release();
+    await selector.release();
     printSummary(summary);
+    const reported = !values.report || await reportForRun({
+      output: values.output!,
+      input: values.input!,
+      truth: values.truth,
+      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
+    });
     const ok = summary.failed.length === 0 && summary.notReached.length === 0 &&
-      !summary.validationError && (summary.validation?.ok ?? true);
+      !summary.validationError && (summary.validation?.ok ?? true) && reported;
     return ok ? 0 : 1;
   },
 };

@@ -30,7 +30,9 @@ import {
   CgWork,
   checkSlice,
   conjugateGradient,
+  defaultOutput,
   EncodingOperator,
+  type MagnitudeOutput,
   type MapsChoice,
   resolveMaps,
 } from "./operators.ts";
@@ -53,12 +55,18 @@ export interface SenseOptions {
   tol?: number;
   /** Start frame `t` from the solution of `t - 1` (default true). */
   warmStart?: boolean;
+  /**
+   * Magnitude output: `"rss"`, the RSS of the coil images `S_c x`, or `"dc-rss"`, the same
+   * with the measured samples put back into their k-space first (see
+   * `EncodingOperator.dataConsistentRss`). Default: `"dc-rss"` for mapping, `"rss"` for cine.
+   */
+  output?: MagnitudeOutput;
 }
 
-/** Defaults of {@link SenseOptions}. */
 /** Default Tikhonov weight for mapping data (cine uses SENSE_DEFAULTS.lambda). */
 export const SENSE_MAPPING_LAMBDA = 0.03;
 
+/** Defaults of {@link SenseOptions}. */
 export const SENSE_DEFAULTS = {
   maps: "acs",
   lambda: 0.003,
@@ -107,6 +115,7 @@ function solve(input: SliceInput, maps: Float32Array, opts: SenseOptions): Sense
   const maxIter = opts.maxIter ?? SENSE_DEFAULTS.maxIter;
   const tol = opts.tol ?? SENSE_DEFAULTS.tol;
   const warm = opts.warmStart ?? SENSE_DEFAULTS.warmStart;
+  const output = opts.output ?? defaultOutput(input);
   if (!(lambda >= 0) || !(maxIter >= 0) || !(tol >= 0)) {
     throw new ShapeError(
       `sense: lambda, maxIter and tol must be >= 0 (got ${lambda}, ${maxIter}, ${tol})`,
@@ -141,7 +150,16 @@ function solve(input: SliceInput, maps: Float32Array, opts: SenseOptions): Sense
     iterations.push(r.iterations);
     relResidual.push(r.relResidual);
     op.fromSolver(xRe, xIm, image.subarray(2 * npix * frame, 2 * npix * (frame + 1)));
-    op.coilRss(xRe, xIm, magnitude.subarray(npix * frame, npix * (frame + 1)));
+    const mag = magnitude.subarray(npix * frame, npix * (frame + 1));
+    if (output === "dc-rss") {
+      op.dataConsistentRss(
+        xRe,
+        xIm,
+        input.kspace.subarray(perFrame * frame, perFrame * (frame + 1)),
+        frame,
+        mag,
+      );
+    } else op.coilRss(xRe, xIm, mag);
   }
   return { image, magnitude, iterations, relResidual };
 }

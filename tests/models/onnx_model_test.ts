@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { discover } from "../../src/challenge/layout.ts";
+import { type Case, discover } from "../../src/challenge/layout.ts";
 import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";
@@ -7,6 +7,7 @@ import { OnnxReconstructor, permute, windowFrames } from "../../src/models/onnx_
 import { chooseModel, listModels, readManifest } from "../../src/models/registry.ts";
 import { openMat } from "../../src/mat/read.ts";
 import { submit } from "../../src/pipeline/submit.ts";
+import { createSelector } from "../../src/pipeline/select.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import type { SliceInput } from "../../src/recon/types.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
@@ -237,4 +238,28 @@ globalThis.addEventListener("unload", () => {
   try {
     Deno.removeSync(root, { recursive: true });
   } catch { /* gone */ }
+});
+
+Deno.test("selector: --model overrides, sessions are shared per model, fallback covers unserved cases", async () => {
+  const dir = `${root}/select`;
+  await writeModel(dir, "zf-sax");
+  const models = await listModels(dir);
+  const sax = { task: "cine", view: "sax", acc: 8, coil: "MultiCoil" } as Case;
+  const lax = { ...sax, view: "lax" } as Case;
+  const auto = createSelector({ models });
+  const a = await auto.select(sax), b = await auto.select({ ...sax, acc: 4 } as Case);
+  assert.equal(a.name, "zf-sax");
+  assert.equal(a, b, "one session per model");
+  assert.equal((await auto.select(lax)).name, "grappa");
+  await auto.release();
+  const forced = createSelector({ models, override: "sense" });
+  assert.equal((await forced.select(sax)).name, "sense");
+  const bench = createSelector({ models, override: "zf-sax", fallback: "zerofill" });
+  assert.equal((await bench.select(sax)).name, "zf-sax");
+  assert.equal((await bench.select(lax)).name, "zerofill");
+  await bench.release();
+  await assert.rejects(
+    () => createSelector({ models, override: "nope" }).select(sax),
+    UsageError,
+  );
 });

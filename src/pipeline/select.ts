@@ -1,0 +1,73 @@
+/**
+ * The per-case choice of reconstructor that `submit` uses: `--model` (a classical method,
+ * a model name or a manifest path) or, without it, the first ONNX model whose manifest
+ * serves the case, else the default classical method. ONNX sessions are opened once per
+ * model and shared by all the cases it serves.
+ *
+ * @module
+ */
+
+import type { Case } from "../challenge/layout.ts";
+import type { EngineOptions } from "../engine/session.ts";
+import { OnnxReconstructor } from "../models/onnx_model.ts";
+import { chooseModel, type ModelEntry, serves } from "../models/registry.ts";
+import { getMethod } from "../recon/registry.ts";
+import type { Reconstructor } from "../recon/types.ts";
+
+/** A selector with the sessions it opened. */
+export interface ModelSelector {
+  /** The reconstructor for a case. */
+  select(c: Case): Promise<Reconstructor>;
+  /** Frees every onnxruntime session opened so far. */
+  release(): Promise<void>;
+}
+
+/** Options of {@link createSelector}. */
+export interface SelectorOptions {
+  /** `--model`: a classical method name, a model name, or a manifest path. */
+  override?: string;
+  /** The models to choose from (`listModels(dir)`). */
+  models: ModelEntry[];
+  /** Engine options for the ONNX sessions. */
+  engine?: EngineOptions;
+  /** Called once with the engine's notice (e.g. "CUDA not available, using CPU"). */
+  onNotice?: (notice: string) => void;
+  /**
+   * Method for the cases the override model does not serve (default: use the override for
+   * every case, as `--model` does). Benchmarks pass `"zerofill"` to compare one model on
+   * the cases it serves.
+   */
+  fallback?: string;
+}
+
+/**
+ * A {@link ModelSelector}: classical methods by name, ONNX models loaded lazily and cached.
+ * @param opts override, model list, engine options
+ */
+export function createSelector(opts: SelectorOptions): ModelSelector {
+  const loaded = new Map<string, OnnxReconstructor>();
+  let noticed = false;
+  return {
+    async select(c: Case): Promise<Reconstructor> {
+      const choice = await chooseModel(c, { override: opts.override, models: opts.models });
+      if (typeof choice.model === "string") return getMethod(choice.model);
+      const entry = choice.model;
+      if (opts.fallback && !serves(entry.manifest, c)) return getMethod(opts.fallback);
+      let r = loaded.get(entry.onnxPath);
+      if (!r) {
+        r = new OnnxReconstructor(entry, opts.engine ?? {});
+        const engine = await r.engine();
+        if (engine.notice && !noticed) {
+          opts.onNotice?.(engine.notice);
+          noticed = true;
+        }
+        loaded.set(entry.onnxPath, r);
+      }
+      return r;
+    },
+    async release(): Promise<void> {
+      for (const r of loaded.values()) await r.release();
+      loaded.clear();
+    },
+  };
+}
