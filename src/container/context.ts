@@ -1,0 +1,321 @@
+/**
+ * The Docker build context of the evaluation image, assembled in a folder so that it holds
+ * only what the image needs (no tests, benchmarks, caches, datasets or node_modules):
+ *
+ * ```
+ * Dockerfile                       docker/Dockerfile
+ * bin/deno                         the Deno binary (linux x86_64; default: the running one)
+ * deps/deno.json, deps/deno.lock   the npm imports and the lock file (node_modules layer)
+ * certs/extra-ca.pem               CA certificates the build host needs (TLS-intercepting
+ *                                  proxies); used by the dependency stage only
+ * app/deno.json, app/deno.lock     the project configuration
+ * app/cli/, app/src/               the code
+ * app/models/NAME.json + .onnx     the chosen models
+ * app/docker/entrypoint.sh
+ * build-info.json                  version, commit, models, base image, provider, date
+ * ```
+ *
+ * @module
+ */
+
+import { CmrxError, UsageError } from "../errors.ts";
+import { listModels, type ModelEntry } from "../models/registry.ts";
+import { exec } from "./engine.ts";
+
+/** The repository root (where deno.json is). */
+export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The default base image: CUDA 12 + cuDNN 9 runtime, as onnxruntime-node 1.30's CUDA
+ * provider needs (CUDA 12.4 runs on drivers >= 525; the 2025 challenge machine has 550). */
+export const DEFAULT_BASE_IMAGE = "nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04";
+
+/** The default image tag. */
+export const DEFAULT_TAG = "cmrxkit:latest";
+
+/** How onnxruntime-node's install script runs at build time. */
+export type OrtInstall = "cuda12" | "skip";
+
+/** One file of the context. */
+export interface ContextEntry {
+  /** Source path on the host (absent for generated files). */
+  from?: string;
+  /** Generated content (for files that do not exist on the host). */
+  text?: string;
+  /** Path inside the context. */
+  to: string;
+  /** File mode (0o644 data, 0o755 programs). */
+  mode: number;
+}
+
+/** What goes into the image, for the record (build-info.json). */
+export interface BuildInfo {
+  cmrxkit: string;
+  commit: string | null;
+  /** True when the working tree had uncommitted changes. */
+  dirty: boolean;
+  built: string;
+  base: string;
+  ort: OrtInstall;
+  deno: string;
+  models: string[];
+}
+
+/** A planned context. */
+export interface ContextPlan {
+  entries: ContextEntry[];
+  info: BuildInfo;
+  /** Total bytes of the files copied from the host. */
+  bytes: number;
+}
+
+/** Options of {@link planContext}. */
+export interface PlanOptions {
+  /** Repository root (default {@link REPO_ROOT}). */
+  repo?: string;
+  /** Model names to include; `undefined` = every model in `modelsDir`; `[]` = none. */
+  models?: string[];
+  /** Where the models are (default `<repo>/models`). */
+  modelsDir?: string;
+  /** The Deno binary to ship (default: the running one). */
+  deno?: string;
+  base?: string;
+  ort?: OrtInstall;
+  /** PEM file of extra CA certificates for `deno install` in the build (none: undefined). */
+  caFile?: string;
+}
+
+/**
+ * The CA file the build should trust, from the environment the host's own Deno and npm use
+ * (`DENO_CERT`, `NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`), when one is set and readable.
+ */
+export function hostCaFile(env: (k: string) => string | undefined): string | undefined {
+  for (const k of ["DENO_CERT", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"]) {
+    const v = env(k);
+    if (!v) continue;
+    try {
+      if (Deno.statSync(v).isFile) return v;
+    } catch { /* unreadable: try the next */ }
+  }
+  return undefined;
+}
+
+/** Code folders the image needs (everything else of the repository stays out). */
+export const APP_DIRS = ["cli", "src"];
+
+/**
+ * Whether the first bytes of a file are an ELF header of a 64-bit little-endian x86-64
+ * executable (what the image's `bin/deno` must be).
+ */
+export function isLinuxX64Elf(head: Uint8Array): boolean {
+  if (head.length < 20) return false;
+  const magic = head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+  const class64 = head[4] === 2, little = head[5] === 1;
+  const machine = head[18] | (head[19] << 8);
+  return magic && class64 && little && machine === 0x3e;
+}
+
+/** The `deno.json` of the dependency layer: only what `deno install` needs. */
+export function depsConfig(denoJson: { imports?: Record<string, string> }): string {
+  return JSON.stringify({ nodeModulesDir: "auto", imports: denoJson.imports ?? {} }, null, 2) +
+    "\n";
+}
+
+/** Picks models by name from those found; errors name the unknown ones and the choices. */
+export function pickModels(found: ModelEntry[], names: string[] | undefined): ModelEntry[] {
+  if (names === undefined) return found;
+  const out: ModelEntry[] = [];
+  for (const n of names) {
+    const m = found.find((e) => e.manifest.name === n);
+    if (!m) {
+      throw new UsageError(`no model named '${n}'`, {
+        hint: found.length
+          ? `choose from: ${found.map((e) => e.manifest.name).join(", ")} (or --models none)`
+          : "no models are installed in models/ (build without --models, or add one: " +
+            "docs/models.md)",
+      });
+    }
+    if (!out.includes(m)) out.push(m);
+  }
+  return out;
+}
+
+async function walk(dir: string, rel: string, out: { path: string; rel: string }[]) {
+  const names: Deno.DirEntry[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e);
+  names.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of names) {
+    const path = `${dir}/${e.name}`, r = `${rel}/${e.name}`;
+    if (e.isDirectory) await walk(path, r, out);
+    else if (e.isFile && !/\.tmp-/.test(e.name)) out.push({ path, rel: r });
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await Deno.stat(path)).size;
+}
+
+async function gitState(repo: string): Promise<{ commit: string | null; dirty: boolean }> {
+  try {
+    const head = await exec("git", ["-C", repo, "rev-parse", "HEAD"]);
+    if (head.code !== 0) return { commit: null, dirty: false };
+    const st = await exec("git", ["-C", repo, "status", "--porcelain", "--", ...APP_DIRS]);
+    return { commit: head.stdout.trim(), dirty: st.stdout.trim().length > 0 };
+  } catch {
+    return { commit: null, dirty: false };
+  }
+}
+
+/**
+ * Plans the context: which host files go where, the generated files, and the build info.
+ * @throws {UsageError} unknown model names, a Deno binary that is not linux x86_64
+ */
+export async function planContext(opts: PlanOptions = {}): Promise<ContextPlan> {
+  const repo = opts.repo ?? REPO_ROOT;
+  const deno = opts.deno ?? Deno.execPath();
+  const head = new Uint8Array(20);
+  try {
+    using f = await Deno.open(deno);
+    await f.read(head);
+  } catch {
+    throw new UsageError(`cannot read the Deno binary ${deno}`, {
+      hint: "pass --deno PATH to a Deno 2 binary for linux x86_64",
+    });
+  }
+  if (!isLinuxX64Elf(head)) {
+    throw new UsageError(`${deno} is not a linux x86_64 executable`, {
+      file: deno,
+      hint: "the image is linux/amd64: pass --deno PATH to a linux x86_64 Deno binary " +
+        "(npm: @deno/linux-x64-glibc, file 'deno')",
+    });
+  }
+  const entries: ContextEntry[] = [];
+  const add = (from: string, to: string, mode = 0o644) => entries.push({ from, to, mode });
+  add(`${repo}/docker/Dockerfile`, "Dockerfile");
+  add(deno, "bin/deno", 0o755);
+  let denoJson: { version?: string; imports?: Record<string, string> };
+  try {
+    denoJson = JSON.parse(await Deno.readTextFile(`${repo}/deno.json`));
+  } catch (e) {
+    throw new CmrxError(`cannot read deno.json (${e instanceof Error ? e.message : e})`, {
+      file: `${repo}/deno.json`,
+      hint: "run from a cmrxkit checkout",
+    });
+  }
+  entries.push({ text: depsConfig(denoJson), to: "deps/deno.json", mode: 0o644 });
+  entries.push({
+    text: "extra-ca.pem here (when present) is trusted by the dependency stage only\n",
+    to: "certs/README",
+    mode: 0o644,
+  });
+  if (opts.caFile) add(opts.caFile, "certs/extra-ca.pem");
+  add(`${repo}/deno.lock`, "deps/deno.lock");
+  add(`${repo}/deno.json`, "app/deno.json");
+  add(`${repo}/deno.lock`, "app/deno.lock");
+  for (const d of APP_DIRS) {
+    const files: { path: string; rel: string }[] = [];
+    await walk(`${repo}/${d}`, d, files);
+    for (const f of files) add(f.path, `app/${f.rel}`);
+  }
+  add(`${repo}/docker/entrypoint.sh`, "app/docker/entrypoint.sh", 0o755);
+  const found = await listModels(opts.modelsDir ?? `${repo}/models`);
+  const models = pickModels(found, opts.models);
+  for (const m of models) {
+    const onnx = m.onnxPath.split("/").pop()!;
+    const manifest = { ...m.manifest, file: onnx };
+    entries.push({
+      text: JSON.stringify(manifest, null, 2) + "\n",
+      to: `app/models/${m.manifest.name}.json`,
+      mode: 0o644,
+    });
+    add(m.onnxPath, `app/models/${onnx}`);
+    try {
+      await Deno.stat(`${m.onnxPath}.data`); // ONNX external weights, when the model has them
+      add(`${m.onnxPath}.data`, `app/models/${onnx}.data`);
+    } catch { /* none */ }
+  }
+  const git = await gitState(repo);
+  const info: BuildInfo = {
+    cmrxkit: denoJson.version ?? "0.0.0",
+    commit: git.commit,
+    dirty: git.dirty,
+    built: new Date().toISOString(),
+    base: opts.base ?? DEFAULT_BASE_IMAGE,
+    ort: opts.ort ?? "cuda12",
+    deno: Deno.version.deno,
+    models: models.map((m) => m.manifest.name),
+  };
+  entries.push({
+    text: JSON.stringify(info, null, 2) + "\n",
+    to: "build-info.json",
+    mode: 0o644,
+  });
+  let bytes = 0;
+  for (const e of entries) bytes += e.from ? await fileSize(e.from) : e.text!.length;
+  return { entries, info, bytes };
+}
+
+/**
+ * Writes a planned context into `dir` (emptied first when it holds an earlier context;
+ * refused when it holds anything else). Files are copied (not linked: the planned modes
+ * are set on the copies, never on the repository's files).
+ */
+export async function writeContext(
+  dir: string,
+  plan: ContextPlan,
+  onFile?: (to: string) => void,
+): Promise<void> {
+  let existing: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) existing.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  existing = existing.filter((n) => n !== ".cmrxkit-context");
+  if (existing.length) {
+    try {
+      await Deno.stat(`${dir}/.cmrxkit-context`);
+    } catch {
+      throw new UsageError(`the context folder is not empty and was not made by cmrxkit`, {
+        file: dir,
+        hint: "choose an empty or new folder for --context",
+      });
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/.cmrxkit-context`, "build context made by cmrxkit\n");
+  for (const e of plan.entries) {
+    const to = `${dir}/${e.to}`;
+    await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+    if (e.text !== undefined) await Deno.writeTextFile(to, e.text);
+    else await Deno.copyFile(e.from!, to);
+    await Deno.chmod(to, e.mode);
+    onFile?.(e.to);
+  }
+}
+
+/** Options of {@link buildArgs}. */
+export interface BuildArgsOptions {
+  context: string;
+  tag: string;
+  base: string;
+  ort: OrtInstall;
+  /** `docker build --network` (host where the daemon has no bridge). */
+  network?: string;
+  /** npm registry for `deno install` inside the build. */
+  registry?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** The engine arguments of the image build (`docker build ...` / `podman build ...`). */
+export function buildArgs(o: BuildArgsOptions): string[] {
+  const args = ["build", "--tag", o.tag, "--build-arg", `BASE_IMAGE=${o.base}`];
+  args.push("--build-arg", `ORT_INSTALL=${o.ort}`);
+  if (o.registry) args.push("--build-arg", `NPM_CONFIG_REGISTRY=${o.registry}`);
+  if (o.uid !== undefined) args.push("--build-arg", `APP_UID=${o.uid}`);
+  if (o.gid !== undefined) args.push("--build-arg", `APP_GID=${o.gid}`);
+  if (o.network) args.push("--network", o.network);
+  args.push("--file", `${o.context}/Dockerfile`, o.context);
+  return args;
+}

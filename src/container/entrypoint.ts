@@ -1,0 +1,206 @@
+/**
+ * What the evaluation image does when it starts: look at `/input`, decide the split (a
+ * TestSet is reconstructed at full size with no reduction; a ValidationSet alone gets the
+ * run4Ranking reduction, for dry runs), check `/output` is writable, say what it found and
+ * how it is running (user, network, read-only input, GPU), then hand over to `submit`.
+ *
+ * The pure parts ({@link detectSplit}, {@link submitArgsFor}, {@link mountOptions},
+ * {@link describeCases}) are unit-tested; the rest runs inside the image.
+ *
+ * @module
+ */
+
+import { type Case, discover } from "../challenge/layout.ts";
+import { CmrxError, LayoutError, UsageError } from "../errors.ts";
+
+/** Where the organisers mount the data and collect the results. */
+export const CONTAINER_INPUT = "/input";
+/** See {@link CONTAINER_INPUT}. */
+export const CONTAINER_OUTPUT = "/output";
+
+/**
+ * The split the image reconstructs: `test` when any TestSet case is present (the challenge
+ * run), else `validation` (a dry run on the validation data).
+ * @throws {LayoutError} no TestSet or ValidationSet case at all
+ */
+export function detectSplit(
+  cases: Pick<Case, "split">[],
+  root = CONTAINER_INPUT,
+): "test" | "validation" {
+  if (cases.some((c) => c.split === "TestSet")) return "test";
+  if (cases.some((c) => c.split === "ValidationSet")) return "validation";
+  throw new LayoutError("no TestSet or ValidationSet k-space files found", {
+    file: root,
+    hint: "mount the folder that holds MultiCoil/ (or SingleCoil/) with " +
+      "{Cine,Mapping}/TestSet/AccFactorNN/Pxxx/*.mat at /input",
+  });
+}
+
+/** The value of `--name V` / `--name=V` in an argument list, if present. */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === `--${name}`) return args[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/**
+ * The `submit` arguments of a container run: the user's flags, plus `--input /input`,
+ * `--output /output`, `--task both` and `--split <detected>` where the user did not give
+ * them. The model is chosen per case by `submit` (manifests' `serves`, else the classical
+ * default), so nothing about tasks, views or accelerations is fixed here.
+ */
+export function submitArgsFor(userArgs: readonly string[], split: "test" | "validation"): string[] {
+  const out = [...userArgs];
+  const defaults: [string, string][] = [
+    ["input", CONTAINER_INPUT],
+    ["output", CONTAINER_OUTPUT],
+    ["task", "both"],
+    ["split", split],
+  ];
+  for (const [k, v] of defaults) if (flagValue(userArgs, k) === undefined) out.push(`--${k}`, v);
+  return out;
+}
+
+/**
+ * The mount options (`ro`, `rw`, ...) of the mount at `path`, from `/proc/self/mountinfo`
+ * text (field 5 is the mount point, field 6 the per-mount options); the last matching line
+ * wins, as later mounts shadow earlier ones.
+ */
+export function mountOptions(mountinfo: string, path: string): string[] | undefined {
+  let found: string[] | undefined;
+  for (const line of mountinfo.split("\n")) {
+    const f = line.split(" ");
+    if (f.length > 6 && f[4].replace(/\\040/g, " ") === path) found = f[5].split(",");
+  }
+  return found;
+}
+
+/** One line per task: views and accelerations found, e.g. `Cine: 6 file(s), lax sax, R 4 8 10`. */
+export function describeCases(cases: Pick<Case, "task" | "view" | "acc" | "coil">[]): string[] {
+  const lines: string[] = [];
+  for (const task of ["cine", "mapping"] as const) {
+    const cs = cases.filter((c) => c.task === task);
+    if (!cs.length) continue;
+    const views = [...new Set(cs.map((c) => c.view))].sort();
+    const accs = [...new Set(cs.map((c) => c.acc ?? 1))].sort((a, b) => a - b);
+    const coils = [...new Set(cs.map((c) => c.coil))].sort();
+    lines.push(
+      `${task === "cine" ? "Cine" : "Mapping"}: ${cs.length} file(s), views ${
+        views.join(" ")
+      }, accelerations ${accs.join(" ")}, ${coils.join(" ")}`,
+    );
+  }
+  return lines;
+}
+
+/** What the entrypoint checked before starting. */
+export interface Preflight {
+  split: "test" | "validation";
+  cases: Case[];
+  /** Lines to print (what was found, how the container runs). */
+  lines: string[];
+  /** Things that differ from the challenge's run (printed as warnings, not errors). */
+  warnings: string[];
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Network interfaces other than loopback (empty with `--network none`). */
+function networkInterfaces(): string[] | undefined {
+  try {
+    return [...Deno.readDirSync("/sys/class/net")].map((e) => e.name).filter((n) => n !== "lo");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks input and output and decides the split. Errors are typed and say what to mount.
+ * @throws {LayoutError} nothing to reconstruct
+ * @throws {CmrxError} the output folder is not writable by this user
+ */
+export async function preflight(
+  input: string,
+  output: string,
+  split?: "test" | "validation",
+): Promise<Preflight> {
+  const { cases: all } = await discover(input);
+  const chosen = split ?? detectSplit(all, input);
+  const folder = chosen === "test" ? "TestSet" : "ValidationSet";
+  const cases = all.filter((c) => c.split === folder);
+  const lines: string[] = [], warnings: string[] = [];
+  lines.push(
+    `input ${input}: ${cases.length} ${folder} file(s) -> ${
+      chosen === "test" ? "test split, full size, no reduction" : "validation split, run4Ranking"
+    }`,
+  );
+  for (const l of describeCases(cases)) lines.push(`  ${l}`);
+  try {
+    await Deno.mkdir(output, { recursive: true });
+    const probe = `${output}/.cmrxkit-write-test-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (e) {
+    const uid = Deno.uid();
+    throw new CmrxError(
+      `the output folder is not writable by uid ${uid} (${e instanceof Error ? e.message : e})`,
+      {
+        file: output,
+        hint: `make the host folder writable for uid ${uid} (chown ${uid} DIR), or run with ` +
+          "--user matching its owner ('deno task container run' does this for you)",
+      },
+    );
+  }
+  const uid = Deno.uid(), gid = Deno.gid();
+  lines.push(`user: uid ${uid}, gid ${gid}${uid === 0 ? " (root)" : ""}`);
+  const opts = mountOptions(readText("/proc/self/mountinfo") ?? "", input);
+  if (opts) {
+    lines.push(`input mount: ${opts.includes("ro") ? "read-only" : "writable"}`);
+    if (!opts.includes("ro")) {
+      warnings.push(
+        `${input} is writable; the organisers mount it read-only (cmrxkit never ` +
+          "writes there)",
+      );
+    }
+  }
+  const nets = networkInterfaces();
+  if (nets) {
+    lines.push(`network: ${nets.length ? nets.join(", ") : "none (loopback only)"}`);
+    if (nets.length) warnings.push("the container has a network; the challenge runs with none");
+  }
+  if (uid === 0) warnings.push("running as root; the image works as any user");
+  return { split: chosen, cases, lines, warnings };
+}
+
+/** Reads `build-info.json` beside the code (inside the image), if present. */
+export function buildInfoLine(path: string): string | undefined {
+  const t = readText(path);
+  if (!t) return undefined;
+  try {
+    const b = JSON.parse(t);
+    return `cmrxkit ${b.cmrxkit} (${b.commit ? b.commit.slice(0, 10) : "no commit"}${
+      b.dirty ? ", modified" : ""
+    }), built ${b.built}, base ${b.base}, onnxruntime provider ${
+      b.ort === "cuda12" ? "CUDA 12 + CPU" : "CPU"
+    }, models: ${b.models?.length ? b.models.join(", ") : "none (classical methods)"}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rejects flags the image decides itself when they contradict the mounted layout. */
+export function checkUserArgs(args: readonly string[]): void {
+  const split = flagValue(args, "split");
+  if (split !== undefined && split !== "test" && split !== "validation") {
+    throw new UsageError(`--split must be test or validation, got '${split}'`);
+  }
+}

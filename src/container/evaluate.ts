@@ -1,0 +1,245 @@
+/**
+ * The organisers' harness for one team image: run it once like the challenge does (no
+ * network, read-only input, large shared memory, one GPU, a non-root user), sample GPU
+ * memory and utilisation, CPU and RAM every few seconds, stop it at the time limit, then
+ * validate and score what it wrote.
+ *
+ * ```
+ * inspect image ; discover input -> split
+ * docker run --name N --network none -v IN:/input:ro -v WORK/output:/output --shm-size 32g
+ *            --gpus device=G --user U IMAGE      (output -> WORK/container.log)
+ *   every interval: docker stats N ; nvidia-smi -i G      (-> WORK/samples.csv)
+ *   at the time limit: docker kill N
+ * validateSubmission(WORK/output, input) ; scoreSubmission(WORK/output, truth)
+ * WORK/evaluation.json
+ * ```
+ *
+ * @module
+ */
+
+import { discover } from "../challenge/layout.ts";
+import type { Year } from "../challenge/reduce.ts";
+import { type ScoreReport, scoreSubmission } from "../challenge/score.ts";
+import { validateSubmission, type ValidationReport } from "../challenge/validate.ts";
+import { CmrxError } from "../errors.ts";
+import { type Engine, exec, inspectImage } from "./engine.ts";
+import { detectSplit } from "./entrypoint.ts";
+import { containerName, prepareOutput, runArgs } from "./run.ts";
+import {
+  type Sample,
+  Sampler,
+  samplesCsv,
+  summarizeSamples,
+  type UsageSummary,
+} from "./sampler.ts";
+
+/** Options of {@link evaluateImage}. */
+export interface EvaluateOptions {
+  engine: Engine;
+  image: string;
+  /** Absolute path of the input dataset (mounted read-only). */
+  input: string;
+  /** Ground truth for the scorer (FullSample k-space or img4ranking files). */
+  truth: string;
+  /** Folder for output/, container.log, samples.csv, evaluation.json (created). */
+  work: string;
+  /** GPU index given to the container; none: CPU only. */
+  gpu?: number;
+  /** Seconds before the container is stopped. */
+  timeLimit: number;
+  /** GPU memory allowed (bytes); a higher peak is reported as a violation. */
+  vramLimit: number;
+  shmSize?: string;
+  /** `uid:gid` the container runs as. */
+  user: string;
+  /** Seconds between samples. */
+  interval: number;
+  /** Split to score (default: from the input, like the image decides). */
+  split?: "test" | "validation";
+  year?: Year;
+  /** `--memory` limit for the container. */
+  memory?: string;
+  /** Extra arguments for the image's entrypoint. */
+  args?: string[];
+  /** Each line the container prints. */
+  onOutput?: (line: string) => void;
+  onSample?: (s: Sample) => void;
+  /** Called when scoring starts (files to score). */
+  onScoreFile?: (done: number, total: number) => void;
+}
+
+/** What happened. */
+export interface EvaluationResult {
+  image: string;
+  imageId: string;
+  container: string;
+  work: string;
+  output: string;
+  split: "test" | "validation";
+  exitCode: number;
+  timedOut: boolean;
+  seconds: number;
+  timeLimit: number;
+  usage: UsageSummary;
+  vramLimit: number;
+  /** True when the sampled GPU memory peak exceeded the limit; null when not measured. */
+  vramExceeded: boolean | null;
+  validation: ValidationReport | null;
+  validationError?: string;
+  score: ScoreReport | null;
+  scoreError?: string;
+}
+
+/** Result of {@link runMonitored}. */
+export interface MonitoredRun {
+  exitCode: number;
+  timedOut: boolean;
+  seconds: number;
+  samples: Sample[];
+}
+
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  log: Deno.FsFile,
+  onLine?: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  const dec = new TextDecoder();
+  for await (const chunk of stream) {
+    await log.write(chunk);
+    if (!onLine) continue;
+    rest += dec.decode(chunk, { stream: true });
+    const lines = rest.split(/\r?\n|\r/);
+    rest = lines.pop() ?? "";
+    for (const l of lines) onLine(l);
+  }
+  if (onLine && rest) onLine(rest);
+}
+
+/**
+ * Runs `engine run ARGS` (ARGS must name the container `name`), sampling it and stopping it
+ * after `timeLimit` seconds. Container output goes to `logPath` (and `onOutput`).
+ */
+export async function runMonitored(
+  engine: Engine,
+  args: string[],
+  name: string,
+  o: {
+    timeLimit: number;
+    interval: number;
+    gpu?: number;
+    logPath: string;
+    onOutput?: (line: string) => void;
+    onSample?: (s: Sample) => void;
+  },
+): Promise<MonitoredRun> {
+  using log = await Deno.open(o.logPath, { write: true, create: true, truncate: true });
+  const t0 = performance.now();
+  const child = new Deno.Command(engine.command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const sampler = new Sampler({
+    engine: engine.command,
+    container: name,
+    gpu: o.gpu,
+    interval: o.interval,
+    onSample: o.onSample,
+  });
+  sampler.start();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    exec(engine.command, ["kill", name]).catch(() => {});
+  }, o.timeLimit * 1000);
+  const [status] = await Promise.all([
+    child.status,
+    pump(child.stdout, log, o.onOutput),
+    pump(child.stderr, log, o.onOutput),
+  ]);
+  clearTimeout(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  const samples = await sampler.stop();
+  await exec(engine.command, ["rm", "-f", name]).catch(() => {});
+  return { exitCode: status.code, timedOut, seconds, samples };
+}
+
+/** Runs, samples, validates and scores one image. See the module docs. */
+export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResult> {
+  const info = await inspectImage(o.engine, o.image);
+  const split = o.split ?? detectSplit((await discover(o.input)).cases, o.input);
+  await Deno.mkdir(o.work, { recursive: true });
+  const work = await Deno.realPath(o.work);
+  const output = await prepareOutput(`${work}/output`, o.user);
+  const name = containerName("eval");
+  const args = runArgs({
+    engine: o.engine.kind,
+    image: o.image,
+    input: o.input,
+    output,
+    gpu: o.gpu,
+    shmSize: o.shmSize,
+    user: o.user,
+    name,
+    memory: o.memory,
+    args: o.args,
+  });
+  const run = await runMonitored(o.engine, args, name, {
+    timeLimit: o.timeLimit,
+    interval: o.interval,
+    gpu: o.gpu,
+    logPath: `${work}/container.log`,
+    onOutput: o.onOutput,
+    onSample: o.onSample,
+  });
+  await Deno.writeTextFile(`${work}/samples.csv`, samplesCsv(run.samples));
+  const usage = summarizeSamples(run.samples);
+  const result: EvaluationResult = {
+    image: o.image,
+    imageId: info.id,
+    container: name,
+    work,
+    output,
+    split,
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    seconds: run.seconds,
+    timeLimit: o.timeLimit,
+    usage,
+    vramLimit: o.vramLimit,
+    vramExceeded: usage.peakGpuMemory === undefined ? null : usage.peakGpuMemory > o.vramLimit,
+    validation: null,
+    score: null,
+  };
+  try {
+    result.validation = await validateSubmission(output, { input: o.input, split, year: o.year });
+  } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
+    result.validationError = e.message;
+  }
+  try {
+    result.score = await scoreSubmission({
+      submission: output,
+      truth: o.truth,
+      split,
+      year: o.year,
+      onFile: o.onScoreFile,
+    });
+  } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
+    result.scoreError = e.message;
+  }
+  await Deno.writeTextFile(
+    `${work}/evaluation.json`,
+    JSON.stringify({ ...result, score: result.score?.aggregate ?? null }, null, 1) + "\n",
+  );
+  return result;
+}
+
+/** Whether an evaluation counts as a successful challenge run. */
+export function evaluationOk(r: EvaluationResult): boolean {
+  return r.exitCode === 0 && !r.timedOut && r.vramExceeded !== true &&
+    (r.validation?.ok ?? false) && r.score !== null;
+}
