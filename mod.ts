@@ -57,6 +57,14 @@ export * from "./src/models/manifest.ts";
 export * from "./src/models/registry.ts";
 export * from "./src/models/onnx_model.ts";
 export * from "./src/pipeline/submit.ts";
+export * from "./src/mapping/t1.ts";
+export * from "./src/mapping/t2.ts";
+export * from "./src/mapping/csv.ts";
+export * from "./src/mapping/maps.ts";
+export * from "./src/mapping/case_maps.ts";
+export * from "./src/mapping/labels.ts";
+export * from "./src/mapping/nifti.ts";
+export * from "./src/mapping/evaluate.ts";
 export {
   type FileGeometry,
   type FileKind,
@@ -71,3 +79,22 @@ export {
 } from "./src/synth/dataset.ts";
 export { Progress } from "./src/progress.ts";
 export { formatBytes, formatDuration } from "./src/format.ts";
+export {
+  buildReport,
+  MAP_WINDOWS,
+  REPORT_MARKER,
+  type ReportOptions,
+  type ReportResult,
+  type ReportSummary,
+} from "./src/report/build.ts";
+export * from "./src/report/png.ts";
+export * from "./src/report/colormap.ts";
+export * from "./src/report/dynamic.ts";
+export {
+  displayWindow,
+  motionCentre,
+  type Series,
+  temporalStd,
+  xtProfile,
+} from "./src/report/panels.ts";
+export { readRunLog, type RunLog, type RunTiming, runTiming } from "./src/report/runlog.ts";

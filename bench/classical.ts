@@ -59,7 +59,7 @@ const views = values.views!.split(",");
 const accs = values.accs!.split(",").map(Number);
 const useBart = !values["no-bart"];
 const work = await Deno.makeTempDir({ prefix: "cmrxkit-bart-" });
-const pool = new SlicePool(2);
+using pool = new SlicePool(2);
 
 interface Row {
   view: string;

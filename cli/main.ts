@@ -6,9 +6,11 @@
  */
 
 import { cases } from "./cases.ts";
+import { container } from "./container.ts";
 import { type Command, reportError } from "./command.ts";
 import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
+import { maps } from "./maps.ts";
 import { models } from "./models.ts";
 import { recon } from "./recon.ts";
 import { leaderboard, score } from "./score.ts";
@@ -16,6 +18,7 @@ import { submitCommand } from "./submit.ts";
 import { synth } from "./synth.ts";
 import { validate } from "./validate.ts";
 import { pack } from "./pack.ts";
+import { report } from "./report.ts";
 
 /** All commands, in the order `--help` lists them. */
 export const COMMANDS: Command[] = [
@@ -25,11 +28,14 @@ export const COMMANDS: Command[] = [
   inspect,
   recon,
   submitCommand,
+  maps,
   models,
   validate,
   pack,
   score,
   leaderboard,
+  report,
+  container,
 ];
 
 function usage(): string {

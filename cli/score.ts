@@ -48,6 +48,7 @@ export function printReport(r: ScoreReport): void {
       }  (${a.files}/${a.expected} files)`,
     );
   }
+  if (r.maps) printMaps(r.maps);
   if (r.missing.length) {
     console.log(`\nmissing ${r.missing.length} file(s) (not scored, as the official scorer does):`);
     for (const m of r.missing.slice(0, 20)) console.log(`  ${m}`);
@@ -56,6 +57,39 @@ export function printReport(r: ScoreReport): void {
   if (r.malformed.length) {
     console.log(`\nmalformed ${r.malformed.length} file(s) (not scored):`);
     for (const m of r.malformed.slice(0, 20)) console.log(`  ${m.file}: ${m.reason}`);
+  }
+}
+
+/** Prints the map accuracy table of a report. */
+export function printMaps(m: NonNullable<ScoreReport["maps"]>): void {
+  if (m.groups.length) {
+    const truth = m.groups.some((g) => g.rmseTruth !== undefined);
+    console.log(`\nMap accuracy in the myocardium, ms (labels: ${m.labels})`);
+    console.log(
+      `  ${"coil".padEnd(10)} ${"map".padEnd(4)} ${"acc".padEnd(12)} ${"files".padStart(5)} ${
+        "RMSE".padStart(8)
+      } ${"MAE".padStart(8)}${
+        truth ? `  ${"RMSE true".padStart(9)} ${"MAE true".padStart(9)}` : ""
+      }`,
+    );
+    const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
+    for (const g of m.groups) {
+      console.log(
+        `  ${g.coil.padEnd(10)} ${g.view.padEnd(4)} ${
+          `AccFactor${String(g.acc).padStart(2, "0")}`.padEnd(12)
+        } ${String(g.files).padStart(5)} ${f1(g.rmse).padStart(8)} ${f1(g.mae).padStart(8)}${
+          truth ? `  ${f1(g.rmseTruth).padStart(9)} ${f1(g.maeTruth).padStart(9)}` : ""
+        }`,
+      );
+    }
+    console.log(
+      "  (RMSE / MAE against the map fitted to the reference images; 'true': against the " +
+        "phantom's T1/T2)",
+    );
+  }
+  if (m.skipped.length) {
+    console.log(`\nmaps not scored for ${m.skipped.length} file(s):`);
+    for (const s of m.skipped.slice(0, 10)) console.log(`  ${s.file}: ${s.reason}`);
   }
 }
 
@@ -76,6 +110,7 @@ export const score: Command = {
     `Usage: deno task score --submission DIR --truth DIR [--year 2023|2024|2025] [--split validation|test]
                         [--task cine|mapping|both] [--acc 4,8,10] [--json FILE] [--csv FILE]
                         [--name NAME] [--model MODEL] [--no-record] [--db FILE]
+                        [--labels DIR | --no-maps] [--times ROOT]
 
 --submission  the folder holding Submission/ (or the Submission folder itself)
 --truth       a dataset root with FullSample k-space for the split (cmrxkit computes the
@@ -88,6 +123,13 @@ export const score: Command = {
 --json FILE   {"files": [{"file", "ssim", "psnr", "nmse", "images"}], "groups": [...],
               "aggregate": {...}, "missing": [...], "malformed": [...]}
 --csv FILE    one row per scored file
+--labels DIR  map accuracy of mapping files: T1/T2 maps are fitted to the submitted and the
+              reference images (MOLLI with polarity restoration / T2-prep, times from the
+              T1map.csv / T2map.csv beside the truth, or under --times ROOT) and compared in
+              the myocardium (label 2): RMSE and MAE in ms. DIR holds the labels 'deno task
+              synth' writes (Labels/, with the true T1/T2 too) or official-form NIfTI files
+              (.../SegmentROI/Pxxx/T1map_label.nii.gz). Default: the Labels folder beside
+              the truth, when there is one; --no-maps turns it off
 The run is recorded on the local leaderboard (see 'deno task leaderboard --help') under
 --name (default: the submission folder name) unless --no-record is given.`,
   async run(args) {
@@ -104,6 +146,9 @@ The run is recorded on the local leaderboard (see 'deno task leaderboard --help'
       model: { type: "string" },
       "no-record": { type: "boolean", default: false },
       db: { type: "string" },
+      labels: { type: "string" },
+      "no-maps": { type: "boolean", default: false },
+      times: { type: "string" },
     });
     if (!values.submission || !values.truth) {
       throw new UsageError("score: --submission DIR and --truth DIR are required", {
@@ -129,6 +174,8 @@ The run is recorded on the local leaderboard (see 'deno task leaderboard --help'
       split: values.split,
       task: values.task as "cine" | "mapping" | "both",
       accs,
+      labels: values["no-maps"] ? false : values.labels,
+      timesRoots: values.times ? [values.times] : undefined,
       onFile: (done, total) => {
         progress ??= new Progress("score", total, "files");
         progress.tick(1);

@@ -14,6 +14,9 @@
  * Missing and malformed files are listed and not scored (the official scorer skips them and
  * reports counts like `58/60`).
  *
+ * Mapping files also get map accuracy when labels are found (`mapping/evaluate.ts`): T1 / T2
+ * maps fitted to the submitted and the reference images, RMSE / MAE in the myocardium.
+ *
  * The truth is either a dataset root with fully sampled k-space (`.../FullSample/Pxxx/
  * cine_sax.mat` holding `kspace_full`: cmrxkit makes the reference images with the centred
  * inverse FFT, root-sum-of-squares and the ranking reduction, as the organisers did), or a
@@ -33,6 +36,8 @@ import { type Case, discover, kspaceVariable2023, type Split } from "./layout.ts
 import { scoreVolume } from "./metrics.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
 import { locateSubmission } from "./validate.ts";
+import { aggregateMapScores, MapEvaluator, type MapReport } from "../mapping/evaluate.ts";
+import { checkLabelsRoot, defaultLabelsRoot } from "../mapping/labels.ts";
 
 /** Metric triple. */
 export interface Metrics {
@@ -82,6 +87,8 @@ export interface ScoreReport {
   missing: string[];
   /** Files present but not scorable, with the reason. */
   malformed: { file: string; reason: string }[];
+  /** T1/T2 map accuracy in the myocardium (mapping, when labels were found). */
+  maps?: MapReport;
 }
 
 /** Options of {@link scoreSubmission}. */
@@ -97,6 +104,13 @@ export interface ScoreOptions {
   onFile?: (done: number, total: number) => void;
   /** Workers computing reference images from k-space (default: the cores). */
   workers?: number;
+  /**
+   * Labels root for map accuracy (synth's `Labels`, or official `SegmentROI` NIfTI files);
+   * default: the `Labels` folder beside the truth when there is one; false: no maps.
+   */
+  labels?: string | false;
+  /** Dataset roots whose case folders hold T1map.csv / T2map.csv (after the truth's tree). */
+  timesRoots?: string[];
 }
 
 /** A reference image and where it came from. */
@@ -298,6 +312,12 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     malformed: [],
   };
   using pool = new SlicePool(opts.workers ?? defaultWorkers());
+  if (typeof opts.labels === "string") await checkLabelsRoot(opts.labels);
+  const labels = opts.labels === false ? null : opts.labels ?? await defaultLabelsRoot(opts.truth);
+  const mapEval = labels && opts.task !== "cine"
+    ? new MapEvaluator({ labels, year, timesRoots: opts.timesRoots })
+    : null;
+  if (mapEval) report.maps = { labels: labels!, files: [], groups: [], skipped: [] };
   const refCache = new Map<string, { data: Float32Array; dims: number[] }>();
   const groupFiles = new Map<
     string,
@@ -358,6 +378,15 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
       };
       report.files.push(fs);
       group.s.push(fs);
+      if (mapEval && t.task === "mapping") {
+        const mc = { ...t, rel: job.rel, acc: job.acc, split: splitFolder, truthFile: t.file };
+        try {
+          report.maps!.files.push(await mapEval.score(mc, pred.data as Float32Array, ref));
+        } catch (e) {
+          if (!(e instanceof CmrxError)) throw e;
+          report.maps!.skipped.push({ file: job.rel, reason: e.message.split("\n")[0] });
+        }
+      }
     } catch (e) {
       const reason = e instanceof Error ? e.message.replace(`${path}: `, "") : String(e);
       report.malformed.push({ file: job.rel, reason: reason.split("\n")[0] });
@@ -365,6 +394,7 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     // Drop references that no later job needs (one truth file serves every acceleration).
     if (!jobs.slice(jobs.indexOf(job) + 1).some((j) => j.truth.file === t.file)) {
       refCache.delete(t.file);
+      mapEval?.release(t.file);
     }
     opts.onFile?.(++done, jobs.length);
   }
@@ -378,6 +408,7 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     });
   }
   report.aggregate = aggregateGroups(report.groups);
+  if (report.maps) report.maps.groups = aggregateMapScores(report.maps.files);
   return report;
 }
 

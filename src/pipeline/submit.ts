@@ -33,6 +33,7 @@ import { openMat } from "../mat/read.ts";
 import { findKspaceVariable, kspaceGeometry, reconstructFile } from "../recon/run.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import type { Reconstructor } from "../recon/types.ts";
+import { mapsPath, writeCaseMaps } from "../mapping/case_maps.ts";
 
 /** Test-set sizes of the 2023 challenge per acceleration and coil type (files), for the
  * time-budget extrapolation: 120 test patients; not every patient has a LAX file (the
@@ -77,6 +78,8 @@ export interface SubmitOptions {
   onCase?: (e: CaseEvent, done: number, total: number) => void;
   /** Workers reconstructing slices in parallel (classical methods; default: the cores). */
   workers?: number;
+  /** Also fit T1/T2 maps of mapping cases, written to `OUT/Maps/<submission path>`. */
+  maps?: boolean;
   /** Called once before the first case with the number of cases. */
   onStart?: (total: number, skipped: number) => void;
 }
@@ -93,6 +96,9 @@ export interface CaseEvent {
   slices?: number;
   dims?: number[];
   error?: string;
+  /** Maps file written (`--maps`), or why it could not be. */
+  maps?: string;
+  mapsError?: string;
 }
 
 /** The end of a run. */
@@ -295,7 +301,9 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
         year,
         expectedDims: dims,
       });
-      if (check.problems.length === 0) {
+      const mapsMissing = opts.maps && c.task === "mapping" &&
+        !(await isFile(mapsPath(opts.output, c.submissionPath)));
+      if (check.problems.length === 0 && !mapsMissing) {
         summary.skipped++;
         continue;
       }
@@ -335,7 +343,8 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     try {
       const r = await opts.select(c);
       method = r.name;
-      const ev = await runCase(c, r, split, year, root, expected.get(c)!, pool);
+      const mapsOut = opts.maps ? opts.output : undefined;
+      const ev = await runCase(c, r, split, year, root, expected.get(c)!, pool, mapsOut);
       const seconds = (performance.now() - started) / 1000;
       (times[c.view] ??= []).push(seconds);
       (sliceTimes[c.view] ??= []).push(seconds / (ev.slices ?? 1));
@@ -432,6 +441,7 @@ async function runCase(
   root: string,
   dims: number[],
   pool: SlicePool,
+  mapsOut?: string,
 ): Promise<Omit<CaseEvent, "seconds">> {
   using mat = await openMat(c.file);
   const info = findKspaceVariable(mat, c.variable);
@@ -463,6 +473,18 @@ async function runCase(
     data = applyReduction(r.image, r.dims, local);
   } else data = r.image;
   await writeImg4Ranking(root, c.submissionPath, data, dims);
+  const maps: Pick<CaseEvent, "maps" | "mapsError"> = {};
+  if (mapsOut && c.task === "mapping") {
+    const path = mapsPath(mapsOut, c.submissionPath);
+    try {
+      const src = slices ?? Array.from({ length: g.nz }, (_, i) => i);
+      await writeCaseMaps(c, r.image, r.dims, src, path);
+      maps.maps = path;
+    } catch (e) {
+      if (!(e instanceof CmrxError)) throw e;
+      maps.mapsError = e.message;
+    }
+  }
   return {
     event: "case",
     file: c.submissionPath,
@@ -472,5 +494,6 @@ async function runCase(
     status: "written",
     slices: r.dims[2],
     dims,
+    ...maps,
   };
 }
