@@ -1,8 +1,9 @@
 /**
- * `deno task demo`: the pipeline that exists so far, end to end on an embedded default:
- * synthesise a small dataset, reconstruct its validation cases zero-filled, apply the
- * official ranking reduction, write and validate a compliant submission, score it against
- * the ground truth like the leaderboard, record it on a local leaderboard, and zip it.
+ * `deno task demo`: the whole pipeline end to end on an embedded default: synthesise a
+ * small dataset, reconstruct its validation cases with the shipped models (or a classical
+ * method where none serves), apply the official ranking reduction, write and validate a
+ * compliant submission, zip it, score it against the ground truth like the leaderboard,
+ * record it on a local leaderboard, and write the visual report.
  *
  * @module
  */
@@ -11,11 +12,13 @@ import { discover } from "../src/challenge/layout.ts";
 import { Leaderboard } from "../src/challenge/leaderboard.ts";
 import { scoreSubmission } from "../src/challenge/score.ts";
 import { submit } from "../src/pipeline/submit.ts";
-import { defaultMethodFor, getMethod } from "../src/recon/registry.ts";
+import { listModels } from "../src/models/registry.ts";
+import { createSelector } from "../src/pipeline/select.ts";
 import { synthesize } from "../src/synth/dataset.ts";
 import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
 import { printReport } from "./score.ts";
 import { printSummary } from "./submit.ts";
+import { reportForRun } from "./report.ts";
 
 export const demo: Command = {
   name: "demo",
@@ -24,12 +27,13 @@ export const demo: Command = {
 
 1. writes a small synthetic CMRxRecon dataset to DIR (default .cache/demo, replaced),
 2. lists its validation cases as the official layout defines them,
-3. runs the submit pipeline on the validation split (a classical method per case, or
-   --method): reconstruction of the scored slices, the 2023 ranking reduction,
+3. runs the submit pipeline on the validation split (per case the shipped model that
+   serves it, else a classical method; --method forces one): reconstruction of the scored slices, the 2023 ranking reduction,
    DIR/out/Submission/... (img4ranking, MAT v5), validation against the input and
    DIR/out/Submission.zip,
 4. scores it against DIR/GroundTruth exactly like the leaderboard and records it on a local
-   leaderboard (DIR/leaderboard.sqlite).`,
+   leaderboard (DIR/leaderboard.sqlite),
+5. writes the visual report (DIR/out/report/index.html: images, errors, metrics, maps).`,
   async run(args) {
     const { values } = parseFlags("demo", args, {
       out: { type: "string", default: ".cache/demo" },
@@ -54,16 +58,27 @@ export const demo: Command = {
     console.log(`2. ${cases.length} validation files found`);
 
     console.log(
-      "3. deno task submit --task both --split validation (classical method per case) ...",
+      "3. deno task submit --task both --split validation (shipped model or classical method per case) ...",
     );
+    const selector = createSelector({
+      override: values.method,
+      models: await listModels(),
+      engine: { device: "cpu" },
+    });
+    const methods = new Set<string>();
     const sub = await submit({
       input: data,
       output: out,
       task: "both",
       split: "validation",
-      select: (c) => getMethod(values.method ?? defaultMethodFor(c.coil)),
+      select: async (c) => {
+        const r = await selector.select(c);
+        methods.add(r.name);
+        return r;
+      },
       zip: { team: "cmrxkit demo" },
     });
+    await selector.release();
     printSummary(sub);
     if (!sub.validation?.ok) return 1;
 
@@ -71,10 +86,13 @@ export const demo: Command = {
     const score = await scoreSubmission({ submission: out, truth: `${data}/GroundTruth` });
     printReport(score);
     using lb = new Leaderboard(`${dir}/leaderboard.sqlite`);
-    const model = values.method ?? defaultMethodFor("MultiCoil");
+    const model = values.method ?? [...methods].sort().join("+");
     lb.record(score, { name: `demo ${model}`, model });
     const top = lb.ranked({ task: "cine" })[0];
     console.log(`   recorded on ${lb.path}: cine #1 '${top.name}' SSIM ${top.ssim.toFixed(4)}`);
+
+    console.log("5. visual report:");
+    await reportForRun({ output: out, input: data, truth: `${data}/GroundTruth` });
 
     console.log(`done in ${formatDuration(performance.now() - t0)}`);
     return 0;
