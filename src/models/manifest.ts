@@ -92,4 +92,11 @@ export interface ModelManifest {
   serves: ServesSpec;
   /** ONNX opset, for information. */
   opset?: number;
+  /**
+   * Whether `submit` may choose this model by itself for the cases it serves (default
+   * true). `false` keeps it to `--model NAME`: cmrxkit's demo weights that lose to a
+   * classical method on the held-out evaluation (docs/benchmarks.md) ship with `false`, so
+   * that the default choice is always the better one.
+   */
+  auto?: boolean;
 }

@@ -68,6 +68,9 @@ export async function readManifest(path: string): Promise<ModelEntry> {
   if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
     throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");
   }
+  if (m.auto !== undefined && typeof m.auto !== "boolean") {
+    throw bad("auto", "must be true or false");
+  }
   const dir = path.slice(0, path.lastIndexOf("/") + 1);
   const onnxPath = m.file.startsWith("/") ? m.file : dir + m.file;
   try {
@@ -111,7 +114,8 @@ export interface Choice {
 
 /**
  * Picks the model for a case: the override (`--model NAME|PATH`) when given; else the first
- * (by name) ONNX model whose manifest serves the case; else the default classical method.
+ * (by name) ONNX model whose manifest serves the case and does not opt out of automatic
+ * choice (`auto: false`); else the default classical method.
  */
 export async function chooseModel(
   c: Pick<Case, "task" | "view" | "acc" | "coil">,
@@ -137,7 +141,7 @@ export async function chooseModel(
         "or a path to a manifest .json",
     });
   }
-  const m = models.find((e) => serves(e.manifest, c));
+  const m = models.find((e) => e.manifest.auto !== false && serves(e.manifest, c));
   if (m) return { model: m, reason: "serves this case" };
   return { model: defaultMethodFor(c.coil), reason: "no ONNX model serves this case" };
 }

@@ -262,4 +262,14 @@ Deno.test("selector: --model overrides, sessions are shared per model, fallback 
     () => createSelector({ models, override: "nope" }).select(sax),
     UsageError,
   );
+  // a model with auto: false is used only when named
+  const manual = `${root}/select-manual`;
+  await writeModel(manual, "zf-manual", { auto: false });
+  const manualModels = await listModels(manual);
+  assert.equal((await createSelector({ models: manualModels }).select(sax)).name, "grappa");
+  const named = createSelector({ models: manualModels, override: "zf-manual" });
+  assert.equal((await named.select(sax)).name, "zf-manual");
+  await named.release();
+  await writeModel(manual, "zf-bad", { auto: "yes" as unknown as boolean });
+  await assert.rejects(listModels(manual), /manifest field 'auto'/);
 });
