@@ -635,7 +635,10 @@ export interface MatV5WriteOptions {
    * <date> UTC by cmrxkit".
    */
   header?: string;
-  /** Date for the default header (default now), to make output reproducible. */
+  /**
+   * Date for the default header, to make output reproducible. Default: `SOURCE_DATE_EPOCH`
+   * (seconds, the reproducible-builds convention) when set, else now.
+   */
   date?: Date;
   /** File name for error messages (writeMatV5 passes its path). */
   file?: string;
@@ -659,7 +662,7 @@ function headerText(opts: MatV5WriteOptions, file: string): string {
     }
     return text;
   }
-  const d = opts.date ?? new Date();
+  const d = opts.date ?? sourceDate() ?? new Date();
   const two = (n: number) => String(n).padStart(2, "0");
   const date = `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${
     String(d.getUTCDate()).padStart(2, " ")
@@ -669,6 +672,17 @@ function headerText(opts: MatV5WriteOptions, file: string): string {
   const platform = typeof Deno !== "undefined" ? `${Deno.build.os}-${Deno.build.arch}` : "js";
   text = `MATLAB 5.0 MAT-file, Platform: ${platform}, Created on: ${date} UTC by cmrxkit`;
   return text.slice(0, 116);
+}
+
+/** `SOURCE_DATE_EPOCH` as a date, when set to whole seconds (and readable). */
+function sourceDate(): Date | null {
+  let v: string | undefined;
+  try {
+    v = typeof Deno !== "undefined" ? Deno.env.get("SOURCE_DATE_EPOCH") : undefined;
+  } catch {
+    return null; // no --allow-env
+  }
+  return v && /^\d+$/.test(v) ? new Date(Number(v) * 1000) : null;
 }
 
 function makeHeader(text: string): Uint8Array {

@@ -317,6 +317,13 @@ Deno.test("encode: layout of an uncompressed single array matches the MAT v5 spe
   // small data element for names of at most 4 characters
   const small = encodeMatV5([{ name: "abcd", array }], { date });
   assert.equal(small.length, bytes.length - 16);
+  // SOURCE_DATE_EPOCH fixes the default date (reproducible builds and sharded runs)
+  Deno.env.set("SOURCE_DATE_EPOCH", String(date.getTime() / 1000));
+  try {
+    assert.deepEqual(encodeMatV5([{ name: "img4ranking", array }]), bytes);
+  } finally {
+    Deno.env.delete("SOURCE_DATE_EPOCH");
+  }
   const custom = encodeMatV5([{ name: "a", array }], { header: "made by a test" });
   assert.equal(
     new TextDecoder().decode(custom.subarray(0, 35)),
