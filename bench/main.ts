@@ -31,6 +31,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     what:
       "shipped learned models vs zero-filled and classical methods (held-out set, 2023 scoring)",
   },
+  params: {
+    file: "./params.ts",
+    what: "papers' table: parameters and per-slice time of every train/ model, ORT vs PyTorch",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",
