@@ -40,6 +40,9 @@ parameters, then the classical methods. 'deno task submit' picks, per case, the 
           m.feeder.frames ? ` (${m.feeder.frames} frames)` : ""
         }; inputs ${m.inputs.map((i) => `${i.role} ${i.layout}`).join(", ")}`,
       );
+      if (m.auto === false) {
+        console.log("    used only with --model (auto: false; submit does not pick it by itself)");
+      }
     }
     console.log(`\nclassical methods (--model NAME):`);
     for (const name of methodNames()) {
