@@ -93,6 +93,14 @@ export interface ModelManifest {
   /** ONNX opset, for information. */
   opset?: number;
   /**
+   * How a complex output becomes the submitted magnitude: `"abs"` (default), or `"dc-rss"`:
+   * the output is taken as the sensitivity-combined image `x`, the coil images `S_c x` go
+   * to k-space, the measured samples are put back, and the root-sum-of-squares of the
+   * coil images is returned (what the official reference is made of; needs a
+   * `sensitivity` input). cmrxkit's classical mapping defaults do the same.
+   */
+  outputMagnitude?: "abs" | "dc-rss";
+  /**
    * Whether `submit` may choose this model by itself for the cases it serves (default
    * true). `false` keeps it to `--model NAME`: cmrxkit's demo weights that lose to a
    * classical method on the held-out evaluation (docs/benchmarks.md) ship with `false`, so

@@ -19,6 +19,7 @@ import { CmrxError, ShapeError } from "../errors.ts";
 import { ifft2c } from "../kspace/fft.ts";
 import { coilCombine, sensitivityMaps } from "../kspace/sensitivity.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
+import { EncodingOperator } from "../recon/operators.ts";
 import type { Reconstructor, SliceInput, SliceOutput } from "../recon/types.ts";
 import type { ModelManifest, TensorSpec } from "./manifest.ts";
 import type { ModelEntry } from "./registry.ts";
@@ -154,6 +155,15 @@ export class OnnxReconstructor implements Reconstructor {
         zfComplex.set(c, 2 * npix * t);
       }
     }
+    // Data-consistent RSS of the output (manifest outputMagnitude "dc-rss").
+    const dc = m.outputMagnitude === "dc-rss" && maps
+      ? {
+        op: new EncodingOperator(maps, nx, ny, nc, input.mask, input.maskDims),
+        frame: new Float32Array(2 * npix),
+        re: new Float64Array(npix),
+        im: new Float64Array(npix),
+      }
+      : null;
     const maskT = new Float32Array(npix * nt);
     const mframes = input.maskDims[2] ?? 1;
     for (let t = 0; t < nt; t++) {
@@ -269,6 +279,20 @@ export class OnnxReconstructor implements Reconstructor {
           const frame = m.feeder.kind === "window" ? c0 + k : keep;
           const dst = image.subarray(npix * frame, npix * (frame + 1));
           const base = w * npix * (f * (hasB ? k : 0) + keep);
+          if (complex && dc) {
+            const x = back.subarray(base, base + 2 * npix);
+            for (let i = 0; i < 2 * npix; i++) dc.frame[i] = x[i] * scale;
+            dc.op.toSolver(dc.frame, dc.re, dc.im);
+            const perFrame = 2 * npix * nc;
+            dc.op.dataConsistentRss(
+              dc.re,
+              dc.im,
+              input.kspace.subarray(perFrame * frame, perFrame * (frame + 1)),
+              frame,
+              dst,
+            );
+            continue;
+          }
           for (let p = 0; p < npix; p++) {
             dst[p] = complex
               ? Math.hypot(back[base + 2 * p], back[base + 2 * p + 1]) * scale

@@ -71,6 +71,12 @@ export async function readManifest(path: string): Promise<ModelEntry> {
   if (m.auto !== undefined && typeof m.auto !== "boolean") {
     throw bad("auto", "must be true or false");
   }
+  if (m.outputMagnitude !== undefined && !["abs", "dc-rss"].includes(m.outputMagnitude)) {
+    throw bad("outputMagnitude", "must be abs or dc-rss");
+  }
+  if (m.outputMagnitude === "dc-rss" && !m.inputs.some((t) => t.role === "sensitivity")) {
+    throw bad("outputMagnitude", "dc-rss needs a sensitivity input (the coil maps of the output)");
+  }
   const dir = path.slice(0, path.lastIndexOf("/") + 1);
   const onnxPath = m.file.startsWith("/") ? m.file : dir + m.file;
   try {

@@ -14,6 +14,7 @@ import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { Rng } from "../../src/synth/random.ts";
 import { dcZeroFillModel, identityModel } from "../engine/models.ts";
+import { GraphBuilder } from "../../src/engine/onnx.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-onnx-" });
 const NX = 96, NY = 72; // small cine_sax
@@ -272,4 +273,54 @@ Deno.test("selector: --model overrides, sessions are shared per model, fallback 
   await named.release();
   await writeModel(manual, "zf-bad", { auto: "yes" as unknown as boolean });
   await assert.rejects(listModels(manual), /manifest field 'auto'/);
+});
+
+Deno.test("outputMagnitude dc-rss: the measured samples go back into S_c x before the RSS", async () => {
+  // A graph that returns x = 0 for any input: "abs" gives zeros, "dc-rss" must give exactly
+  // the RSS of the measured (zero-filled) k-space, since only the samples are left.
+  const g = new GraphBuilder("zero-image")
+    .input("kspace", "float32", ["T", "C", "Y", "X", 2])
+    .input("sens", "float32", ["C", "Y", "X", 2])
+    .output("image", "float32", ["T", "Y", "X", 2]);
+  g.initializer("zero_idx", new BigInt64Array([0n]), [])
+    .initializer("zero", new Float32Array([0]), [1])
+    .node("Gather", ["kspace", "zero_idx"], ["coil0"], { axis: 1 })
+    .node("Mul", ["coil0", "zero"], ["image"]);
+  const dir = `${root}/dc`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/zero.onnx`, g.toModel({ opset: 17 }));
+  const manifest = (over: Partial<ModelManifest>): ModelManifest => ({
+    format: 1,
+    name: "zero",
+    file: "zero.onnx",
+    description: "returns a zero image (test)",
+    inputs: [
+      { name: "kspace", role: "kspace", layout: "T,C,Y,X,2" },
+      { name: "sens", role: "sensitivity", layout: "C,Y,X,2" },
+    ],
+    output: { name: "image", role: "image", layout: "T,Y,X,2" },
+    feeder: { kind: "sequence" },
+    normalization: { kind: "max" },
+    serves: { tasks: ["cine"], views: ["sax"], accelerations: [4], coils: ["MultiCoil"] },
+    ...over,
+  });
+  const input = slice();
+  const run = async (m: ModelManifest) => {
+    await Deno.writeTextFile(`${dir}/zero.json`, JSON.stringify(m));
+    const r = new OnnxReconstructor(await readManifest(`${dir}/zero.json`), { device: "cpu" });
+    const out = await r.reconstruct(input);
+    await r.release();
+    return out.image;
+  };
+  const abs = await run(manifest({}));
+  assert.ok(abs.every((v) => v === 0));
+  const dc = await run(manifest({ outputMagnitude: "dc-rss" }));
+  const want = zeroFilledRss(input.kspace, [NX, NY, 3, 4]);
+  assert.ok(maxRel(dc, want) < 1e-5, `max rel ${maxRel(dc, want)}`);
+  // dc-rss needs the coil maps of the output
+  await Deno.writeTextFile(
+    `${dir}/zero.json`,
+    JSON.stringify(manifest({ outputMagnitude: "dc-rss", inputs: [manifest({}).inputs[0]] })),
+  );
+  await assert.rejects(readManifest(`${dir}/zero.json`), /outputMagnitude/);
 });

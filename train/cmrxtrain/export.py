@@ -106,7 +106,7 @@ def manifest_for(model, name: str, onnx_file: str, export: dict, frames: int, ar
     serves = export.get("serves") or getattr(cls, "SERVES", None) or CINE_SERVES
     kind = "weightings" if serves.get("tasks") == ["mapping"] else "sequence"
     describe = model.describe() if hasattr(model, "describe") else cls.__name__
-    extra = {"auto": bool(export["auto"])} if "auto" in export else {}
+    extra = {k: export[k] for k in ("outputMagnitude", "auto") if k in export}
     return {
         "format": 1,
         "name": args.name or export.get("name") or name,
