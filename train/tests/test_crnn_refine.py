@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
 
+from cmrxtrain.export import export_onnx  # noqa: E402
 from cmrxtrain.fftc import complex_abs  # noqa: E402
 from cmrxtrain.models import REGISTRY  # noqa: E402
 from cmrxtrain.models.crnn_refine import CRNNRefine, Refinement  # noqa: E402
@@ -101,20 +102,7 @@ class TestCRNNRefine(unittest.TestCase):
         k, m, s = random_inputs(t=3, c=2, y=9, x=10)
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "m.onnx")
-            torch.onnx.export(
-                model,
-                (k, m, s),
-                path,
-                input_names=["kspace", "mask", "sens"],
-                output_names=["image"],
-                opset_version=17,
-                dynamic_axes={
-                    "kspace": {3: "Y", 4: "X"},
-                    "mask": {2: "Y", 3: "X"},
-                    "sens": {2: "Y", 3: "X"},
-                    "image": {2: "Y", 3: "X"},
-                },
-            )
+            export_onnx(model, path, frames=k.shape[1], coils=k.shape[2], size=(9, 10))
             proto = onnx.load(path)
             onnx.checker.check_model(proto)
             dims = [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim]

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from cmrxtrain.export import export_onnx  # noqa: E402
 from cmrxtrain.fftc import fft2c, ifft2c  # noqa: E402
 from cmrxtrain.models import REGISTRY  # noqa: E402
 from cmrxtrain.models.crunet import (  # noqa: E402
@@ -272,20 +273,7 @@ class TestExportAndGradients(unittest.TestCase):
             k, m, s = random_inputs(t=3, c=2, y=9, x=10)
             with tempfile.TemporaryDirectory() as d, self.subTest(model=name):
                 path = os.path.join(d, "m.onnx")
-                torch.onnx.export(
-                    model,
-                    (k, m, s),
-                    path,
-                    input_names=["kspace", "mask", "sens"],
-                    output_names=["image"],
-                    opset_version=17,
-                    dynamic_axes={
-                        "kspace": {3: "Y", 4: "X"},
-                        "mask": {2: "Y", 3: "X"},
-                        "sens": {2: "Y", 3: "X"},
-                        "image": {2: "Y", 3: "X"},
-                    },
-                )
+                export_onnx(model, path, frames=k.shape[1], coils=k.shape[2], size=(9, 10))
                 proto = onnx.load(path)
                 onnx.checker.check_model(proto)
                 self.assertEqual(proto.opset_import[0].version, 17)
