@@ -1,78 +1,20 @@
 import assert from "node:assert/strict";
 import { ShapeError } from "../../src/errors.ts";
-import { fft2c, ifft2c } from "../../src/kspace/fft.ts";
-import { rss } from "../../src/kspace/complex.ts";
+import { fft2c } from "../../src/kspace/fft.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { createLps, lowRankPlusSparse, lps, LPS_DEFAULTS } from "../../src/recon/lps.ts";
 import { resolveMaps, unitMap } from "../../src/recon/operators.ts";
 import { cgSense } from "../../src/recon/sense.ts";
+import { type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/recon/types.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
-import { coilMaps } from "../../src/synth/coils.ts";
-import {
-  cineFrame,
-  mappingImages,
-  molliTimes,
-  phantomParams,
-  t2PrepTimes,
-} from "../../src/synth/phantom.ts";
 import { Rng } from "../../src/synth/random.ts";
 
-type Dims = [number, number, number, number];
-
-/** A fully sampled synthetic slice, its ground truth and the true maps (unit RSS). */
-interface Phantom {
-  /** k-space `(kx, ky, coil, frame)`. */
-  full: Float32Array;
-  dims: Dims;
-  /** Coil maps `(x, y, coil)` normalised to unit root-sum-of-squares (1 for one coil). */
-  maps: Float32Array;
-  /** RSS of the fully sampled coil images, `(x, y, frame)` (the official reference). */
-  gt: Float32Array;
-}
-
-/**
- * Cine frames, T1 (MOLLI) or T2 (T2-prep) weightings of a SAX slice times the synthetic
- * coil maps, to k-space with fft2c, plus complex noise of sd 0.01 relative to tissue (~1),
- * all scaled by 1e-3 like the synthetic datasets.
- */
+/** The test slice of these tests (noise seed 23). */
 function phantom(nx: number, ny: number, nc: number, nt: number, kind: "cine" | "T1" | "T2") {
-  const scale = 1e-3, noise = 0.01;
-  const params = phantomParams(3);
-  const npix = nx * ny;
-  const raw = nc === 1 ? unitMap(nx, ny) : coilMaps(nc, nx, ny, 3, 4);
-  const norm = rss(raw, npix, nc);
-  const maps = new Float32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) maps[i] = raw[i] / norm[(i >> 1) % npix];
-  const times = kind === "T1" ? molliTimes(4, 3) : t2PrepTimes();
-  const weighted = kind === "cine"
-    ? null
-    : mappingImages(params, kind, 4, 10, times.slice(0, nt), nx, ny).images;
-  const full = new Float32Array(2 * npix * nc * nt);
-  const gt = new Float32Array(npix * nt);
-  const coil = new Float32Array(2 * npix * nc);
-  const rng = new Rng(23);
-  for (let t = 0; t < nt; t++) {
-    const img = weighted
-      ? weighted.subarray(2 * npix * t, 2 * npix * (t + 1))
-      : cineFrame(params, "sax", 4, 10, t, nt, nx, ny).image;
-    for (let c = 0; c < nc; c++) {
-      for (let p = 0; p < npix; p++) {
-        const i = 2 * (npix * c + p);
-        const ar = img[2 * p] * scale, ai = img[2 * p + 1] * scale;
-        coil[i] = ar * raw[i] - ai * raw[i + 1];
-        coil[i + 1] = ar * raw[i + 1] + ai * raw[i];
-      }
-    }
-    const k = fft2c(coil, nx, ny, nc);
-    for (let i = 0; i < k.length; i++) k[i] += noise * scale * rng.gaussian();
-    full.set(k, 2 * npix * nc * t);
-    gt.set(rss(ifft2c(k, nx, ny, nc), npix, nc), npix * t);
-  }
-  return { full, dims: [nx, ny, nc, nt] as Dims, maps, gt } satisfies Phantom;
+  return slicePhantom(nx, ny, nc, nt, { kind, seed: 23 });
 }
 
-/** The slice undersampled with the official uniform mask (24 ACS lines). */
 function undersample(ph: Phantom, r: number, kind: "cine" | "mapping"): SliceInput {
   const [nx, ny] = ph.dims;
   const npix = nx * ny;

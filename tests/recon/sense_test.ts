@@ -10,30 +10,12 @@ import {
   unitMap,
 } from "../../src/recon/operators.ts";
 import { cgSense, createSense, sense, SENSE_DEFAULTS } from "../../src/recon/sense.ts";
+import { type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/recon/types.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
-import { coilMaps } from "../../src/synth/coils.ts";
-import { cineFrame, mappingImages, molliTimes, phantomParams } from "../../src/synth/phantom.ts";
 import { Rng } from "../../src/synth/random.ts";
 
-type Dims = [number, number, number, number];
-
-/** A fully sampled synthetic slice, its ground truth and the true maps (unit RSS). */
-interface Phantom {
-  /** k-space `(kx, ky, coil, frame)`. */
-  full: Float32Array;
-  dims: Dims;
-  /** Coil maps `(x, y, coil)` normalised to unit root-sum-of-squares. */
-  maps: Float32Array;
-  /** RSS of the fully sampled coil images, `(x, y, frame)` (the official reference). */
-  gt: Float32Array;
-}
-
-/**
- * Cine frames (or T1 weightings) of a SAX slice times the synthetic coil maps, to k-space
- * with fft2c, plus complex noise of sd `noise` relative to tissue (~1), all scaled by 1e-3
- * like the synthetic datasets.
- */
+/** The test slice of these tests (noise seed 17). */
 function phantom(
   nx: number,
   ny: number,
@@ -41,48 +23,9 @@ function phantom(
   nt: number,
   opts: { noise?: number; kind?: "cine" | "T1" } = {},
 ): Phantom {
-  const noise = opts.noise ?? 0.01;
-  const scale = 1e-3;
-  const params = phantomParams(3);
-  const npix = nx * ny;
-  const raw = coilMaps(nc, nx, ny, 3, 4);
-  const norm = rss(raw, npix, nc);
-  const maps = new Float32Array(raw.length);
-  for (let c = 0; c < nc; c++) {
-    for (let p = 0; p < npix; p++) {
-      const i = 2 * (npix * c + p);
-      maps[i] = raw[i] / norm[p];
-      maps[i + 1] = raw[i + 1] / norm[p];
-    }
-  }
-  const weighted = opts.kind === "T1"
-    ? mappingImages(params, "T1", 4, 10, molliTimes(4, 3).slice(0, nt), nx, ny).images
-    : null;
-  const full = new Float32Array(2 * npix * nc * nt);
-  const gt = new Float32Array(npix * nt);
-  const coil = new Float32Array(2 * npix * nc);
-  const rng = new Rng(17);
-  for (let t = 0; t < nt; t++) {
-    const img = weighted
-      ? weighted.subarray(2 * npix * t, 2 * npix * (t + 1))
-      : cineFrame(params, "sax", 4, 10, t, nt, nx, ny).image;
-    for (let c = 0; c < nc; c++) {
-      for (let p = 0; p < npix; p++) {
-        const i = 2 * (npix * c + p);
-        const ar = img[2 * p] * scale, ai = img[2 * p + 1] * scale;
-        coil[i] = ar * raw[i] - ai * raw[i + 1];
-        coil[i + 1] = ar * raw[i + 1] + ai * raw[i];
-      }
-    }
-    const k = fft2c(coil, nx, ny, nc);
-    for (let i = 0; i < k.length; i++) k[i] += noise * scale * rng.gaussian();
-    full.set(k, 2 * npix * nc * t);
-    gt.set(rss(ifft2c(k, nx, ny, nc), npix, nc), npix * t);
-  }
-  return { full, dims: [nx, ny, nc, nt], maps, gt };
+  return slicePhantom(nx, ny, nc, nt, { ...opts, seed: 17 });
 }
 
-/** The slice undersampled with the official uniform mask (24 ACS lines), or a given mask. */
 function undersample(
   ph: Phantom,
   r: number,
