@@ -160,8 +160,6 @@ export class OnnxReconstructor implements Reconstructor {
       ? {
         op: new EncodingOperator(maps, nx, ny, nc, input.mask, input.maskDims),
         frame: new Float32Array(2 * npix),
-        re: new Float64Array(npix),
-        im: new Float64Array(npix),
       }
       : null;
     const maskT = new Float32Array(npix * nt);
@@ -282,11 +280,9 @@ export class OnnxReconstructor implements Reconstructor {
           if (complex && dc) {
             const x = back.subarray(base, base + 2 * npix);
             for (let i = 0; i < 2 * npix; i++) dc.frame[i] = x[i] * scale;
-            dc.op.toSolver(dc.frame, dc.re, dc.im);
             const perFrame = 2 * npix * nc;
-            dc.op.dataConsistentRss(
-              dc.re,
-              dc.im,
+            dc.op.dataConsistentRssOf(
+              dc.frame,
               input.kspace.subarray(perFrame * frame, perFrame * (frame + 1)),
               frame,
               dst,

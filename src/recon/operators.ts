@@ -467,6 +467,23 @@ export class EncodingOperator {
     frame: number,
     out: Float32Array,
   ): void {
+    this.dataConsistentRssOf(this.fromSolver(re, im, this.imgBuffer()), kspace, frame, out);
+  }
+
+  /**
+   * {@link EncodingOperator.dataConsistentRss} of a natural-order image (e.g. a network's
+   * output).
+   * @param img complex interleaved image, MATLAB dims `(x, y)`
+   * @param kspace measured k-space of this frame, complex interleaved `(kx, ky, coil)`
+   * @param frame frame index (picks the mask frame)
+   * @param out destination magnitude, MATLAB dims `(x, y)`
+   */
+  dataConsistentRssOf(
+    img: Float32Array,
+    kspace: Float32Array,
+    frame: number,
+    out: Float32Array,
+  ): void {
     const { nx, ny, nc, npix, maps } = this;
     if (kspace.length < 2 * npix * nc) {
       throw new ShapeError(
@@ -474,7 +491,6 @@ export class EncodingOperator {
           `${npix * nc}`,
       );
     }
-    const img = this.fromSolver(re, im, this.imgBuffer());
     const coil = this.coilBuffer();
     for (let c = 0; c < nc; c++) {
       const o = 2 * npix * c;
