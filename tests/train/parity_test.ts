@@ -2,6 +2,8 @@
  * Every model in cmrxtrain's REGISTRY, exported at its small test width with random
  * weights, gives the same output in onnxruntime-node (cmrxkit's Engine) as in PyTorch, on an
  * input of another (odd) size than the one traced, so the dynamic Y/X axes are exercised.
+ * CRNN is also checked with its circular temporal context (`--set temporal_wrap=2`), which
+ * slices and concatenates along the unrolled time axis inside the graph.
  */
 import assert from "node:assert/strict";
 import { Engine } from "../../src/engine/session.ts";
@@ -15,10 +17,12 @@ Deno.test({
     assert.ok(names.includes("crnn"), `registry: ${names}`);
     const dir = await Deno.makeTempDir({ prefix: "cmrxkit-parity-" });
     try {
-      for (const name of names) {
-        await t.step(name, async () => {
-          const onnx = `${dir}/${name}.onnx`;
-          const io = `${dir}/${name}-io`;
+      const cases: [string, string, string[]][] = names.map((n) => [n, n, []]);
+      cases.push(["crnn-wrap", "crnn", ["--set", "temporal_wrap=2"]]);
+      for (const [label, name, extra] of cases) {
+        await t.step(label, async () => {
+          const onnx = `${dir}/${label}.onnx`;
+          const io = `${dir}/${label}-io`;
           const r = await python([
             "-m",
             "cmrxtrain.export",
@@ -30,6 +34,7 @@ Deno.test({
             onnx,
             "--dump-io",
             io,
+            ...extra,
           ]);
           const info = lastJson(r.stdout).io as {
             inputs: Record<string, number[]>;
@@ -50,10 +55,10 @@ Deno.test({
             const want = await readF32(`${io}/image.bin`);
             const d = relDiff(out.image.data, want);
             console.log(
-              `${name}: relative difference ${d.toExponential(2)} at ${info.inputs.kspace}`,
+              `${label}: relative difference ${d.toExponential(2)} at ${info.inputs.kspace}`,
             );
-            assert.ok(d <= 1e-4, `${name}: relative difference ${d.toExponential(2)}`);
-            assert.ok(want.some((v) => v !== 0), `${name}: PyTorch output is all zero`);
+            assert.ok(d <= 1e-4, `${label}: relative difference ${d.toExponential(2)}`);
+            assert.ok(want.some((v) => v !== 0), `${label}: PyTorch output is all zero`);
           } finally {
             await engine.release();
           }

@@ -56,6 +56,21 @@ def random_inputs(frames: int, coils: int, ny: int, nx: int, seed: int = 0, acc:
     return k, mask, sens
 
 
+def overrides(args) -> dict:
+    """Constructor arguments from ``--set KEY=VALUE`` (VALUE parsed as JSON, else a string):
+    inference-time options that leave the weights alone, e.g. CRNN's ``temporal_wrap``."""
+    out = {}
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DataError(f"--set {item!r} is not KEY=VALUE", "", "e.g. --set temporal_wrap=3")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def model_from(args):
     """(model, name, info) from --checkpoint, or --config / --model with --random-init."""
     if args.checkpoint:
@@ -63,7 +78,7 @@ def model_from(args):
             raise DataError("checkpoint not found", args.checkpoint, "give RUN/best.pt or RUN/last.pt")
         ck = torch.load(args.checkpoint, map_location="cpu")
         cls = get(ck["model_name"])
-        model = cls(**ck["model_args"])
+        model = cls(**{**ck["model_args"], **overrides(args)})
         model.load_state_dict(ck["model"])
         cfg = ck.get("config", {})
         return model, ck["model_name"], cfg.get("export", {}), ck.get("step")
@@ -83,6 +98,7 @@ def model_from(args):
     cls = get(name)
     if args.test_width:
         kwargs = cls.test_config()
+    kwargs = {**kwargs, **overrides(args)}
     torch.manual_seed(args.seed)
     model = cls(**kwargs)
     # a random-init model must not be trivial: perturb parameters initialised to zero
@@ -202,6 +218,9 @@ def main(argv=None) -> int:
     p.add_argument("--name", help="manifest name (default: the config's export.name)")
     p.add_argument("--description", help="manifest description")
     p.add_argument("--trained-on", help="manifest trainedOn")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a constructor argument of the model (repeatable), e.g. "
+                        "temporal_wrap=3; weights must still fit")
     p.add_argument("--frames", type=int, help="frames to unroll (default: the model's FRAMES)")
     p.add_argument("--no-manifest", action="store_true", help="write only the .onnx")
     p.add_argument("--dump-io", help="also write a random input and PyTorch's output here")
@@ -237,6 +256,10 @@ def main(argv=None) -> int:
             summary["io"] = dump_io(model, a.dump_io, frames, a.io_coils, ny, nx, a.seed)
     except (DataError, KeyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except TypeError as e:  # a --set key the model does not take
+        print(f"error: {e} (check the --set keys against the model's constructor)",
+              file=sys.stderr)
         return 2
     print(json.dumps(summary))
     return 0

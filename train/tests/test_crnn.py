@@ -57,6 +57,27 @@ class CrnnTest(unittest.TestCase):
             out2 = model(k2, m, s)
         self.assertGreater(float((out2[:, 3] - out[:, 3]).abs().max()), 1e-6)
 
+    def test_temporal_wrap_is_circular_context(self):
+        k, m, s = inputs(nt=5)
+        torch.manual_seed(0)
+        plain = CRNN(nf=6, nc=2, nd=4)
+        wrapped = CRNN(nf=6, nc=2, nd=4, temporal_wrap=2)
+        wrapped.load_state_dict(plain.state_dict())  # same parameters
+        with torch.no_grad():
+            for p in plain.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+            wrapped.load_state_dict(plain.state_dict())
+            out = wrapped(k, m, s)
+            # = the plain network on frames (3, 4, 0, 1, 2, 3, 4, 0, 1), cropped to 2..6
+            idx = torch.tensor([3, 4, 0, 1, 2, 3, 4, 0, 1])
+            want = plain(k[:, idx], m[:, idx], s)[:, 2:7]
+            base = plain(k, m, s)
+        self.assertEqual(tuple(out.shape), tuple(base.shape))
+        self.assertLess(float((out - want).abs().max()), 1e-5)
+        self.assertGreater(float((out[:, 0] - base[:, 0]).abs().max()), 1e-6)
+        with self.assertRaises(ValueError):
+            CRNN(nf=6, temporal_wrap=-1)
+
     def test_gradients_reach_every_parameter(self):
         k, m, s = inputs()
         model = CRNN(**CRNN.test_config())

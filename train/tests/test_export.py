@@ -64,6 +64,27 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(np.isfinite(img).all() and np.abs(img).max() > 0)
             self.assertFalse(os.path.exists(out + ".tmp"))
 
+    def test_set_overrides_a_constructor_argument(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "w.onnx")
+            code, _, err = quiet(["--model", "crnn", "--random-init", "--test-width", "--out", out,
+                                  "--frames", "5", "--set", "temporal_wrap=2"])
+            self.assertEqual(code, 0, err)
+            man = read_json(os.path.join(d, "w.json"))
+            self.assertIn("circular temporal context of 2 frames", man["architecture"])
+            self.assertEqual(man["feeder"], {"kind": "sequence", "frames": 5})
+            dims = [d_.dim_param or d_.dim_value
+                    for d_ in onnx.load(out).graph.input[0].type.tensor_type.shape.dim]
+            self.assertEqual(dims[1], 5)
+            code, _, err = quiet(["--model", "crnn", "--random-init", "--test-width", "--out", out,
+                                  "--set", "no_such_arg=1"])
+            self.assertEqual(code, 2)
+            self.assertIn("no_such_arg", err)
+            code, _, err = quiet(["--model", "crnn", "--random-init", "--out", out,
+                                  "--set", "temporal_wrap"])
+            self.assertEqual(code, 2)
+            self.assertIn("KEY=VALUE", err)
+
     def test_list_names_every_registered_model(self):
         code, out, _ = quiet(["--list"])
         self.assertEqual(code, 0)

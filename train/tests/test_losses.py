@@ -97,6 +97,25 @@ class LossTest(unittest.TestCase):
         x = b["target_complex"] * 1.1
         self.assertGreater(float(L.l1_split(x, b)), float(L.l1(x, b)))
 
+    def test_center_losses_see_only_the_central_rows(self):
+        b = batch()
+        ny = b["target"].shape[-2]
+        rows = L.center_rows(torch.arange(ny).view(ny, 1).float())
+        cy = int(ny / 2 + 0.5)
+        self.assertEqual(rows.shape[0], cy)
+        self.assertEqual(int(rows[0, 0]), ny // 2 - cy // 2)
+        x = b["target_complex"] + 0.1 * torch.randn_like(b["target_complex"])
+        y = x.clone()
+        y[..., 0, :, :] += 5.0  # the first row lies outside the central half
+        self.assertAlmostEqual(float(L.l1_center(y, b)), float(L.l1_center(x, b)), places=6)
+        self.assertAlmostEqual(float(L.ssim_center(y, b)), float(L.ssim_center(x, b)), places=6)
+        self.assertAlmostEqual(float(L.mse_center(y, b)), float(L.mse_center(x, b)), places=6)
+        self.assertGreater(float(L.l1(y, b)), float(L.l1(x, b)))
+        z = x.clone()
+        z[..., ny // 2, :, :] += 5.0
+        self.assertGreater(float(L.l1_center(z, b)), float(L.l1_center(x, b)))
+        self.assertGreater(float(L.mse_center(z, b)), float(L.mse_center(x, b)))
+
     def test_unknown_name(self):
         with self.assertRaises(ValueError) as cm:
             L.build({"nope": 1})
