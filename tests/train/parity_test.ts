@@ -3,7 +3,9 @@
  * weights, gives the same output in onnxruntime-node (cmrxkit's Engine) as in PyTorch, on an
  * input of another (odd) size than the one traced, so the dynamic Y/X axes are exercised.
  * CRNN is also checked with its circular temporal context (`--set temporal_wrap=2`), which
- * slices and concatenates along the unrolled time axis inside the graph.
+ * slices and concatenates along the unrolled time axis inside the graph, and inside the flip
+ * self-ensemble (`--self-ensemble`: mirrored k-space and masks computed in the graph, here at
+ * the odd input size where a plain mask flip would be wrong).
  */
 import assert from "node:assert/strict";
 import { Engine } from "../../src/engine/session.ts";
@@ -19,6 +21,7 @@ Deno.test({
     try {
       const cases: [string, string, string[]][] = names.map((n) => [n, n, []]);
       cases.push(["crnn-wrap", "crnn", ["--set", "temporal_wrap=2"]]);
+      cases.push(["crnn-self-ensemble", "crnn", ["--self-ensemble", "8"]]);
       for (const [label, name, extra] of cases) {
         await t.step(label, async () => {
           const onnx = `${dir}/${label}.onnx`;

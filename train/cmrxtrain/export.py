@@ -15,6 +15,10 @@ recurrences were unrolled for (``--frames``, default the model's ``FRAMES``). Th
 cine, ``weightings`` for mapping, with the frame count), ``max`` normalisation, what it serves,
 the parameter count, the architecture and what it was trained on.
 
+``--self-ensemble [4|8]`` exports the model inside :class:`cmrxtrain.ensemble.FlipEnsemble`
+(passes on the data as acquired, mirrored and, with 8, conjugated; averaged); ``--set KEY=VALUE`` overrides a
+constructor argument that leaves the weights alone (e.g. CRNN's ``temporal_wrap``).
+
 ``--dump-io DIR`` also writes a random input at another size (``--io-size``, default odd
 19 x 17, 3 coils) and PyTorch's output for it as raw little-endian float32 row-major files
 (``kspace.bin``, ``mask.bin``, ``sens.bin``, ``image.bin``) with ``io.json`` giving the
@@ -29,6 +33,7 @@ import sys
 import torch
 
 from .data import DataError, uniform_lines
+from .ensemble import FlipEnsemble
 from .models import REGISTRY, count_parameters, get
 from .ops import sens_expand
 
@@ -116,12 +121,15 @@ def graph_module(model):
     return model.export_module() if hasattr(model, "export_module") else model
 
 
-def manifest_for(model, name: str, onnx_file: str, export: dict, frames: int, args) -> dict:
-    """The manifest dict (src/models/manifest.ts, format 1)."""
+def manifest_for(model, name: str, onnx_file: str, export: dict, frames: int, args,
+                 graph=None) -> dict:
+    """The manifest dict (src/models/manifest.ts, format 1). ``graph`` is what was exported
+    when it is not ``graph_module(model)`` (e.g. a :class:`FlipEnsemble` around it)."""
     cls = type(model)
     serves = export.get("serves") or getattr(cls, "SERVES", None) or CINE_SERVES
     kind = "weightings" if serves.get("tasks") == ["mapping"] else "sequence"
-    describe = model.describe() if hasattr(model, "describe") else cls.__name__
+    described = graph if graph is not None and hasattr(graph, "describe") else model
+    describe = described.describe() if hasattr(described, "describe") else cls.__name__
     extra = {k: export[k] for k in ("outputMagnitude", "auto") if k in export}
     return {
         "format": 1,
@@ -221,6 +229,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a constructor argument of the model (repeatable), e.g. "
                         "temporal_wrap=3; weights must still fit")
+    p.add_argument("--self-ensemble", type=int, nargs="?", const=4, choices=(4, 8),
+                   help="export the model inside a self-ensemble (cmrxtrain.ensemble): 4 = "
+                        "image flips, 8 = flips and complex conjugates; passes averaged")
     p.add_argument("--frames", type=int, help="frames to unroll (default: the model's FRAMES)")
     p.add_argument("--no-manifest", action="store_true", help="write only the .onnx")
     p.add_argument("--dump-io", help="also write a random input and PyTorch's output here")
@@ -239,21 +250,24 @@ def main(argv=None) -> int:
             raise DataError("--out is required", "", "e.g. --out models/my-model.onnx")
         model, name, export, step = model_from(a)
         frames = a.frames or getattr(type(model), "FRAMES", 12)
+        graph = graph_module(model)
+        if a.self_ensemble:
+            graph = FlipEnsemble(graph, members=a.self_ensemble)
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-        export_onnx(graph_module(model), a.out, frames)
+        export_onnx(graph, a.out, frames)
         summary = {"onnx": a.out, "model": name,
-                   "parameters": count_parameters(graph_module(model)),
+                   "parameters": count_parameters(graph),
                    "frames": frames, "bytes": os.path.getsize(a.out)}
         if step is not None:
             summary["step"] = step
         if not a.no_manifest:
-            man = manifest_for(model, name, a.out, export, frames, a)
+            man = manifest_for(model, name, a.out, export, frames, a, graph)
             mpath = os.path.splitext(a.out)[0] + ".json"
             write_json(man, mpath)
             summary["manifest"] = mpath
         if a.dump_io:
             ny, nx = (int(v) for v in a.io_size.split(","))
-            summary["io"] = dump_io(model, a.dump_io, frames, a.io_coils, ny, nx, a.seed)
+            summary["io"] = dump_io(graph, a.dump_io, frames, a.io_coils, ny, nx, a.seed)
     except (DataError, KeyError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

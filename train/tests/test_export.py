@@ -77,6 +77,12 @@ class ExportTest(unittest.TestCase):
                     for d_ in onnx.load(out).graph.input[0].type.tensor_type.shape.dim]
             self.assertEqual(dims[1], 5)
             code, _, err = quiet(["--model", "crnn", "--random-init", "--test-width", "--out", out,
+                                  "--frames", "4", "--self-ensemble"])
+            self.assertEqual(code, 0, err)
+            man = read_json(os.path.join(d, "w.json"))
+            self.assertIn("self-ensemble over 4 image flips", man["architecture"])
+            self.assertEqual(man["parameters"], 3802)
+            code, _, err = quiet(["--model", "crnn", "--random-init", "--test-width", "--out", out,
                                   "--set", "no_such_arg=1"])
             self.assertEqual(code, 2)
             self.assertIn("no_such_arg", err)
