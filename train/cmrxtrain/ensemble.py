@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .fftc import complex_abs, fft2c, ifft2c
+from .ops import mask_to_kspace
 
 FLIPS = ((), (-3,), (-2,), (-3, -2))
 """Axes mirrored in each pass (on ``[..., Y, X, 2]`` tensors): none, Y, X, both."""
@@ -91,7 +92,7 @@ class FlipEnsemble(nn.Module):
                 out = self.model(kspace, mask, sens)
             else:
                 m2 = mirror_mask(mask, dims, c)
-                k2 = mirror_kspace(kspace, dims, c) * m2.unsqueeze(2).unsqueeze(-1)
+                k2 = mirror_kspace(kspace, dims, c) * mask_to_kspace(m2)
                 out = transform_image(self.model(k2, m2, transform_image(sens, dims, c)), dims, c)
             total = out if total is None else total + out
         return total / len(self.members)

@@ -16,8 +16,9 @@ cine, ``weightings`` for mapping, with the frame count), ``max`` normalisation, 
 the parameter count, the architecture and what it was trained on.
 
 ``--self-ensemble [4|8]`` exports the model inside :class:`cmrxtrain.ensemble.FlipEnsemble`
-(passes on the data as acquired, mirrored and, with 8, conjugated; averaged); ``--set KEY=VALUE`` overrides a
-constructor argument that leaves the weights alone (e.g. CRNN's ``temporal_wrap``).
+(passes on the data as acquired, mirrored and, with 8, conjugated; averaged);
+``--set KEY=VALUE`` overrides a constructor argument that leaves the weights alone (e.g.
+CRNN's ``temporal_wrap``).
 
 ``--dump-io DIR`` also writes a random input at another size (``--io-size``, default odd
 19 x 17, 3 coils) and PyTorch's output for it as raw little-endian float32 row-major files
@@ -35,7 +36,7 @@ import torch
 from .data import DataError, uniform_lines
 from .ensemble import FlipEnsemble
 from .models import REGISTRY, count_parameters, get
-from .ops import sens_expand
+from .ops import mask_to_kspace, sens_expand
 
 OPSET = 17
 CINE_SERVES = {
@@ -56,7 +57,7 @@ def random_inputs(frames: int, coils: int, ny: int, nx: int, seed: int = 0, acc:
     sens = torch.randn(1, coils, ny, nx, 2, generator=g)
     sens = sens / sens.pow(2).sum(dim=(1, 4), keepdim=True).sqrt()
     img = torch.randn(1, frames, ny, nx, 2, generator=g)
-    k = sens_expand(img, sens) * mask.unsqueeze(2).unsqueeze(-1)
+    k = sens_expand(img, sens) * mask_to_kspace(mask)
     k = k / k.abs().max()
     return k, mask, sens
 

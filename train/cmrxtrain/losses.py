@@ -158,19 +158,20 @@ def ssim_loss(out, batch):
     return 1 - ssim(complex_abs(out), batch["target"])
 
 
-def l1_center(out, batch):
-    """:func:`l1` on :func:`center_rows`."""
-    return (center_rows(complex_abs(out)) - center_rows(batch["target"])).abs().mean()
+def _on_center_rows(loss):
+    """``loss`` evaluated on :func:`center_rows` of the output and the target."""
+
+    def on_rows(out, batch):
+        rows = center_rows(out.transpose(-3, -2)).transpose(-3, -2)  # out is [..., Y, X, 2]
+        return loss(rows, {**batch, "target": center_rows(batch["target"])})
+
+    on_rows.__doc__ = f":func:`{loss.__name__}` on :func:`center_rows`."
+    return on_rows
 
 
-def mse_center(out, batch):
-    """:func:`mse` on :func:`center_rows`."""
-    return ((center_rows(complex_abs(out)) - center_rows(batch["target"])) ** 2).mean()
-
-
-def ssim_center(out, batch):
-    """:func:`ssim_loss` on :func:`center_rows` (data range: the max of the target there)."""
-    return 1 - ssim(center_rows(complex_abs(out)), center_rows(batch["target"]))
+l1_center = _on_center_rows(l1)
+mse_center = _on_center_rows(mse)
+ssim_center = _on_center_rows(ssim_loss)  # data range: the target's max on those rows
 
 
 def l1_split(out, batch, w_hp: float = 1.0, sigma: float = 1.5):
