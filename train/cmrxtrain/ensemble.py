@@ -14,6 +14,7 @@ transformed problem is an exact re-statement of the measured one, not an interpo
   complex data. This holds for odd and even sizes alike (for even sizes a mirrored mask is
   shifted by one line, which a plain ``m.flip`` would get wrong).
 
+The members run as one batch of the model (an exported graph holds one copy of it).
 Averaging the members cancels the part of a network's error that does not transform with
 the data. On the held-out synthetic set it adds 0.3-0.7 dB PSNR to CRNN-MRI
 (train/README.md), at 4 or 8 times the inference time.
@@ -85,14 +86,27 @@ class FlipEnsemble(nn.Module):
         return f"{inner}; self-ensemble over {len(self.members)} {what}"
 
     def forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
-        """``kspace [B,T,C,Y,X,2]``, ``mask [B,T,Y,X]``, ``sens [B,C,Y,X,2]`` -> ``[B,T,Y,X,2]``."""
-        total = None
+        """``kspace [B,T,C,Y,X,2]``, ``mask [B,T,Y,X]``, ``sens [B,C,Y,X,2]`` -> ``[B,T,Y,X,2]``.
+
+        The members are stacked along the batch axis and the model runs once on ``M * B``
+        items (models keep batch items apart), so an exported graph holds one copy of the
+        model, not M: export time and file size stay those of one pass, and the
+        convolutions run on M times larger batches."""
+        ks, ms, ss = [], [], []
         for dims, c in self.members:
             if not dims and not c:
-                out = self.model(kspace, mask, sens)
+                ks.append(kspace)
+                ms.append(mask)
+                ss.append(sens)
             else:
                 m2 = mirror_mask(mask, dims, c)
-                k2 = mirror_kspace(kspace, dims, c) * mask_to_kspace(m2)
-                out = transform_image(self.model(k2, m2, transform_image(sens, dims, c)), dims, c)
-            total = out if total is None else total + out
+                ks.append(mirror_kspace(kspace, dims, c) * mask_to_kspace(m2))
+                ms.append(m2)
+                ss.append(transform_image(sens, dims, c))
+        out = self.model(torch.cat(ks), torch.cat(ms), torch.cat(ss))
+        out = out.reshape((len(self.members), -1) + tuple(out.shape[1:]))
+        total = None
+        for i, (dims, c) in enumerate(self.members):
+            back = transform_image(out[i], dims, c)
+            total = back if total is None else total + back
         return total / len(self.members)

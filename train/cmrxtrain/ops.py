@@ -106,3 +106,22 @@ def to_channels(image: torch.Tensor) -> torch.Tensor:
 def from_channels(x: torch.Tensor) -> torch.Tensor:
     """``[N, 2, Y, X]`` -> ``[N, Y, X, 2]``."""
     return x.permute(0, 2, 3, 1)
+
+
+def with_circular_time(fn, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor, wrap: int):
+    """Run ``fn(kspace, mask, sens)`` on the cine sequence extended circularly in time.
+
+    Cine is periodic: the last ``wrap`` frames are put before the first and the first
+    ``wrap`` after the last (all of them when ``wrap >= T``), ``fn`` reconstructs the longer
+    sequence, and the output is cropped back to the original T frames, so every frame sees
+    ``wrap`` frames of context on both sides. ``wrap == 0`` calls ``fn`` as is. No Python
+    comparison on the frame count: the crop stays dynamic in a traced ONNX graph.
+    """
+    if wrap <= 0:
+        return fn(kspace, mask, sens)
+    t0 = kspace.shape[1]
+    pre = kspace[:, -wrap:]
+    kspace = torch.cat([pre, kspace, kspace[:, :wrap]], dim=1)
+    mask = torch.cat([mask[:, -wrap:], mask, mask[:, :wrap]], dim=1)
+    start = pre.shape[1]
+    return fn(kspace, mask, sens)[:, start : start + t0]

@@ -8,6 +8,7 @@ from cmrxtrain.data import synthetic_slice
 from cmrxtrain.models import REGISTRY, build, count_parameters
 from cmrxtrain.models.crnn import CRNN
 from cmrxtrain.ops import hard_dc, zero_filled
+from wrapcheck import check_circular_context
 
 torch.set_num_threads(1)
 
@@ -67,14 +68,7 @@ class CrnnTest(unittest.TestCase):
             for p in plain.parameters():
                 p.add_(0.05 * torch.randn_like(p))
             wrapped.load_state_dict(plain.state_dict())
-            out = wrapped(k, m, s)
-            # = the plain network on frames (3, 4, 0, 1, 2, 3, 4, 0, 1), cropped to 2..6
-            idx = torch.tensor([3, 4, 0, 1, 2, 3, 4, 0, 1])
-            want = plain(k[:, idx], m[:, idx], s)[:, 2:7]
-            base = plain(k, m, s)
-        self.assertEqual(tuple(out.shape), tuple(base.shape))
-        self.assertLess(float((out - want).abs().max()), 1e-5)
-        self.assertGreater(float((out[:, 0] - base[:, 0]).abs().max()), 1e-6)
+        check_circular_context(self, plain, wrapped, k, m, s)
         with self.assertRaises(ValueError):
             CRNN(nf=6, temporal_wrap=-1)
 

@@ -27,6 +27,7 @@ from cmrxtrain.models.crunet import (  # noqa: E402
 )
 from cmrxtrain.models.crunet_fb import CRUNetFB  # noqa: E402
 from cmrxtrain.models.unet3d import UNet3DMR  # noqa: E402
+from wrapcheck import check_circular_context  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -211,6 +212,28 @@ class TestTemporal(unittest.TestCase):
         s = torch.randn(t, 3, 6, 6)
         ref = fwd(x, s, t) + bwd(x, s, t)
         self.assertLess((both(x, s, t) - ref).abs().max().item(), 1e-5)
+
+    def test_temporal_wrap_is_circular_context(self):
+        # every variant: the wrapped model = the plain one on the circularly extended
+        # sequence, cropped back; same weights (an inference-time option)
+        k, m, s = random_inputs(t=5)
+        for name, make in SMALL.items():
+            with self.subTest(model=name):
+                torch.manual_seed(0)
+                plain = make()
+                wrapped = type(plain)(**{**self._args(plain), "temporal_wrap": 2})
+                wrapped.load_state_dict(plain.state_dict())
+                check_circular_context(self, plain, wrapped, k, m, s)
+        with self.assertRaises(ValueError):
+            CRUNetMR(chans=4, cascades=2, temporal_wrap=-1)
+
+    @staticmethod
+    def _args(model):
+        """Constructor arguments of the SMALL instances (width, cascades, fusion)."""
+        args = {"chans": 4, "cascades": len(model.blocks)}
+        if isinstance(model, CRUNetFB):
+            args["fusion"] = model.fusion
+        return args
 
     def test_first_cascade_has_no_iteration_weights(self):
         model = CRUNetMR(chans=4, cascades=2)

@@ -7,6 +7,7 @@ import torch
 from cmrxtrain.data import synthetic_slice
 from cmrxtrain.ensemble import MEMBERS, FlipEnsemble, mirror_kspace, mirror_mask, transform_image
 from cmrxtrain.models.crnn import CRNN
+from cmrxtrain.models.crunet import CRUNetMR
 from cmrxtrain.ops import sens_expand
 
 torch.set_num_threads(1)
@@ -87,6 +88,28 @@ class FlipEnsembleTest(unittest.TestCase):
                       FlipEnsemble(model, members=8).describe())
         with self.assertRaises(ValueError):
             FlipEnsemble(model, members=3)
+
+    def test_one_batched_run_equals_the_members_run_one_by_one(self):
+        # the members share one model call on the batch axis; that must be the mean of
+        # separate calls, also for a batch of two slices (items must not mix)
+        a = synthetic_slice(nt=4, nc=3, ny=17, nx=14, seed=2)
+        b = synthetic_slice(nt=4, nc=3, ny=17, nx=14, seed=3)
+        k = torch.stack((a["kspace"], b["kspace"]))
+        m = torch.stack((a["mask"], b["mask"]))
+        s = torch.stack((a["sens"], b["sens"]))
+        for name, model in (("crnn", CRNN(nf=6, nc=2, nd=4, temporal_wrap=1)),
+                            ("crunet", CRUNetMR(chans=4, cascades=2, temporal_wrap=1))):
+            with self.subTest(model=name), torch.no_grad():
+                torch.manual_seed(0)
+                for p in model.parameters():
+                    p.add_(0.05 * torch.randn_like(p))
+                got = FlipEnsemble(model, members=8)(k, m, s)
+                want = torch.zeros_like(got)
+                for dims, c in MEMBERS[8]:
+                    for i in range(2):
+                        one = FlipEnsemble(model, members=((dims, c),))
+                        want[i] += one(k[i:i + 1], m[i:i + 1], s[i:i + 1])[0] / 8
+                self.assertLess(float((got - want).abs().max() / want.abs().max()), 1e-5)
 
 
 if __name__ == "__main__":

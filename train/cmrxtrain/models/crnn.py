@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..ops import from_channels, hard_dc, soft_dc, to_channels, zero_filled
+from ..ops import from_channels, hard_dc, soft_dc, to_channels, with_circular_time, zero_filled
 
 
 class CRNN(nn.Module):
@@ -135,16 +135,7 @@ class CRNN(nn.Module):
     def forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
         """Reconstruct ``[B, T, Y, X, 2]`` from ``kspace [B, T, C, Y, X, 2]``, ``mask
         [B, T, Y, X]``, ``sens [B, C, Y, X, 2]``."""
-        w = self.temporal_wrap
-        if w:
-            # the last w frames before, the first w after (all of them when w >= T);
-            # no Python comparisons on the (traced) frame count
-            t0 = kspace.shape[1]
-            pre = kspace[:, -w:]
-            kspace = torch.cat([pre, kspace, kspace[:, :w]], dim=1)
-            mask = torch.cat([mask[:, -w:], mask, mask[:, :w]], dim=1)
-            return self._forward(kspace, mask, sens)[:, pre.shape[1] : pre.shape[1] + t0]
-        return self._forward(kspace, mask, sens)
+        return with_circular_time(self._forward, kspace, mask, sens, self.temporal_wrap)
 
     def _forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
         b, t = kspace.shape[0], kspace.shape[1]

@@ -44,7 +44,7 @@ import torch
 import torch.nn as nn
 
 from ..fftc import ifft2c
-from ..ops import hard_dc, mask_to_kspace, sens_expand, sens_reduce
+from ..ops import hard_dc, mask_to_kspace, sens_expand, sens_reduce, with_circular_time
 
 State = Optional[torch.Tensor]
 
@@ -390,6 +390,12 @@ class CRUNetMR(nn.Module):
     (:func:`dc_rss`: ``(RSS of the coil images, 0)``, what the challenge scores against;
     intermediate cascades always use the sensitivity combination). Both have the same
     weights, so a checkpoint can be exported either way.
+
+    ``temporal_wrap`` (0 = the paper) extends the sequence by that many frames of circular
+    context on each side before the network and crops them off after
+    (:func:`cmrxtrain.ops.with_circular_time`): the recurrences, which start from a zero
+    state, then reach the first scored frames warmed up. An inference-time option: the
+    weights are the same (``export --set temporal_wrap=3``).
     """
 
     FRAMES = 12
@@ -406,8 +412,11 @@ class CRUNetMR(nn.Module):
         side_kernel: int = 1,
         out_kernel: int = 5,
         output: str = "sens",
+        temporal_wrap: int = 0,
     ):
         super().__init__()
+        if temporal_wrap < 0:
+            raise ValueError(f"temporal_wrap must be >= 0, not {temporal_wrap}")
         if output not in ("sens", "rss"):
             raise ValueError(f"output must be 'sens' or 'rss', got {output!r}")
         if temporal_padding not in ("circular", "zero"):
@@ -419,6 +428,7 @@ class CRUNetMR(nn.Module):
         self.dilations = tuple(dilations)
         self.temporal_padding = temporal_padding
         self.output = output
+        self.temporal_wrap = int(temporal_wrap)
         circular = temporal_padding == "circular"
         self.blocks = nn.ModuleList(
             [
@@ -444,6 +454,7 @@ class CRUNetMR(nn.Module):
             f"{self._variant()}, width {self.chans}, dilations {d}, Conv(2+1)D with "
             f"{self.temporal_padding} temporal padding, z-score per block, hard multi-coil data consistency"
             + ("; output = RSS of the data-consistent coil images" if self.output == "rss" else "")
+            + (f"; circular temporal context of {self.temporal_wrap} frames" if self.temporal_wrap else "")
         )
 
     def _make_block(self, index, chans, dilations, circular, side_kernel, out_kernel) -> nn.Module:
@@ -456,6 +467,9 @@ class CRUNetMR(nn.Module):
 
     def forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
         """Reconstruct one slice; see the module docstring for shapes."""
+        return with_circular_time(self._forward, kspace, mask, sens, self.temporal_wrap)
+
+    def _forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
         image = sens_reduce(kspace, sens)
         bank: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for i, block in enumerate(self.blocks):

@@ -80,8 +80,11 @@ class CRUNetFB(CRUNetMR):
         fusion: str = "ca",
         reduction: int = 4,
         output: str = "sens",
+        temporal_wrap: int = 0,
     ):
-        super().__init__(chans, cascades, dilations, temporal_padding, side_kernel, out_kernel, output)
+        super().__init__(
+            chans, cascades, dilations, temporal_padding, side_kernel, out_kernel, output, temporal_wrap
+        )
         if fusion not in ("ca", "conv"):
             raise ValueError(f"CRUNetFB: fusion must be 'ca' or 'conv', got {fusion!r}")
         self.fusion = fusion
