@@ -32,11 +32,12 @@ from wrapcheck import check_circular_context  # noqa: E402
 torch.set_num_threads(1)
 
 SMALL = {
-    "crunet": lambda: CRUNetMR(chans=4, cascades=2),
-    "crunet_fb_ca": lambda: CRUNetFB(chans=4, cascades=3, fusion="ca"),
-    "crunet_fb_conv": lambda: CRUNetFB(chans=4, cascades=3, fusion="conv"),
-    "unet3d": lambda: UNet3DMR(chans=4, cascades=2),
+    "crunet": lambda **kw: CRUNetMR(chans=4, cascades=2, **kw),
+    "crunet_fb_ca": lambda **kw: CRUNetFB(chans=4, cascades=3, fusion="ca", **kw),
+    "crunet_fb_conv": lambda **kw: CRUNetFB(chans=4, cascades=3, fusion="conv", **kw),
+    "unet3d": lambda **kw: UNet3DMR(chans=4, cascades=2, **kw),
 }
+"""Small instances of each variant; keyword arguments are added to the constructor's."""
 
 
 def random_inputs(t=4, c=3, y=11, x=14, seed=0, coils_unit=False):
@@ -221,19 +222,11 @@ class TestTemporal(unittest.TestCase):
             with self.subTest(model=name):
                 torch.manual_seed(0)
                 plain = make()
-                wrapped = type(plain)(**{**self._args(plain), "temporal_wrap": 2})
+                wrapped = make(temporal_wrap=2)
                 wrapped.load_state_dict(plain.state_dict())
                 check_circular_context(self, plain, wrapped, k, m, s)
         with self.assertRaises(ValueError):
             CRUNetMR(chans=4, cascades=2, temporal_wrap=-1)
-
-    @staticmethod
-    def _args(model):
-        """Constructor arguments of the SMALL instances (width, cascades, fusion)."""
-        args = {"chans": 4, "cascades": len(model.blocks)}
-        if isinstance(model, CRUNetFB):
-            args["fusion"] = model.fusion
-        return args
 
     def test_first_cascade_has_no_iteration_weights(self):
         model = CRUNetMR(chans=4, cascades=2)
