@@ -417,7 +417,7 @@ class SliceDataset:
     """Slices of the fully sampled files of a CMRxRecon-layout dataset.
 
     Training items (``train=True``) pick a random acceleration from ``accs``, random flips
-    along Y and X (``flip``) and a random readout patch (``crop_x``); validation items cover
+    along Y and X (``flip``), random conjugation (``conj``) and a random readout patch (``crop_x``); validation items cover
     every (slice, acc) pair, whole, in a fixed order.
 
     :param root: dataset root (the folder holding ``MultiCoil/``)
@@ -431,6 +431,8 @@ class SliceDataset:
     :param crop_center: draw the patches inside the central ``crop_center`` readout pixels
         (default: anywhere)
     :param flip: random flips along Y and X (training)
+    :param conj: random complex conjugation of the image (training); with ``flip`` this
+        covers all 8 members of the export's self-ensemble (``--self-ensemble 8``)
     :param with_full: also return the fully sampled k-space (for k-space losses)
     """
 
@@ -446,6 +448,7 @@ class SliceDataset:
         crop_x: int = None,
         crop_center: int = None,
         flip: bool = False,
+        conj: bool = False,
         with_full: bool = False,
     ):
         files = discover(root, tasks, split, views)
@@ -458,6 +461,7 @@ class SliceDataset:
         self.crop_x = crop_x
         self.crop_center = crop_center
         self.flip = flip
+        self.conj = conj
         self.with_full = with_full
         self._lines = {}
 
@@ -490,13 +494,17 @@ class SliceDataset:
         lines = self.lines(info, acc)
         crop_x, crop_at = None, None
         if self.train:
-            if self.flip:
-                # flips in the image domain, done on the fully sampled data before masking
+            if self.flip or self.conj:
+                # flips and conjugation in the image domain, done on the fully sampled data
+                # before masking (the draws for flips come first, as in runs without conj)
                 coil = ifft2c_np(full)
-                if rng.random() < 0.5:
-                    coil = coil[..., ::-1, :]
-                if rng.random() < 0.5:
-                    coil = coil[..., ::-1]
+                if self.flip:
+                    if rng.random() < 0.5:
+                        coil = coil[..., ::-1, :]
+                    if rng.random() < 0.5:
+                        coil = coil[..., ::-1]
+                if self.conj and rng.random() < 0.5:
+                    coil = coil.conj()
                 full = fft2c_np(np.ascontiguousarray(coil))
             if self.crop_x and self.crop_x < info["nx"]:
                 nx = info["nx"]

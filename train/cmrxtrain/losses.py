@@ -23,6 +23,11 @@ name            definition
 ``ssim_center`` ``ssim`` on the same central rows (data range = the max there)
 ``mse_center``  ``mse`` on the same central rows (what the leaderboard's PSNR measures; the
                 values are ~1e-3 on max-scaled data, so weights of 10-50 balance it)
+``mse_rank``    ``mse`` on the same central rows with each 2-D frame of the output and of the
+                target divided by its own max, as the 2023 scorer normalises: a peak that
+                is a few per cent low rescales the whole scored image, which ``mse_center``
+                hardly sees and the leaderboard's PSNR punishes (values ~1e-3: weights
+                10-50)
 ``kspace_mse``  mean squared error between ``F(S_c x)`` and the fully sampled coil k-space
                 ``kspace_full`` (needs a dataset with ``with_full``); without it, between
                 ``F x`` and ``F target_complex``
@@ -153,6 +158,16 @@ def mse(out, batch):
     return ((complex_abs(out) - batch["target"]) ** 2).mean()
 
 
+def mse_rank(out, batch):
+    """Magnitude MSE on :func:`center_rows`, each frame of output and target divided by its
+    own max (the 2023 scorer's normalisation; the gradient reaches the output's peak)."""
+    a = center_rows(complex_abs(out))
+    b = center_rows(batch["target"])
+    a = a / a.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    b = b / b.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    return ((a - b) ** 2).mean()
+
+
 def ssim_loss(out, batch):
     """``1 - SSIM`` of the magnitude against ``target``, per frame."""
     return 1 - ssim(complex_abs(out), batch["target"])
@@ -216,6 +231,7 @@ LOSSES = {
     "l1_center": l1_center,
     "ssim_center": ssim_center,
     "mse_center": mse_center,
+    "mse_rank": mse_rank,
     "complex_l1": complex_l1,
     "complex_mse": complex_mse,
     "complex_ssim": complex_ssim,

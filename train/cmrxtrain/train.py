@@ -19,7 +19,7 @@ Config (JSON)::
       "model": "crnn",                       registered name (cmrxtrain.models.REGISTRY)
       "model_args": {"nf": 32, "nc": 5},     constructor arguments (paper defaults otherwise)
       "data": {"tasks": ["cine"], "views": null, "accs": [4, 8, 10], "crop_x": 48,
-               "crop_center": 64, "flip": true, "patients": null},
+               "crop_center": 64, "flip": true, "conj": false, "patients": null},
       "val": {"split": "ValidationSet", "max_items": 12, "every": 100, "at_start": false,
               "select": "val_loss"},             best.pt: the best value of this metric
       "loss": {"ssim": 1.0, "l1": 1.0},      see cmrxtrain.losses
@@ -66,6 +66,7 @@ DEFAULTS = {
         "crop_x": None,
         "crop_center": None,
         "flip": False,
+        "conj": False,
         "patients": None,
     },
     "val": {"split": "ValidationSet", "max_items": 12, "every": 100, "at_start": False,
@@ -268,6 +269,7 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         crop_x=dcfg.get("crop_x"),
         crop_center=dcfg.get("crop_center"),
         flip=bool(dcfg.get("flip")),
+        conj=bool(dcfg.get("conj")),
         with_full=with_full,
     )
     vcfg = cfg["val"]

@@ -130,6 +130,30 @@ class ReaderTest(unittest.TestCase):
         again = ds.item(0, np.random.default_rng(0))
         self.assertTrue(torch.equal(item["kspace"], again["kspace"]))
 
+    def test_conjugation_augments_with_the_conjugate_image(self):
+        kw = dict(views=["sax"], accs=(4, 8), with_full=True)
+        plain = D.SliceDataset(self.tmp.name, ("cine",), **kw)
+        conj = D.SliceDataset(self.tmp.name, ("cine",), conj=True, **kw)
+
+        def coils(item):  # unscaled coil images of the fully sampled k-space
+            k = item["kspace_full"].numpy()
+            return D.ifft2c_np((k[..., 0] + 1j * k[..., 1]) * float(item["scale"]))
+
+        seen = set()
+        for seed in range(12):
+            a = plain.item(1, np.random.default_rng(seed))
+            b = conj.item(1, np.random.default_rng(seed))
+            self.assertEqual(a["meta"]["acc"], b["meta"]["acc"])
+            ca, cb = coils(a), coils(b)
+            tol = 1e-5 * np.abs(ca).max()
+            flipped = not np.allclose(cb, ca, atol=tol)
+            if flipped:
+                np.testing.assert_allclose(cb, ca.conj(), atol=tol)
+            seen.add(flipped)
+            # the mask stays put (conjugation reverses k-space, not the sampling)
+            self.assertTrue(torch.equal(a["mask"], b["mask"]))
+        self.assertEqual(seen, {True, False})
+
     def test_validation_items_cover_every_acceleration(self):
         ds = D.SliceDataset(self.tmp.name, ("cine",), views=["sax"], accs=(4, 8), train=False)
         self.assertEqual(len(ds), 2 * 2 * 2)

@@ -116,6 +116,32 @@ class LossTest(unittest.TestCase):
         self.assertGreater(float(L.l1_center(z, b)), float(L.l1_center(x, b)))
         self.assertGreater(float(L.mse_center(z, b)), float(L.mse_center(x, b)))
 
+    def test_mse_rank_scores_each_frame_divided_by_its_own_max(self):
+        b = batch()
+        x = b["target_complex"] + 0.05 * torch.randn_like(b["target_complex"])
+        ref = float(L.mse_rank(x, b))
+        # invariant to a global scale of the output, unlike mse_center
+        self.assertAlmostEqual(float(L.mse_rank(3.0 * x, b)), ref, places=6)
+        self.assertGreater(float(L.mse_center(3.0 * x, b)), float(L.mse_center(x, b)))
+        # the formula, by hand, on the central rows
+        a = L.center_rows(x.norm(dim=-1))
+        t = L.center_rows(b["target"])
+        a = a / a.amax(dim=(-2, -1), keepdim=True)
+        t = t / t.amax(dim=(-2, -1), keepdim=True)
+        self.assertAlmostEqual(ref, float(((a - t) ** 2).mean()), places=6)
+        # the target itself scores 0; the target with each frame's peak cut by 5 % does not
+        exact = torch.stack([b["target"], torch.zeros_like(b["target"])], dim=-1)
+        self.assertLess(float(L.mse_rank(exact, b)), 1e-12)
+        cut = exact.clone()
+        frames = cut[..., 0].flatten(-2)  # a view: [B, T, Y*X]
+        rows = L.center_rows(b["target"]).flatten(-2)
+        ny = b["target"].shape[-2]
+        y0 = ny // 2 - int(ny / 2 + 0.5) // 2
+        nx = b["target"].shape[-1]
+        for i, t_ in np.ndindex(*rows.shape[:2]):
+            frames[i, t_, y0 * nx + int(rows[i, t_].argmax())] *= 0.95
+        self.assertGreater(float(L.mse_rank(cut, b)), 1e-6)
+
     def test_unknown_name(self):
         with self.assertRaises(ValueError) as cm:
             L.build({"nope": 1})
