@@ -417,8 +417,8 @@ class SliceDataset:
     """Slices of the fully sampled files of a CMRxRecon-layout dataset.
 
     Training items (``train=True``) pick a random acceleration from ``accs``, random flips
-    along Y and X (``flip``), random conjugation (``conj``) and a random readout patch (``crop_x``); validation items cover
-    every (slice, acc) pair, whole, in a fixed order.
+    along Y and X (``flip``), random conjugation (``conj``) and a random readout patch
+    (``crop_x``); validation items cover every (slice, acc) pair, whole, in a fixed order.
 
     :param root: dataset root (the folder holding ``MultiCoil/``)
     :param tasks: ``("cine",)``, ``("mapping",)`` or both
