@@ -107,14 +107,18 @@ def ranking_region(x: torch.Tensor, frames: int = 3) -> torch.Tensor:
     return x[..., :frames, y0 : y0 + cy, x0 : x0 + cx]
 
 
+def max_normalised(x: torch.Tensor) -> torch.Tensor:
+    """Each 2-D image of ``x [..., Y, X]`` divided by its own max (the 2023 scorer's
+    normalisation)."""
+    return x / x.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+
+
 def ranking_metrics(mag: torch.Tensor, target: torch.Tensor, frames: int = 3) -> tuple:
     """(SSIM, PSNR dB) as the 2023 scorer computes them, approximately: on
     :func:`ranking_region`, each 2-D image and its reference divided by their own max,
     data range 1, averaged over images. ``mag`` and ``target`` are ``[..., T, Y, X]``."""
-    a = ranking_region(mag, frames)
-    b = ranking_region(target, frames)
-    a = a / a.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
-    b = b / b.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    a = max_normalised(ranking_region(mag, frames))
+    b = max_normalised(ranking_region(target, frames))
     s = float(ssim(a, b, 1.0))
     mse = ((a - b) ** 2).mean(dim=(-2, -1)).clamp_min(1e-20)
     return s, float((10 * torch.log10(1 / mse)).mean())
@@ -161,10 +165,8 @@ def mse(out, batch):
 def mse_rank(out, batch):
     """Magnitude MSE on :func:`center_rows`, each frame of output and target divided by its
     own max (the 2023 scorer's normalisation; the gradient reaches the output's peak)."""
-    a = center_rows(complex_abs(out))
-    b = center_rows(batch["target"])
-    a = a / a.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
-    b = b / b.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    a = max_normalised(center_rows(complex_abs(out)))
+    b = max_normalised(center_rows(batch["target"]))
     return ((a - b) ** 2).mean()
 
 
