@@ -144,12 +144,13 @@ def trainable(model, stage: dict) -> list:
 
 
 def make_optimizer(params, optim: dict, stage: dict, steps: int):
-    """Adam (AdamW when ``weight_decay`` > 0) with linear warm-up and cosine decay."""
+    """Adam (AdamW when ``weight_decay`` > 0) with linear warm-up and cosine decay from the
+    stage's ``lr`` (else ``optim.lr``) to its ``lr_min`` (else ``optim.lr_min``)."""
     lr = float(stage.get("lr", optim["lr"]))
     wd = float(optim.get("weight_decay", 0.0))
     opt = (torch.optim.AdamW if wd > 0 else torch.optim.Adam)(params, lr=lr, weight_decay=wd)
     warm = int(optim.get("warmup", 0))
-    floor = float(optim.get("lr_min", lr)) / lr
+    floor = float(stage.get("lr_min", optim.get("lr_min", lr))) / lr
 
     def factor(s):
         if s < warm:
@@ -352,6 +353,8 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
     while si < len(stages):
         stage = stages[si]
         steps_here = int(stage["steps"])
+        # a stage may train on its own accelerations (e.g. a last stage on R 8 and 10 only)
+        ds.accs = tuple(int(a) for a in stage.get("accs", dcfg["accs"]))
         params = trainable(model, stage)
         opt, sched = make_optimizer(params, cfg["optim"], stage, steps_here)
         if hasattr(model, "set_stage"):

@@ -56,6 +56,23 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(T.stage_at(st, 5), (2, 5))
         self.assertEqual(T.stages_of({"steps": 7, "stages": None}), [{"name": "main", "steps": 7}])
 
+    def test_stage_learning_rate_floor(self):
+        w = torch.nn.Parameter(torch.zeros(1))
+        optim = {"lr": 1.0, "lr_min": 0.5, "warmup": 0}
+        lrs = {}
+        for name, stage in (("optim", {}), ("stage", {"lr": 0.2, "lr_min": 0.02})):
+            opt, sched = T.make_optimizer([w], optim, stage, 4)
+            seen = []
+            for _ in range(5):
+                seen.append(opt.param_groups[0]["lr"])
+                opt.step()
+                sched.step()
+            lrs[name] = seen
+        self.assertAlmostEqual(lrs["optim"][0], 1.0)
+        self.assertAlmostEqual(lrs["optim"][4], 0.5)
+        self.assertAlmostEqual(lrs["stage"][0], 0.2)
+        self.assertAlmostEqual(lrs["stage"][4], 0.02)
+
     def test_best_metric_direction(self):
         self.assertTrue(T.better("val_loss", 0.1, 0.2))
         self.assertFalse(T.better("val_loss", 0.3, 0.2))
@@ -109,6 +126,19 @@ class RunTest(unittest.TestCase):
         rows = log_rows(a)
         vals = [r for r in rows if "val_loss" in r]
         self.assertEqual([v["step"] for v in vals], [0, 5])
+
+    def test_stage_accelerations(self):
+        cfg = T.merge(T.DEFAULTS, TINY)
+        cfg["stages"] = [
+            {"name": "main", "steps": 2},
+            {"name": "late", "steps": 3, "accs": [8], "lr": 0.004, "lr_min": 0.004},
+        ]
+        out = os.path.join(self.tmp.name, "stage-accs")
+        T.train(cfg, self.data, out, log=io.StringIO())
+        rows = [r for r in log_rows(out) if "loss" in r]
+        self.assertEqual([(r["stage"], r["acc"]) for r in rows],
+                         [(0, 4), (0, 4), (1, 8), (1, 8), (1, 8)])
+        self.assertAlmostEqual(rows[-1]["lr"], 0.004, places=9)
 
     def test_resume_without_checkpoint_is_an_error(self):
         with self.assertRaises(T.DataError):
