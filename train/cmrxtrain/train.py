@@ -355,6 +355,9 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         steps_here = int(stage["steps"])
         # a stage may train on its own accelerations (e.g. a last stage on R 8 and 10 only)
         ds.accs = tuple(int(a) for a in stage.get("accs", dcfg["accs"]))
+        if not ds.accs:
+            raise DataError(f"stage {stage.get('name', si)!r} has no accelerations", "",
+                            'give the stage "accs" (e.g. [8, 10]) or leave the key out')
         params = trainable(model, stage)
         opt, sched = make_optimizer(params, cfg["optim"], stage, steps_here)
         if hasattr(model, "set_stage"):

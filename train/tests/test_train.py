@@ -139,6 +139,9 @@ class RunTest(unittest.TestCase):
         self.assertEqual([(r["stage"], r["acc"]) for r in rows],
                          [(0, 4), (0, 4), (1, 8), (1, 8), (1, 8)])
         self.assertAlmostEqual(rows[-1]["lr"], 0.004, places=9)
+        cfg["stages"][1]["accs"] = []
+        with self.assertRaises(T.DataError):
+            T.train(cfg, self.data, os.path.join(self.tmp.name, "no-accs"), log=io.StringIO())
 
     def test_resume_without_checkpoint_is_an_error(self):
         with self.assertRaises(T.DataError):
