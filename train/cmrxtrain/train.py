@@ -36,8 +36,8 @@ Config (JSON)::
      {"name": "recon",    "steps": 1000, "trainable": ["recon."]}]
 
 Each stage trains only the parameters whose names start with one of ``trainable`` (all when
-absent), with its own optimiser and schedule; ``loss`` and ``lr`` override the top-level
-ones. A model's ``set_stage(name)`` is called at each stage start; a model's
+absent), with its own optimiser and schedule; ``loss``, ``lr`` and ``lr_min`` override the
+top-level ones, and ``accs`` the accelerations of ``data``. A model's ``set_stage(name)`` is called at each stage start; a model's
 ``loss(batch, out, stage)`` replaces the config loss; ``forward_batch(batch)`` replaces
 ``forward(kspace, mask, sens)``.
 """
@@ -251,6 +251,11 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
     """Runs (or resumes) a training; returns the final state summary
     ``{step, best, last_loss}``. ``stop_at`` ends the run after that global step with a
     checkpoint, as an interruption would (the schedule is still that of the whole run)."""
+    stages = stages_of(cfg)
+    for i, st in enumerate(stages):  # before anything is written, not when the stage starts
+        if "accs" in st and not st["accs"]:
+            raise DataError(f"stage {st.get('name', i)!r} has no accelerations", "",
+                            'give the stage "accs" (e.g. [8, 10]) or leave the key out')
     os.makedirs(out, exist_ok=True)
     seed = int(cfg["seed"])
     torch.manual_seed(seed)
@@ -284,7 +289,6 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         except DataError as e:
             print(f"note: no validation data ({e}); best.pt follows the training loss", file=log)
     model = build(cfg["model"], **cfg["model_args"]).to(device)
-    stages = stages_of(cfg)
     total = sum(int(s["steps"]) for s in stages)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
@@ -355,9 +359,6 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         steps_here = int(stage["steps"])
         # a stage may train on its own accelerations (e.g. a last stage on R 8 and 10 only)
         ds.accs = tuple(int(a) for a in stage.get("accs", dcfg["accs"]))
-        if not ds.accs:
-            raise DataError(f"stage {stage.get('name', si)!r} has no accelerations", "",
-                            'give the stage "accs" (e.g. [8, 10]) or leave the key out')
         params = trainable(model, stage)
         opt, sched = make_optimizer(params, cfg["optim"], stage, steps_here)
         if hasattr(model, "set_stage"):

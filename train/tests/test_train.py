@@ -140,8 +140,10 @@ class RunTest(unittest.TestCase):
                          [(0, 4), (0, 4), (1, 8), (1, 8), (1, 8)])
         self.assertAlmostEqual(rows[-1]["lr"], 0.004, places=9)
         cfg["stages"][1]["accs"] = []
+        no_accs = os.path.join(self.tmp.name, "no-accs")
         with self.assertRaises(T.DataError):
-            T.train(cfg, self.data, os.path.join(self.tmp.name, "no-accs"), log=io.StringIO())
+            T.train(cfg, self.data, no_accs, log=io.StringIO())
+        self.assertFalse(os.path.exists(no_accs))  # refused before anything is written
 
     def test_resume_without_checkpoint_is_an_error(self):
         with self.assertRaises(T.DataError):
