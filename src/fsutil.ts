@@ -133,6 +133,15 @@ export async function assertRegularFile(path: string, what = "file"): Promise<vo
   if (kind !== "file") throw notRegularError(path, kind, detail, what);
 }
 
+/**
+ * Like {@link assertRegularFile}, but lets a missing path through, for callers whose own
+ * open reports a missing file in their words.
+ */
+export async function assertNotSpecial(path: string, what = "file"): Promise<void> {
+  const { kind, detail } = await entryKind(path);
+  if (kind !== "file" && kind !== "missing") throw notRegularError(path, kind, detail, what);
+}
+
 /** Synchronous {@link assertRegularFile}. */
 export function assertRegularFileSync(path: string, what = "file"): void {
   const { kind, detail } = entryKindSync(path);

@@ -13,6 +13,7 @@
 
 import { rankingSlices } from "../challenge/reduce.ts";
 import { CmrxError } from "../errors.ts";
+import { assertNotSpecial } from "../fsutil.ts";
 
 /** A parsed mapping csv: `times[column][weighting]`, one column per slice (or one shared). */
 export interface MappingTimesTable {
@@ -76,8 +77,12 @@ export function parseMappingCsv(text: string, file: string): MappingTimesTable {
   return { file, columns };
 }
 
-/** Reads and parses a mapping csv; I/O errors become a {@link CmrxError} naming the file. */
+/**
+ * Reads and parses a mapping csv; I/O errors become a {@link CmrxError} naming the file,
+ * and anything but a regular file (a FIFO would block) is refused.
+ */
 export async function readMappingCsv(path: string): Promise<MappingTimesTable> {
+  await assertNotSpecial(path, "times csv");
   let text: string;
   try {
     text = await Deno.readTextFile(path);

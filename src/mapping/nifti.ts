@@ -16,8 +16,9 @@
  * @module
  */
 
-import { gunzipSync } from "fflate";
+import { Gunzip } from "fflate";
 import { CmrxError } from "../errors.ts";
+import { assertNotSpecial } from "../fsutil.ts";
 
 /** A NIfTI volume: dims as the header gives them (`dim[1..dim[0]]`), values column-major. */
 export interface NiftiVolume {
@@ -42,31 +43,37 @@ const TYPES: Record<
   768: { bytes: 4, get: (v, o, le) => v.getUint32(o, le) },
 };
 
-/**
- * Decodes the bytes of a `.nii` or `.nii.gz` file.
- *
- * @param bytes file content (gzip is detected by its magic bytes)
- * @param file path, named in errors
- * @throws {CmrxError} not NIfTI, an unsupported data type, or truncated data
- */
-export function parseNifti(bytes: Uint8Array, file: string): NiftiVolume {
-  let b = bytes;
-  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
-    try {
-      b = gunzipSync(b);
-    } catch (e) {
-      throw new CmrxError(`corrupt gzip data (${e instanceof Error ? e.message : e})`, {
-        file,
-        hint: "the .nii.gz file is truncated or damaged; copy it again",
-      });
-    }
-  }
-  const bad = (why: string) =>
-    new CmrxError(`not a readable NIfTI file: ${why}`, {
-      file,
-      hint:
-        "give a NIfTI-1/2 label volume (.nii or .nii.gz), e.g. SegmentROI/P001/T1map_label.nii.gz",
-    });
+/** The most voxels a label volume may declare (CMRxRecon label volumes hold a few million). */
+export const MAX_NIFTI_VOXELS = 2 ** 28;
+/** Deflate shrinks data at most about 1032 to 1. */
+const MAX_COMPRESSION_RATIO = 1100;
+/** Compressed bytes pushed to the inflater at a time (bounds each output chunk). */
+const INFLATE_STEP = 16 * 1024;
+
+/** What the header says: where the voxels are and how to read them. */
+interface NiftiHeader {
+  dims: number[];
+  datatype: number;
+  offset: number;
+  slope: number;
+  inter: number;
+  le: boolean;
+  count: number;
+  bytes: number;
+  get: (v: DataView, o: number, le: boolean) => number;
+}
+
+function badNifti(file: string, why: string): CmrxError {
+  return new CmrxError(`not a readable NIfTI file: ${why}`, {
+    file,
+    hint:
+      "give a NIfTI-1/2 label volume (.nii or .nii.gz), e.g. SegmentROI/P001/T1map_label.nii.gz",
+  });
+}
+
+/** Parses and checks the header at the start of `b` (at least 348 bytes, 540 for NIfTI-2). */
+function parseHeader(b: Uint8Array, file: string): NiftiHeader {
+  const bad = (why: string) => badNifti(file, why);
   if (b.length < 348) throw bad(`only ${b.length} bytes`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let le = true, version = 0;
@@ -111,20 +118,134 @@ export function parseNifti(bytes: Uint8Array, file: string): NiftiVolume {
     });
   }
   const count = dims.reduce((a, d) => a * d, 1);
-  if (offset < (version === 1 ? 348 : 540) || offset + count * type.bytes > b.length) {
-    throw bad(`the data (${count} voxels at byte ${offset}) runs past the end (${b.length} bytes)`);
+  if (count > MAX_NIFTI_VOXELS) {
+    throw bad(
+      `dims [${dims.join(", ")}] declare ${count} voxels, more than the ${MAX_NIFTI_VOXELS} ` +
+        "a label volume may hold (the header is corrupt)",
+    );
   }
-  const data = new Float32Array(count);
-  const scale = Number.isFinite(slope) && slope !== 0;
-  for (let i = 0; i < count; i++) {
-    const x = type.get(v, offset + i * type.bytes, le);
-    data[i] = scale ? x * slope + (Number.isFinite(inter) ? inter : 0) : x;
+  if (!Number.isSafeInteger(offset) || offset < (version === 1 ? 348 : 540)) {
+    throw bad(`vox_offset ${offset} lies inside the header`);
   }
-  return { dims, data, datatype };
+  return { dims, datatype, offset, slope, inter, le, count, bytes: type.bytes, get: type.get };
 }
 
-/** Reads a `.nii` / `.nii.gz` file ({@link parseNifti}); I/O errors name the file. */
+/**
+ * Inflates a `.nii.gz` only as far as its header says the voxels go: the header is read
+ * first, its dims checked, and inflation stops at `vox_offset + voxels x bytes`, so a small
+ * file that inflates to gigabytes never does.
+ */
+function gunzipNifti(gz: Uint8Array, file: string): Uint8Array {
+  const corrupt = (e: unknown) =>
+    new CmrxError(`corrupt gzip data (${e instanceof Error ? e.message : e})`, {
+      file,
+      hint: "the .nii.gz file is truncated or damaged; copy it again",
+    });
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  let out: Uint8Array | null = null;
+  let need = 0;
+  let ended = false;
+  const z = new Gunzip((chunk, final) => {
+    if (final) ended = true;
+    if (out === null) {
+      chunks.push(chunk.slice());
+      got += chunk.length;
+      if (got < 540) return; // a whole file this small is checked after the loop
+      const head = concat(chunks, got);
+      need = headerSize(head, file, gz.length);
+      out = new Uint8Array(need);
+      out.set(head.subarray(0, Math.min(need, head.length)));
+      got = Math.min(need, head.length);
+      chunks.length = 0;
+      return;
+    }
+    const fit = Math.min(chunk.length, need - got);
+    out.set(chunk.subarray(0, fit), got);
+    got += fit;
+  });
+  try {
+    for (let p = 0; p < gz.length && !ended && (out === null || got < need); p += INFLATE_STEP) {
+      const q = Math.min(p + INFLATE_STEP, gz.length);
+      z.push(gz.subarray(p, q), q === gz.length);
+    }
+  } catch (e) {
+    if (e instanceof CmrxError) throw e;
+    throw corrupt(e);
+  }
+  if (!ended && (out === null || got < need)) throw corrupt("the stream ends early");
+  if (out === null) {
+    // the whole stream gave less than a header: check its length trailer (ISIZE)
+    const isize = gz.length >= 18
+      ? new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true)
+      : -1;
+    if (isize !== got) throw corrupt("the stream is truncated or its length does not match");
+    return concat(chunks, got); // shorter than a header: parseNifti says so
+  }
+  return (out as Uint8Array).subarray(0, got);
+}
+
+/** The bytes header + voxels take, from the start of an inflated file; checks the header. */
+function headerSize(head: Uint8Array, file: string, compressed: number): number {
+  const h = parseHeader(head, file);
+  const need = h.offset + h.count * h.bytes;
+  if (need > compressed * MAX_COMPRESSION_RATIO + 2 ** 20) {
+    throw badNifti(
+      file,
+      `dims [${h.dims.join(", ")}] declare ${need} bytes, more than ${compressed} compressed ` +
+        "bytes can hold (the header is corrupt)",
+    );
+  }
+  return need;
+}
+
+function concat(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c.subarray(0, n - o), o);
+    o += Math.min(c.length, n - o);
+  }
+  return out;
+}
+
+/**
+ * Decodes the bytes of a `.nii` or `.nii.gz` file. A `.nii.gz` is inflated only as far as
+ * its header says the voxels go, after checking its dims (at most {@link MAX_NIFTI_VOXELS}).
+ *
+ * @param bytes file content (gzip is detected by its magic bytes)
+ * @param file path, named in errors
+ * @throws {CmrxError} not NIfTI, an unsupported data type, or truncated data
+ */
+export function parseNifti(bytes: Uint8Array, file: string): NiftiVolume {
+  const b = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
+    ? gunzipNifti(bytes, file)
+    : bytes;
+  const h = parseHeader(b, file);
+  const { count, offset, le } = h;
+  if (offset + count * h.bytes > b.length) {
+    throw badNifti(
+      file,
+      `the data (${count} voxels at byte ${offset}) runs past the end (${b.length} bytes)`,
+    );
+  }
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const data = new Float32Array(count);
+  const scale = Number.isFinite(h.slope) && h.slope !== 0;
+  const inter = Number.isFinite(h.inter) ? h.inter : 0;
+  for (let i = 0; i < count; i++) {
+    const x = h.get(v, offset + i * h.bytes, le);
+    data[i] = scale ? x * h.slope + inter : x;
+  }
+  return { dims: h.dims, data, datatype: h.datatype };
+}
+
+/**
+ * Reads a `.nii` / `.nii.gz` file ({@link parseNifti}); I/O errors name the file, and
+ * anything but a regular file (a FIFO would block) is refused.
+ */
 export async function readNifti(path: string): Promise<NiftiVolume> {
+  await assertNotSpecial(path, "NIfTI file");
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

@@ -9,6 +9,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { MatFormatError } from "../errors.ts";
+import { assertRegularFileSync } from "../fsutil.ts";
 
 /** Writes `base.hdr` + `base.cfl`; `dims` are padded with 1s to BART's 16. */
 export function writeCfl(base: string, data: Float32Array, dims: readonly number[]): void {
@@ -18,8 +19,10 @@ export function writeCfl(base: string, data: Float32Array, dims: readonly number
   writeFileSync(`${base}.cfl`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
-/** Reads `base.hdr` + `base.cfl`: BART dims and complex interleaved data. */
+/** Reads `base.hdr` + `base.cfl`: BART dims and complex interleaved data (regular files only). */
 export function readCfl(base: string): { dims: number[]; data: Float32Array } {
+  assertRegularFileSync(`${base}.hdr`, "BART header");
+  assertRegularFileSync(`${base}.cfl`, "BART data file");
   const hdr = readFileSync(`${base}.hdr`, "utf8").split("\n");
   const i = hdr.findIndex((l) => l.startsWith("# Dimensions"));
   if (i < 0 || !hdr[i + 1]) {

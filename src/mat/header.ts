@@ -6,6 +6,8 @@
  */
 
 import { MatFormatError } from "../errors.ts";
+import { assertRegularFile } from "../fsutil.ts";
+import { outputDate } from "../reproducible.ts";
 
 /** The container formats cmrxkit can tell apart. */
 export type MatFormat = "v5" | "v7.3" | "hdf5";
@@ -50,8 +52,12 @@ export function detectMatFormat(head: Uint8Array, file: string): MatFormat {
   });
 }
 
-/** Reads the first `n` bytes of a file (fewer if the file is shorter). */
+/**
+ * Reads the first `n` bytes of a file (fewer if the file is shorter). Anything but a
+ * regular file (after links) is refused with a `CmrxError` naming it: a FIFO would block.
+ */
 export async function readHead(path: string, n = 520): Promise<Uint8Array> {
+  await assertRegularFile(path, "MATLAB file");
   const f = await Deno.open(path, { read: true });
   try {
     const buf = new Uint8Array(n);
@@ -70,8 +76,10 @@ export async function readHead(path: string, n = 520): Promise<Uint8Array> {
 /**
  * The 512-byte MATLAB v7.3 userblock: a text header padded with spaces to 116 bytes,
  * 8 zero bytes (subsystem offset), version 0x0200 and the endian mark "IM", then zeros.
+ * The date defaults to `outputDate()` (`SOURCE_DATE_EPOCH`, else a fixed epoch), so two
+ * writes give the same bytes.
  */
-export function matV73Header(date: Date = new Date()): Uint8Array {
+export function matV73Header(date: Date = outputDate()): Uint8Array {
   const out = new Uint8Array(512);
   const stamp = date.toUTCString().replace(/^\w+, /, "");
   const text = `MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: ${stamp} HDF5 schema 1.00 .`;

@@ -11,12 +11,13 @@
  * @module
  */
 
-import { CmrxError, MatVariableError, ShapeError } from "../errors.ts";
+import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
+import { entryKind, notRegularError } from "../fsutil.ts";
 import { detectMatFormat, type MatFormat, readHead } from "./header.ts";
 import type { MatArray, MatVarInfo } from "./types.ts";
 import { numel } from "./types.ts";
-import { type DimRange, MatV73Reader, type ReadOptions } from "./v73.ts";
-import { parseMatV5 } from "./v5.ts";
+import { checkComplexity, type DimRange, MatV73Reader, type ReadOptions } from "./v73.ts";
+import { listMatV5All, parseMatV5Var } from "./v5.ts";
 
 export type { DimRange, ReadOptions };
 
@@ -26,9 +27,16 @@ export interface MatReader extends Disposable {
   readonly file: string;
   /** The container format. */
   readonly format: MatFormat;
-  /** The numeric variables it holds. */
+  /**
+   * Every variable it holds. Those that cannot be read as numeric arrays (corrupt,
+   * declaring dims with no data behind them, float16, cell, string, unsupported filter, ...)
+   * are listed too, with `unusable` saying what was found and why (see {@link MatVarInfo}).
+   */
   variables(): MatVarInfo[];
-  /** Dims, class and complexity of one variable; {@link MatVariableError} when absent. */
+  /**
+   * Dims, class and complexity of one variable; {@link MatVariableError} when absent,
+   * {@link MatFormatError} (the `unusable` reason) when it cannot be read.
+   */
   info(name: string): MatVarInfo;
   /** Reads a whole variable. */
   read(name: string, opts?: ReadOptions): MatArray;
@@ -88,46 +96,73 @@ export function sliceArray(a: MatArray, ranges: DimRange[], file = ""): MatArray
   return { dims: count, matClass: a.matClass, complex: a.complex, data: out };
 }
 
+/**
+ * A MAT v5 file held in memory: variables are listed from their headers (compressed ones
+ * inflated only that far) and a variable's data is inflated and converted when it is read,
+ * so listing a 1 MB file that inflates to 1 GiB costs nothing.
+ */
 class MatV5Reader implements MatReader {
   readonly format = "v5" as const;
-  constructor(readonly file: string, private vars: Map<string, MatArray>) {}
-  variables(): MatVarInfo[] {
-    return [...this.vars].map(([name, a]) => ({
-      name,
-      dims: a.dims,
-      matClass: a.matClass,
-      complex: a.complex,
-    }));
+  #infos: MatVarInfo[];
+  #last: MatArray | null = null;
+  #lastName = "";
+
+  constructor(readonly file: string, private bytes: Uint8Array) {
+    this.#infos = listMatV5All(bytes, file);
   }
-  #get(name: string): MatArray {
-    const a = this.vars.get(name);
-    if (!a) {
+  variables(): MatVarInfo[] {
+    return this.#infos.map((v) => ({ ...v, dims: [...v.dims] }));
+  }
+  info(name: string): MatVarInfo {
+    let found: MatVarInfo | undefined;
+    for (const v of this.#infos) if (v.name === name) found = v; // the later one wins
+    if (!found) {
       throw new MatVariableError(
-        `no variable '${name}' (variables present: ${[...this.vars.keys()].join(", ") || "none"})`,
+        `no variable '${name}' (variables present: ${
+          this.#infos.map((v) => v.name).join(", ") || "none"
+        })`,
         { file: this.file, hint: "check that this is the right file" },
       );
     }
-    return a;
+    if (found.unusable) {
+      throw new MatFormatError(`variable '${name}' ${found.unusable}`, {
+        file: this.file,
+        hint: "save the data as a numeric array (single or double)",
+      });
+    }
+    return { ...found, dims: [...found.dims] };
   }
-  info(name: string): MatVarInfo {
-    const a = this.#get(name);
-    return { name, dims: a.dims, matClass: a.matClass, complex: a.complex };
+  #get(name: string, opts: ReadOptions): MatArray {
+    checkComplexity(this.info(name), opts, this.file);
+    if (this.#lastName !== name || !this.#last) {
+      this.#last = null; // let the previous variable go before inflating the next
+      this.#last = parseMatV5Var(this.bytes, this.file, name);
+      this.#lastName = name;
+    }
+    return this.#last;
   }
   read(name: string, opts: ReadOptions = {}): MatArray {
-    return withPrecision(this.#get(name), opts, this.file);
+    return withPrecision(this.#get(name, opts), opts, this.file, name);
   }
   readSlab(name: string, ranges: DimRange[], opts: ReadOptions = {}): MatArray {
-    return withPrecision(sliceArray(this.#get(name), ranges, this.file), opts, this.file);
+    const a = sliceArray(this.#get(name, opts), ranges, this.file);
+    return withPrecision(a, opts, this.file, name);
   }
-  close(): void {}
-  [Symbol.dispose](): void {}
+  close(): void {
+    this.#last = null;
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
-function withPrecision(a: MatArray, opts: ReadOptions, file: string): MatArray {
+function withPrecision(a: MatArray, opts: ReadOptions, file: string, name: string): MatArray {
   if (opts.out) {
+    checkComplexity({ name, matClass: a.matClass, complex: a.complex }, opts, file, a.data.length);
     if (opts.out.length !== a.data.length) {
       throw new ShapeError(
-        `output buffer holds ${opts.out.length} values, the slab needs ${a.data.length}`,
+        `output buffer holds ${opts.out.length} values, the slab of '${name}' needs ` +
+          `${a.data.length}`,
         { file },
       );
     }
@@ -174,10 +209,19 @@ class H5Reader implements MatReader {
  * (small by nature: submissions, masks) are parsed into memory.
  */
 export async function openMat(path: string): Promise<MatReader> {
+  const { kind, detail } = await entryKind(path);
+  if (kind === "missing") {
+    throw new CmrxError("cannot open: no such file", {
+      file: path,
+      hint: "check the path; it must be an existing .mat file",
+    });
+  }
+  if (kind !== "file") throw notRegularError(path, kind, detail, "MATLAB file");
   let head: Uint8Array;
   try {
     head = await readHead(path);
   } catch (e) {
+    if (e instanceof CmrxError) throw e;
     throw new CmrxError(`cannot open: ${e instanceof Error ? e.message : e}`, {
       file: path,
       hint: "check the path; it must be an existing .mat file",
@@ -185,7 +229,13 @@ export async function openMat(path: string): Promise<MatReader> {
   }
   const format = detectMatFormat(head, path);
   if (format === "v5") {
-    return new MatV5Reader(path, parseMatV5(await Deno.readFile(path), path));
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (e) {
+      throw new CmrxError(`cannot read: ${e instanceof Error ? e.message : e}`, { file: path });
+    }
+    return new MatV5Reader(path, bytes);
   }
   return new H5Reader(format, await MatV73Reader.open(path));
 }

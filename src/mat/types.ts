@@ -44,6 +44,21 @@ export interface MatVarInfo {
   matClass: MatClass;
   /** True for complex data. */
   complex: boolean;
+  /**
+   * Set when the variable exists but cannot be read as a numeric array: what was found and
+   * why it cannot be used, e.g. "is float16 (half precision); cmrxkit reads single, double,
+   * integer and logical arrays" or "declares 4x4x1x10x2305843009213693952 complex single
+   * (...) but the file holds only 2.4 KiB". Reading such a variable throws a
+   * `MatFormatError` with this reason. `matClass` and `complex` then describe the stored
+   * class when it is a numeric one, else they are `double` and false: use {@link stored}.
+   */
+  unusable?: string;
+  /** With {@link unusable}: true when the cause is damage (corrupt or truncated file, dims
+   * with no data behind them) rather than a type or feature cmrxkit does not read. */
+  damaged?: boolean;
+  /** With {@link unusable}: what the file stores, in words, e.g. "float16", "cell", "char",
+   * "string", "compound {a, b, c}", "complex single" (for dims with no data behind them). */
+  stored?: string;
 }
 
 /** Number of elements of an array with these dims. */

@@ -18,8 +18,11 @@
  * @module
  */
 
-import { Unzlib, unzlibSync, zlibSync } from "fflate";
+import { Unzlib, zlibSync } from "fflate";
 import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
+import { assertNotSpecial } from "../fsutil.ts";
+import { outputDate } from "../reproducible.ts";
+import { tempPathFor } from "../tempname.ts";
 import { type MatArray, type MatClass, type MatVarInfo, numel } from "./types.ts";
 
 // ------------------------------------------------------------------------------- constants
@@ -117,6 +120,23 @@ const HINT_FORMAT =
 const HEAD_BYTES = 1024;
 /** Largest variable MAT v5 can hold (bytes of its miMATRIX element). */
 const MAX_ELEMENT_BYTES = 2 ** 31 - 1;
+/** Deflate shrinks data at most about 1032 to 1: a compressed element declaring more bytes
+ * than its size times this has no data behind it. */
+const MAX_COMPRESSION_RATIO = 1100;
+/** Bytes of compressed input pushed to the inflater at a time (bounds each output chunk). */
+const INFLATE_STEP = 16 * 1024;
+/** Extra inflated bytes tolerated after the declared miMATRIX element (writers' padding). */
+const INFLATE_SLACK = 4096;
+
+/** Options of the MAT v5 readers. */
+export interface MatV5ReadOptions {
+  /**
+   * Called with each numeric variable's name, dims and class before its data is inflated
+   * or converted; throw (a `CmrxError`) to refuse it, e.g. when the dims are not what the
+   * caller expects. A 1 MB compressed variable can inflate to 1 GiB: check before that.
+   */
+  check?: (info: MatVarInfo) => void;
+}
 
 // ---------------------------------------------------------------------------------- reading
 
@@ -127,10 +147,20 @@ interface Entry {
   kind: string;
   info?: MatVarInfo;
   array?: MatArray;
+  /** Dims of a variable of another class. */
+  dims?: number[];
 }
 
 /** Which variables' data to convert while scanning. */
-type Want = { all: true } | { all: false; name?: string };
+type Want = ({ all: true } | { all: false; name?: string }) & {
+  check?: (info: MatVarInfo) => void;
+};
+
+/**
+ * Whether to convert a variable's data; given its info (numeric variables), it also runs
+ * the caller's check before any data is inflated or converted.
+ */
+type Decide = (name: string, info?: MatVarInfo) => boolean;
 
 interface Tag {
   type: number;
@@ -279,7 +309,7 @@ function fill(out: Float32Array | Float64Array, s: Source, complex: boolean, par
  * Parses the miMATRIX element whose data spans `[start, end)` of `src`. Returns null for an
  * unnamed variable (MATLAB's subsystem data). Converts the data only when `decode` is true.
  */
-function parseMatrix(src: Src, start: number, end: number, decode: (name: string) => boolean) {
+function parseMatrix(src: Src, start: number, end: number, decode: Decide) {
   if (start === end) return null; // empty miMATRIX
   const dv = src.dv;
   const le = src.le;
@@ -315,7 +345,7 @@ function parseMatrix(src: Src, start: number, end: number, decode: (name: string
 
   const cls = CLASS_OF_MX[mx];
   if (cls === undefined) {
-    return { name, kind: OTHER_MX[mx] ?? `unknown class ${mx}` } satisfies Entry;
+    return { name, kind: OTHER_MX[mx] ?? `unknown class ${mx}`, dims: matlabDims(rawDims) };
   }
   const complex = (flags & FLAG_COMPLEX) !== 0;
   const logical = (flags & FLAG_LOGICAL) !== 0;
@@ -325,7 +355,7 @@ function parseMatrix(src: Src, start: number, end: number, decode: (name: string
   const dims = matlabDims(rawDims);
   const info: MatVarInfo = { name, dims, matClass, complex };
   const entry: Entry = { name, kind: matClass, info };
-  if (!decode(name)) return entry;
+  if (!decode(name, info)) return entry;
 
   // check both parts before allocating, so corrupt dims cannot cause a huge allocation
   const count = numel(rawDims);
@@ -345,6 +375,15 @@ function parseMatrix(src: Src, start: number, end: number, decode: (name: string
     }
     parts.push(t);
     pos = t.next;
+  }
+  const first = sourceArray(src, parts[0].data, parts[0].nbytes, parts[0].type);
+  if (
+    !complex && ((matClass === "single" && first instanceof Float32Array) ||
+      (matClass === "double" && first instanceof Float64Array))
+  ) {
+    // same element type: keep the view (no second copy of a large variable)
+    entry.array = { dims, matClass, complex, data: first };
+    return entry;
   }
   const data = matClass === "single"
     ? new Float32Array(complex ? 2 * count : count)
@@ -381,11 +420,140 @@ function inflateHead(comp: Uint8Array, want: number): { out: Uint8Array; complet
 }
 
 /** Parses the miMATRIX element at the start of an inflated buffer. */
-function parseInflated(src: Src, complete: boolean, decode: (name: string) => boolean) {
+function parseInflated(src: Src, complete: boolean, decode: Decide) {
   const end = src.buf.length;
   const t = src.tag(0, complete ? end : Infinity, "compressed variable");
   if (t.type !== miMATRIX) src.fail(`compressed element holds type ${t.type}, not miMATRIX`, 0);
   return parseMatrix(src, t.data, Math.min(t.data + t.nbytes, end), decode);
+}
+
+/** Adler-32 (RFC 1950) of `buf`, continuing from `adler` (1 for a new stream). */
+export function adler32(buf: Uint8Array, adler = 1): number {
+  let a = adler & 0xffff;
+  let b = adler >>> 16;
+  for (let i = 0; i < buf.length;) {
+    const end = Math.min(i + 5552, buf.length); // largest run without 32-bit overflow
+    for (; i < end; i++) {
+      a += buf[i];
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** The zlib trailer's Adler-32 matches `sum`; up to 7 zero bytes of padding may follow it. */
+function trailerMatches(comp: Uint8Array, sum: number): boolean {
+  for (let pad = 0; pad <= 7 && comp.length - pad >= 6; pad++) {
+    if (pad > 0 && comp[comp.length - pad] !== 0) break;
+    const at = comp.length - pad - 4;
+    const stored =
+      ((comp[at] << 24) | (comp[at + 1] << 16) | (comp[at + 2] << 8) | comp[at + 3]) >>>
+      0;
+    if (stored === sum) return true;
+  }
+  return false;
+}
+
+class InflateOverflow extends Error {}
+
+/**
+ * Inflates a whole zlib stream that must yield `size` bytes: the output buffer is allocated
+ * once, inflation stops as soon as the stream gives more (a compression bomb cannot make
+ * it allocate past `size`), and the Adler-32 checksum is verified.
+ */
+function inflateExactly(comp: Uint8Array, size: number, src: Src, at: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let got = 0;
+  let extra = 0;
+  let ended = false;
+  let sum = 1;
+  const z = new Unzlib((chunk, final) => {
+    sum = adler32(chunk, sum);
+    const fit = Math.min(chunk.length, size - got);
+    out.set(fit === chunk.length ? chunk : chunk.subarray(0, fit), got);
+    got += fit;
+    extra += chunk.length - fit;
+    if (extra > INFLATE_SLACK) throw new InflateOverflow();
+    if (final) ended = true;
+  });
+  try {
+    for (let p = 0; p < comp.length && !ended; p += INFLATE_STEP) {
+      const q = Math.min(p + INFLATE_STEP, comp.length);
+      z.push(comp.subarray(p, q), q === comp.length);
+    }
+  } catch (e) {
+    if (e instanceof InflateOverflow) {
+      src.fail(
+        `compressed variable inflates to more than the ${size} bytes its header declares`,
+        at,
+      );
+    }
+    src.fail(`compressed variable cannot be inflated (${errText(e)})`, at);
+  }
+  if (!ended) src.fail("compressed variable cannot be inflated (its zlib stream ends early)", at);
+  if (got < size) {
+    src.fail(`compressed variable inflates to ${got} bytes, but its header declares ${size}`, at);
+  }
+  if (!trailerMatches(comp, sum)) {
+    src.fail(
+      "compressed variable fails its Adler-32 checksum: the inflated data differ from what " +
+        "was written",
+      at,
+    );
+  }
+  return out;
+}
+
+/**
+ * Reads one miCOMPRESSED element: inflates its first bytes to learn the variable's name,
+ * dims and class and, only when its data is wanted (and `check` accepts it), inflates the
+ * rest into a buffer of exactly the declared size.
+ */
+function readCompressed(
+  outer: Src,
+  comp: Uint8Array,
+  at: number,
+  decode: Decide,
+): Entry | null {
+  const where = `compressed variable at byte ${at}, inflated `;
+  let head: { out: Uint8Array; complete: boolean };
+  try {
+    head = inflateHead(comp, HEAD_BYTES);
+  } catch (e) {
+    outer.fail(`compressed variable cannot be inflated (${errText(e)})`, at);
+  }
+  const headSrc = new Src(head.out, outer.le, outer.file, where);
+  const t = headSrc.tag(0, head.complete ? head.out.length : Infinity, "compressed variable");
+  if (t.type !== miMATRIX) headSrc.fail(`compressed element holds type ${t.type}, not miMATRIX`, 0);
+  const size = 8 + t.nbytes;
+  if (t.nbytes > MAX_ELEMENT_BYTES) {
+    outer.fail(`compressed variable declares ${t.nbytes} bytes; MAT v5 holds at most 2 GiB`, at);
+  }
+  if (size > comp.length * MAX_COMPRESSION_RATIO + HEAD_BYTES) {
+    outer.fail(
+      `compressed variable declares ${size} bytes inflated, more than its ${comp.length} ` +
+        "compressed bytes can hold",
+      at,
+    );
+  }
+  let found: Entry | null | undefined;
+  let wanted = false;
+  try {
+    // decode() sees the info here, so the caller's check runs before the data is inflated
+    found = parseMatrix(headSrc, 8, Math.min(size, head.out.length), (name, info) => {
+      wanted = decode(name, info);
+      return false;
+    });
+  } catch (e) {
+    // a header longer than the inflated start: inflate it all below
+    if (head.complete || !(e instanceof MatFormatError)) throw e;
+  }
+  if (found === null || (found && (!found.info || !wanted))) return found;
+  const inner = inflateExactly(comp, size, outer, at);
+  const again = found ? (name: string) => decode(name) : decode;
+  return parseInflated(new Src(inner, outer.le, outer.file, where), true, again);
 }
 
 /** Walks the file and returns its variables in file order. */
@@ -442,7 +610,11 @@ function scanUnchecked(bytes: Uint8Array, file: string, want: Want): Entry[] {
     );
   }
 
-  const decode = (name: string) => want.all || want.name === name;
+  const decode: Decide = (name, info) => {
+    const yes = want.all || want.name === name;
+    if (yes && info) want.check?.(info);
+    return yes;
+  };
   const entries: Entry[] = [];
   let pos = 128;
   while (pos < bytes.length) {
@@ -463,40 +635,7 @@ function scanUnchecked(bytes: Uint8Array, file: string, want: Want): Entry[] {
     let entry: Entry | null = null;
     if (type === miCOMPRESSED) {
       const comp = bytes.subarray(pos + 8, pos + 8 + nbytes);
-      const where = `compressed variable at byte ${pos}, inflated `;
-      let done = false;
-      if (!want.all) {
-        // read only the variable's header unless its data is wanted
-        let head: { out: Uint8Array; complete: boolean };
-        try {
-          head = inflateHead(comp, HEAD_BYTES);
-        } catch (e) {
-          src.fail(`compressed variable cannot be inflated (${errText(e)})`, pos);
-        }
-        const headSrc = new Src(head.out, le, file, where);
-        try {
-          const found = parseInflated(headSrc, head.complete, () => false);
-          if (found === null || !decode(found.name)) {
-            entry = found;
-            done = true;
-          } else if (head.complete) {
-            entry = parseInflated(headSrc, true, decode);
-            done = true;
-          }
-        } catch (e) {
-          // a header cut off by the partial inflation: inflate it all below
-          if (head.complete || !(e instanceof MatFormatError)) throw e;
-        }
-      }
-      if (!done) {
-        let inner: Uint8Array;
-        try {
-          inner = unzlibSync(comp);
-        } catch (e) {
-          src.fail(`compressed variable cannot be inflated (${errText(e)})`, pos);
-        }
-        entry = parseInflated(new Src(inner, le, file, where), true, decode);
-      }
+      entry = readCompressed(src, comp, pos, decode);
       pos += 8 + nbytes;
     } else if (type === miMATRIX) {
       entry = parseMatrix(src, pos + 8, pos + 8 + nbytes, decode);
@@ -560,9 +699,15 @@ function pick(entries: readonly Entry[], name: string, file: string): MatArray {
  * @param file path used in error messages
  * @throws {MatFormatError} not a MAT v5 file, or truncated or corrupt
  */
-export function parseMatV5(bytes: Uint8Array, file: string): Map<string, MatArray> {
+export function parseMatV5(
+  bytes: Uint8Array,
+  file: string,
+  opts: MatV5ReadOptions = {},
+): Map<string, MatArray> {
   const out = new Map<string, MatArray>();
-  for (const e of scan(bytes, file, { all: true })) if (e.array) out.set(e.name, e.array);
+  for (const e of scan(bytes, file, { all: true, check: opts.check })) {
+    if (e.array) out.set(e.name, e.array);
+  }
   return out;
 }
 
@@ -574,8 +719,13 @@ export function parseMatV5(bytes: Uint8Array, file: string): Map<string, MatArra
  * @throws {MatFormatError} `name` is not a numeric or logical array, or the file is not a
  *   readable MAT v5 file
  */
-export function parseMatV5Var(bytes: Uint8Array, file: string, name: string): MatArray {
-  return pick(scan(bytes, file, { all: false, name }), name, file);
+export function parseMatV5Var(
+  bytes: Uint8Array,
+  file: string,
+  name: string,
+  opts: MatV5ReadOptions = {},
+): MatArray {
+  return pick(scan(bytes, file, { all: false, name, check: opts.check }), name, file);
 }
 
 /**
@@ -593,13 +743,42 @@ export function listMatV5(bytes: Uint8Array, file: string): MatVarInfo[] {
 }
 
 /**
+ * Lists every variable of a MAT v5 file like {@link listMatV5}, but also those of other
+ * classes (cell, struct, char, sparse, ...), with {@link MatVarInfo.unusable} saying what
+ * they are; their `matClass` is then `double` and `stored` names the class.
+ *
+ * @throws {MatFormatError} not a MAT v5 file, or a header is truncated or corrupt
+ */
+export function listMatV5All(bytes: Uint8Array, file: string): MatVarInfo[] {
+  return scan(bytes, file, { all: false }).map((e) =>
+    e.info ?? {
+      name: e.name,
+      dims: e.dims ?? [0, 0],
+      matClass: "double",
+      complex: false,
+      stored: e.kind,
+      unusable: `is a MATLAB ${e.kind}, not a numeric array`,
+    }
+  );
+}
+
+/** The bytes of an input file; anything but a regular file (a FIFO would block) is refused. */
+async function readInput(path: string): Promise<Uint8Array> {
+  await assertNotSpecial(path, "MATLAB file");
+  return await Deno.readFile(path);
+}
+
+/**
  * Reads a MAT v5 file from disk; see {@link parseMatV5} for dims order and data types.
  *
  * @throws {MatFormatError} not a MAT v5 file, or truncated or corrupt
  * @throws {Deno.errors.NotFound} and other file-system errors, unchanged
  */
-export async function readMatV5(path: string): Promise<Map<string, MatArray>> {
-  return parseMatV5(await Deno.readFile(path), path);
+export async function readMatV5(
+  path: string,
+  opts: MatV5ReadOptions = {},
+): Promise<Map<string, MatArray>> {
+  return parseMatV5(await readInput(path), path, opts);
 }
 
 /**
@@ -609,8 +788,12 @@ export async function readMatV5(path: string): Promise<Map<string, MatArray>> {
  * @throws {MatVariableError} the file has no variable `name` (the message lists those present)
  * @throws {MatFormatError} `name` is not numeric/logical, or the file is not valid MAT v5
  */
-export async function readMatV5Var(path: string, name: string): Promise<MatArray> {
-  return parseMatV5Var(await Deno.readFile(path), path, name);
+export async function readMatV5Var(
+  path: string,
+  name: string,
+  opts: MatV5ReadOptions = {},
+): Promise<MatArray> {
+  return parseMatV5Var(await readInput(path), path, name, opts);
 }
 
 // ---------------------------------------------------------------------------------- writing
@@ -636,8 +819,9 @@ export interface MatV5WriteOptions {
    */
   header?: string;
   /**
-   * Date for the default header, to make output reproducible. Default: `SOURCE_DATE_EPOCH`
-   * (seconds, the reproducible-builds convention) when set, else now.
+   * Date for the default header. Default: `SOURCE_DATE_EPOCH` (seconds, the
+   * reproducible-builds convention) when set, else a fixed epoch (1980-01-01), so two
+   * writes of the same data give the same bytes (see `src/reproducible.ts`).
    */
   date?: Date;
   /** File name for error messages (writeMatV5 passes its path). */
@@ -662,7 +846,7 @@ function headerText(opts: MatV5WriteOptions, file: string): string {
     }
     return text;
   }
-  const d = opts.date ?? sourceDate() ?? new Date();
+  const d = opts.date ?? outputDate();
   const two = (n: number) => String(n).padStart(2, "0");
   const date = `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${
     String(d.getUTCDate()).padStart(2, " ")
@@ -672,17 +856,6 @@ function headerText(opts: MatV5WriteOptions, file: string): string {
   const platform = typeof Deno !== "undefined" ? `${Deno.build.os}-${Deno.build.arch}` : "js";
   text = `MATLAB 5.0 MAT-file, Platform: ${platform}, Created on: ${date} UTC by cmrxkit`;
   return text.slice(0, 116);
-}
-
-/** `SOURCE_DATE_EPOCH` as a date, when set to whole seconds (and readable). */
-function sourceDate(): Date | null {
-  let v: string | undefined;
-  try {
-    v = typeof Deno !== "undefined" ? Deno.env.get("SOURCE_DATE_EPOCH") : undefined;
-  } catch {
-    return null; // no --allow-env
-  }
-  return v && /^\d+$/.test(v) ? new Date(Number(v) * 1000) : null;
 }
 
 function makeHeader(text: string): Uint8Array {
@@ -943,7 +1116,7 @@ export function encodeMatV5(vars: readonly MatV5Var[], opts: MatV5WriteOptions =
 
 /**
  * Writes variables to a MAT v5 file atomically: the bytes of {@link encodeMatV5} go to
- * `${path}.tmp-<random>` in the same folder, which is then renamed to `path` (the temporary
+ * `${path}.tmp-<pid>-<random>` in the same folder, which is then renamed to `path` (the temporary
  * file is removed on failure). Dims are MATLAB dims, e.g. `[x, y, slice, frame]`.
  *
  * @throws {MatFormatError | ShapeError} as {@link encodeMatV5}; nothing is written then
@@ -955,8 +1128,7 @@ export async function writeMatV5(
   opts: MatV5WriteOptions = {},
 ): Promise<void> {
   const bytes = encodeMatV5(vars, { ...opts, file: opts.file ?? path });
-  const rnd = crypto.getRandomValues(new Uint8Array(6));
-  const tmp = `${path}.tmp-${Array.from(rnd, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const tmp = tempPathFor(path);
   try {
     await Deno.writeFile(tmp, bytes, { createNew: true });
     await Deno.rename(tmp, path);

@@ -16,6 +16,9 @@
 
 import h5wasm, { Module } from "h5wasm/node";
 import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
+import { assertRegularFile } from "../fsutil.ts";
+import { outputDate } from "../reproducible.ts";
+import { tempPathFor } from "../tempname.ts";
 import { matV73Header } from "./header.ts";
 import type { MatArray, MatClass, MatVarInfo } from "./types.ts";
 import { numel } from "./types.ts";
@@ -40,6 +43,7 @@ export const MAX_SLAB_BYTES = 1.5 * 1024 ** 3;
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const H5T_COMPOUND = 6;
+const H5T_ENUM = 8;
 
 /** How an HDF5 element type maps to MATLAB's view of it. */
 interface ElementType {
@@ -60,6 +64,39 @@ export interface ReadOptions {
    * one buffer across slices is much faster than allocating a fresh 100 MB array each time.
    */
   out?: Float32Array | Float64Array;
+  /**
+   * What the caller expects: `true` for complex data (k-space), `false` for real data. A
+   * variable of the other kind is refused with a {@link ShapeError} naming the class found
+   * (e.g. "'kspace_full' is real int16; complex data is expected") before anything is read.
+   */
+  complex?: boolean;
+}
+
+/**
+ * Throws a {@link ShapeError} when `info` is not of the complexity `opts.complex` asks for,
+ * or when `opts.out` is sized for the other complexity; the message names the class found.
+ */
+export function checkComplexity(
+  info: { name: string; matClass: string; complex: boolean },
+  opts: ReadOptions,
+  file: string,
+  needed?: number,
+): void {
+  const found = `${info.complex ? "complex" : "real"} ${info.matClass}`;
+  const sizedForOther = needed !== undefined && opts.out !== undefined &&
+    opts.out.length === (info.complex ? needed / 2 : needed * 2);
+  if (
+    (opts.complex !== undefined && opts.complex !== info.complex) ||
+    (opts.complex === undefined && sizedForOther)
+  ) {
+    const want = info.complex ? "real" : "complex";
+    throw new ShapeError(`'${info.name}' is ${found} data; ${want} data is expected`, {
+      file,
+      hint: want === "complex"
+        ? "pass the k-space variable (complex single or double, e.g. kspace_full or kspace_sub04)"
+        : "pass a real-valued variable",
+    });
+  }
 }
 
 /**
@@ -80,13 +117,45 @@ function describe(e: unknown): string {
   return inner.length > 0 ? inner[inner.length - 1] : text.split("\n")[0];
 }
 
-function elementType(md: Record<string, unknown>, file: string, name: string): ElementType {
+/** A stored type cmrxkit cannot read as a numeric array: what it is and why. */
+interface UnusableType {
+  stored: string;
+  reason: string;
+}
+
+const HINT_TYPES =
+  "cmrxkit reads numeric arrays (single or double, real or complex {real, imag}), and integer " +
+  "and logical masks; save the variable as one of those";
+
+/** Names of HDF5 type classes that are never numeric arrays. */
+const OTHER_TYPES: Readonly<Record<number, string>> = {
+  2: "a time",
+  3: "a string",
+  4: "a bitfield",
+  5: "opaque data",
+  7: "object references (a MATLAB cell or struct)",
+  9: "variable-length data",
+  10: "an HDF5 array type",
+};
+
+function elementType(md: Record<string, unknown>): ElementType | UnusableType {
   const type = md.type as number;
   const size = md.size as number;
+  if ((type === H5T_FLOAT || type === H5T_INTEGER || type === H5T_ENUM) && !md.littleEndian) {
+    return {
+      stored: "big-endian data",
+      reason: "holds big-endian numbers, which cmrxkit does not read",
+    };
+  }
   if (type === H5T_FLOAT && (size === 4 || size === 8)) {
     return { size, part: size, kind: "float", complex: false };
   }
-  if (type === H5T_INTEGER && [1, 2, 4, 8].includes(size)) {
+  if (type === H5T_FLOAT) {
+    const stored = `float${size * 8}`;
+    return { stored, reason: `is ${stored}${size === 2 ? " (half precision)" : ""}` };
+  }
+  if ((type === H5T_INTEGER || type === H5T_ENUM) && [1, 2, 4, 8].includes(size)) {
+    // an enum (h5py stores numpy bool so) reads as its integer values
     return { size, part: size, kind: md.signed ? "int" : "uint", complex: false };
   }
   if (type === H5T_COMPOUND) {
@@ -96,19 +165,20 @@ function elementType(md: Record<string, unknown>, file: string, name: string): E
     const im = members.find((m) => m.name === "imag");
     if (
       members.length === 2 && re && im && re.type === H5T_FLOAT && im.type === H5T_FLOAT &&
-      re.size === im.size && re.offset === 0 && im.offset === re.size
+      re.size === im.size && (re.size === 4 || re.size === 8) && re.offset === 0 &&
+      im.offset === re.size && re.littleEndian && im.littleEndian
     ) {
       return { size, part: re.size as number, kind: "float", complex: true };
     }
+    const stored = `compound {${members.map((m) => String(m.name)).join(", ")}}`;
+    return {
+      stored,
+      reason: `is a ${stored} with ${members.length} member(s), not a complex {real, imag} ` +
+        "pair of single or double",
+    };
   }
-  throw new MatFormatError(
-    `variable '${name}' has an HDF5 element type cmrxkit cannot read as a numeric array`,
-    {
-      file,
-      hint:
-        "numeric arrays (real or complex {real, imag}), logical masks and integer masks are supported",
-    },
-  );
+  const what = OTHER_TYPES[type] ?? `HDF5 type class ${type}`;
+  return { stored: what.replace(/^an? /, ""), reason: `holds ${what}` };
 }
 
 function classFromType(t: ElementType): MatClass {
@@ -169,8 +239,55 @@ function convert(
 interface VarMeta {
   info: MatVarInfo;
   h5shape: number[];
-  type: ElementType;
+  /** null when the variable is unusable ({@link MatVarInfo.unusable}). */
+  type: ElementType | null;
   empty: boolean;
+  /** The fix for an unusable variable. */
+  hint?: string;
+}
+
+/**
+ * Deflate cannot shrink data more than about 1032 to 1; a variable declaring more bytes
+ * than the file size times this has no data behind its dims.
+ */
+export const MAX_COMPRESSION_RATIO = 1100;
+/** The most bytes a variable may declare (CMRxRecon files are a few GB). */
+export const MAX_DECLARED_BYTES = 2 ** 40;
+
+/** HDF5 filters the bundled libhdf5 decodes: deflate, shuffle, fletcher32, n-bit, scale-offset. */
+const BUILTIN_FILTERS = new Set([1, 2, 3, 5, 6]);
+/** Names of common third-party HDF5 filters (registered filter ids). */
+const FILTER_NAMES: Readonly<Record<number, string>> = {
+  4: "szip",
+  307: "bzip2",
+  32000: "LZF",
+  32001: "Blosc",
+  32004: "LZ4",
+  32008: "bitshuffle",
+  32015: "Zstandard",
+  32026: "Blosc2",
+};
+const HINT_FILTER =
+  "re-save it with gzip (deflate) compression, e.g. `h5repack -f GZIP=4 in.mat out.mat` " +
+  "(cmrxkit reads the result with or without MATLAB's header) or MATLAB `save(file, '-v7.3')`";
+const HINT_CORRUPT = "the file is corrupt or truncated: download or copy it again";
+
+function filterName(f: { id: number; name?: string }): string {
+  return `${FILTER_NAMES[f.id] ?? (f.name || "unknown")} (HDF5 filter ${f.id})`;
+}
+
+function bytesText(n: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0
+    ? `${n} bytes`
+    : n < 1e4
+    ? `${n.toPrecision(3)} ${units[i]}`
+    : `${n.toExponential(2)} ${units[i]}`;
 }
 
 /**
@@ -180,19 +297,25 @@ interface VarMeta {
 export class MatV73Reader {
   readonly file: string;
   #h5: InstanceType<typeof h5wasm.File>;
+  #fileSize: number;
   #meta = new Map<string, VarMeta>();
 
-  private constructor(file: string, h5: InstanceType<typeof h5wasm.File>) {
+  private constructor(file: string, h5: InstanceType<typeof h5wasm.File>, fileSize: number) {
     this.file = file;
     this.#h5 = h5;
+    this.#fileSize = fileSize;
   }
 
-  /** Opens a v7.3 / HDF5 MAT file for reading; throws {@link MatFormatError} when it is not one. */
+  /**
+   * Opens a v7.3 / HDF5 MAT file for reading; refuses anything that is not a regular file
+   * (a FIFO would block forever); throws {@link MatFormatError} when it is not HDF5.
+   */
   static async open(path: string): Promise<MatV73Reader> {
+    await assertRegularFile(path, "MATLAB file");
     await h5Ready();
+    let size: number;
     try {
-      const st = await Deno.stat(path);
-      if (!st.isFile) throw new Error("not a regular file");
+      size = (await Deno.stat(path)).size;
     } catch (e) {
       throw new CmrxError(`cannot open: ${describe(e)}`, {
         file: path,
@@ -205,50 +328,109 @@ export class MatV73Reader {
     } catch (e) {
       throw new MatFormatError(`HDF5 data cannot be opened (${describe(e)})`, {
         file: path,
-        hint: "the file is corrupt or truncated: download or copy it again",
+        hint: HINT_CORRUPT,
       });
     }
-    return new MatV73Reader(path, h5);
+    return new MatV73Reader(path, h5, size);
   }
 
-  /** Names of the numeric variables (root datasets; MATLAB's `#refs#` group is skipped). */
+  /** Names of the variables (root objects; MATLAB's `#refs#` group is skipped). */
   names(): string[] {
-    return this.variables().map((v) => v.name);
+    return this.#keys();
   }
 
-  /** Every numeric variable with dims, class and complexity. */
-  variables(): MatVarInfo[] {
-    const out: MatVarInfo[] = [];
-    for (const key of this.#h5.keys()) {
-      if (key.startsWith("#")) continue;
-      try {
-        out.push(this.#varMeta(key).info);
-      } catch (e) {
-        if (!(e instanceof MatFormatError)) throw e;
-      }
+  #keys(): string[] {
+    try {
+      return this.#h5.keys().filter((k) => !k.startsWith("#"));
+    } catch (e) {
+      throw new MatFormatError(`the list of variables cannot be read (${describe(e)})`, {
+        file: this.file,
+        hint: HINT_CORRUPT,
+      });
     }
-    return out;
   }
 
-  /** Dims, class and complexity of one variable. */
+  /**
+   * Every root object with dims, class and complexity. Objects that cannot be read as
+   * numeric arrays (corrupt headers, dims with no data behind them, float16, cells,
+   * strings, other compounds, unsupported filters) are listed too, with
+   * {@link MatVarInfo.unusable} saying what was found and why.
+   */
+  variables(): MatVarInfo[] {
+    return this.#keys().map((k) => this.#varMeta(k).info);
+  }
+
+  /**
+   * Dims, class and complexity of one variable.
+   *
+   * @throws {MatVariableError} no such variable
+   * @throws {MatFormatError} the variable is unusable ({@link MatVarInfo.unusable})
+   */
   info(name: string): MatVarInfo {
-    return this.#varMeta(name).info;
+    return this.#usable(name).info;
+  }
+
+  #usable(name: string): VarMeta & { type: ElementType } {
+    const meta = this.#varMeta(name);
+    if (meta.type === null) {
+      throw new MatFormatError(`variable '${name}' ${meta.info.unusable}`, {
+        file: this.file,
+        hint: meta.hint,
+      });
+    }
+    return meta as VarMeta & { type: ElementType };
   }
 
   #varMeta(name: string): VarMeta {
     const cached = this.#meta.get(name);
     if (cached) return cached;
-    let entity;
+    let meta: VarMeta;
     try {
-      entity = this.#h5.get(name);
+      meta = this.#inspect(name);
     } catch (e) {
-      throw new MatFormatError(`variable '${name}' cannot be read (${describe(e)})`, {
-        file: this.file,
-        hint: "the file is corrupt or truncated: download or copy it again",
-      });
+      if (e instanceof MatVariableError) throw e;
+      meta = this.#unusable(
+        name,
+        [],
+        "unreadable",
+        `cannot be read (${describe(e)})`,
+        HINT_CORRUPT,
+        true,
+      );
     }
-    if (!entity || !(entity instanceof h5wasm.Dataset)) {
-      const have = this.#h5.keys().filter((k) => !k.startsWith("#"));
+    this.#meta.set(name, meta);
+    return meta;
+  }
+
+  #unusable(
+    name: string,
+    h5shape: number[],
+    stored: string,
+    reason: string,
+    hint: string,
+    damaged = false,
+  ): VarMeta {
+    return {
+      info: {
+        name,
+        dims: matlabDims(h5shape),
+        matClass: "double",
+        complex: false,
+        stored,
+        unusable: reason,
+        ...(damaged ? { damaged } : {}),
+      },
+      h5shape,
+      type: null,
+      empty: false,
+      hint,
+    };
+  }
+
+  /** Reads what a root object is; throws on libhdf5 errors (corrupt headers). */
+  #inspect(name: string): VarMeta {
+    if (!this.#keys().includes(name)) {
+      const have = this.#keys();
       throw new MatVariableError(
         `no variable '${name}' (variables present: ${have.join(", ") || "none"})`,
         {
@@ -258,14 +440,61 @@ export class MatV73Reader {
         },
       );
     }
+    const entity = this.#h5.get(name);
+    if (!(entity instanceof h5wasm.Dataset)) {
+      const attrs = (entity as { attrs?: Record<string, { value: unknown }> } | null)?.attrs ?? {};
+      const cls = attrs["MATLAB_class"]?.value as string | undefined;
+      const stored = cls ? `MATLAB ${cls}` : "HDF5 group";
+      return this.#unusable(
+        name,
+        [],
+        cls ?? "group",
+        `is a ${stored}, not a numeric array`,
+        HINT_TYPES,
+      );
+    }
     const ds = entity as InstanceType<typeof h5wasm.Dataset>;
     const md = ds.metadata as unknown as Record<string, unknown>;
     const attrs = ds.attrs as Record<string, { value: unknown }>;
     const declared = attrs["MATLAB_class"]?.value as string | undefined;
     const emptyAttr = attrs["MATLAB_empty"]?.value;
-    const type = elementType(md, this.file, name);
     const h5shape = (md.shape as number[] | null) ?? [];
+    if (declared && ["cell", "struct", "char", "function_handle"].includes(declared)) {
+      return this.#unusable(
+        name,
+        h5shape,
+        declared,
+        `is a MATLAB ${declared}, not a numeric array`,
+        HINT_TYPES,
+      );
+    }
+    const type = elementType(md);
+    if ("reason" in type) {
+      return this.#unusable(name, h5shape, type.stored, type.reason, HINT_TYPES);
+    }
+    const odd = ds.filters.filter((f) => !BUILTIN_FILTERS.has(f.id));
+    if (odd.length > 0) {
+      const names = odd.map(filterName).join(", ");
+      return this.#unusable(
+        name,
+        h5shape,
+        `compressed with ${names}`,
+        `is compressed with ${names}, which cmrxkit cannot decode (only gzip/deflate, shuffle ` +
+          "and fletcher32 are built in)",
+        HINT_FILTER,
+      );
+    }
     const empty = emptyAttr !== undefined && Number(emptyAttr) !== 0;
+    let matClass: MatClass = classFromType(type);
+    const labels = Object.keys(
+      (md.enum_type as { members?: Record<string, number> } | undefined)?.members ?? {},
+    );
+    if (declared === "logical" || (labels.length === 2 && labels.includes("TRUE"))) {
+      matClass = "logical"; // MATLAB's logical, or h5py's numpy bool (an enum FALSE/TRUE)
+    } else if (declared === "single" || declared === "double") matClass = declared;
+    const stored = `${type.complex ? "complex " : ""}${matClass}`;
+    const tooBig = this.#declaredTooBig(h5shape, type, stored);
+    if (tooBig) return this.#unusable(name, h5shape, stored, tooBig, HINT_CORRUPT, true);
     let dims = matlabDims(h5shape);
     if (empty) {
       // MATLAB stores an empty array as its dims; the data is not the array.
@@ -273,27 +502,31 @@ export class MatV73Reader {
       dims = Array.from(this.#readInto(name, h5shape, zero, h5shape, type, "float64"));
       if (dims.length < 2) dims = [0, 0];
     }
-    let matClass: MatClass = classFromType(type);
-    if (declared === "logical") matClass = "logical";
-    else if (declared && declared !== matClass && !["single", "double"].includes(declared)) {
-      if (["cell", "struct", "char", "function_handle"].includes(declared)) {
-        throw new MatFormatError(
-          `variable '${name}' is a MATLAB ${declared}, not a numeric array`,
-          {
-            file: this.file,
-            hint: "cmrxkit reads numeric and logical arrays only",
-          },
-        );
-      }
-    } else if (declared === "single" || declared === "double") matClass = declared;
-    const meta: VarMeta = {
+    return {
       info: { name, dims, matClass, complex: type.complex },
       h5shape,
       type,
       empty,
     };
-    this.#meta.set(name, meta);
-    return meta;
+  }
+
+  /**
+   * Why the declared dims cannot be real, or null: more bytes than the file could hold at
+   * deflate's best ratio, or more than {@link MAX_DECLARED_BYTES}. Checked before anything
+   * is allocated or iterated.
+   */
+  #declaredTooBig(h5shape: number[], type: ElementType, stored: string): string | null {
+    const bytes = numel(h5shape) * type.size;
+    const dims = matlabDims(h5shape).map((d) => BigInt(Math.round(d)).toString()).join("x");
+    if (bytes > MAX_DECLARED_BYTES) {
+      return `declares dims ${dims} (${stored}, ${bytesText(bytes)}), more than the ` +
+        `${bytesText(MAX_DECLARED_BYTES)} cmrxkit reads in one variable; the dims are corrupt`;
+    }
+    if (bytes > this.#fileSize * MAX_COMPRESSION_RATIO + 2 ** 20) {
+      return `declares dims ${dims} (${stored}, ${bytesText(bytes)}) but the file holds only ` +
+        `${bytesText(this.#fileSize)}: no data can be behind those dims`;
+    }
+    return null;
   }
 
   /**
@@ -340,9 +573,16 @@ export class MatV73Reader {
         BigInt(ptr),
       );
     } catch (e) {
-      throw new MatFormatError(`reading '${name}' failed (${describe(e)})`, {
+      const why = describe(e);
+      if (/plugin|filter/i.test(why)) {
+        throw new MatFormatError(
+          `'${name}' is compressed with an HDF5 filter cmrxkit cannot decode (${why})`,
+          { file: this.file, hint: HINT_FILTER },
+        );
+      }
+      throw new MatFormatError(`reading '${name}' failed (${why})`, {
         file: this.file,
-        hint: "the file is corrupt or truncated: download or copy it again",
+        hint: HINT_CORRUPT,
       });
     }
     // HEAPU8 must be fetched after the call: the heap may have grown during it.
@@ -373,7 +613,7 @@ export class MatV73Reader {
 
   /** Reads a whole variable (small variables such as masks; use {@link readSlab} for k-space). */
   read(name: string, opts: ReadOptions = {}): MatArray {
-    const meta = this.#varMeta(name);
+    const meta = this.#usable(name);
     if (meta.empty) {
       return { ...meta.info, dims: [...meta.info.dims], data: new Float32Array(0) };
     }
@@ -387,7 +627,8 @@ export class MatV73Reader {
    * with dims `[kx, ky, coil, 1, frame]`, column-major, interleaved when complex.
    */
   readSlab(name: string, ranges: DimRange[], opts: ReadOptions = {}): MatArray {
-    const meta = this.#varMeta(name);
+    const meta = this.#usable(name);
+    checkComplexity(meta.info, opts, this.file);
     const dims = meta.info.dims;
     const rank = meta.h5shape.length;
     if (ranges.length > Math.max(rank, 2)) {
@@ -416,6 +657,7 @@ export class MatV73Reader {
         throw new ShapeError(`dim ${k + 1} of '${name}' has size 1`, { file: this.file });
       }
     }
+    checkComplexity(meta.info, opts, this.file, numel(count) * (meta.type.complex ? 2 : 1));
     const data = this.#readInto(
       name,
       meta.h5shape,
@@ -510,6 +752,8 @@ export class MatV73Writer {
   #tmpH5: string;
   #h5: InstanceType<typeof h5wasm.File> | null;
   #vars = new Map<string, WriterVar>();
+  /** When writing began (seconds since 1970), to find libhdf5's timestamps. */
+  #started = Math.floor(Date.now() / 1000);
 
   private constructor(path: string, tmpH5: string, h5: InstanceType<typeof h5wasm.File>) {
     this.path = path;
@@ -520,7 +764,7 @@ export class MatV73Writer {
   /** Starts a new file at `path` (written to a temporary file beside it until closed). */
   static async create(path: string): Promise<MatV73Writer> {
     await h5Ready();
-    const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}.h5`;
+    const tmp = tempPathFor(path, ".h5");
     let h5: InstanceType<typeof h5wasm.File>;
     try {
       h5 = new h5wasm.File(absPath(tmp), "w", { libver: ["earliest", "latest"] } as never);
@@ -678,9 +922,10 @@ export class MatV73Writer {
   async close(): Promise<void> {
     const f = this.#file();
     this.#h5 = null;
-    const tmpMat = `${this.path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    const tmpMat = tempPathFor(this.path);
     try {
       f.close();
+      await pinObjectTimes(this.#tmpH5, this.#started);
       const out = await Deno.open(tmpMat, { write: true, create: true, truncate: true });
       try {
         await writeAll(out, matV73Header());
@@ -719,6 +964,49 @@ export class MatV73Writer {
       this.#h5 = null;
     }
     await Deno.remove(this.#tmpH5).catch(() => {});
+  }
+}
+
+/**
+ * libhdf5 writes the clock time into each object header (the "modification time" message,
+ * 0x0012, of a version 1 header: type, size 8, flags, 3 reserved, version 1, 3 reserved,
+ * seconds) and h5wasm cannot turn that off. For reproducible bytes, every such message whose
+ * time falls between `since` and now is set to `outputDate()`. The file is scanned in
+ * 1 MiB blocks; version 1 headers carry no checksum.
+ */
+async function pinObjectTimes(path: string, since: number): Promise<void> {
+  const until = Math.floor(Date.now() / 1000) + 2;
+  const stamp = Math.floor(outputDate().getTime() / 1000) >>> 0;
+  const block = 1 << 20;
+  const buf = new Uint8Array(block + 16);
+  const dv = new DataView(buf.buffer);
+  const hits: number[] = [];
+  using f = await Deno.open(path, { read: true, write: true });
+  for (let base = 0;; base += block) {
+    await f.seek(base, Deno.SeekMode.Start);
+    let n = 0;
+    while (n < buf.length) {
+      const r = await f.read(buf.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+    for (let i = 0; i + 16 <= n && i < block; i++) {
+      if (
+        buf[i] === 0x12 && buf[i + 1] === 0 && buf[i + 2] === 8 && buf[i + 3] === 0 &&
+        buf[i + 5] === 0 && buf[i + 6] === 0 && buf[i + 7] === 0 && buf[i + 8] === 1 &&
+        buf[i + 9] === 0 && buf[i + 10] === 0 && buf[i + 11] === 0
+      ) {
+        const t = dv.getUint32(i + 12, true);
+        if (t >= since - 2 && t <= until) hits.push(base + i + 12);
+      }
+    }
+    if (n < buf.length) break;
+  }
+  const le = new Uint8Array(4);
+  new DataView(le.buffer).setUint32(0, stamp, true);
+  for (const at of hits) {
+    await f.seek(at, Deno.SeekMode.Start);
+    await writeAll(f, le);
   }
 }
 
