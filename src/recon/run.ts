@@ -1,36 +1,98 @@
 /**
  * Running a {@link Reconstructor} over a whole k-space file, slice by slice (bounded
- * memory), and finding the k-space and mask variables of a file.
+ * memory), finding the k-space and mask variables of a file, and checking an output path
+ * before any work is done.
  *
  * @module
  */
 
 import { CmrxError, ShapeError } from "../errors.ts";
+import { describeKind, type EntryKind, entryKind } from "../fsutil.ts";
+import { formatBytes } from "../format.ts";
 import type { MatReader } from "../mat/read.ts";
 import type { MatVarInfo } from "../mat/types.ts";
 import type { SlicePool } from "./pool.ts";
 import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
 
-/** The k-space variable of a file: `kspace_*`, `kus`, or the only complex variable. */
+/** What cmrxkit reconstructs, for messages. */
+export const KSPACE_EXPECTED =
+  "complex single or double k-space with MATLAB dims (kx, ky, coil, slice, frame), or " +
+  "(kx, ky, slice, frame) for single-coil data";
+
+/** Names that say a variable holds k-space. */
+const KSPACE_NAME = /^(kspace|kus)/;
+
+/** What a variable stores, in words: `complex single`, `int16`, `float16`, `cell`. */
+function storedAs(v: MatVarInfo): string {
+  return v.stored ?? `${v.complex ? "complex " : ""}${v.matClass}`;
+}
+
+/** `'name' int16 [16 x 12 x 2]`. */
+function describeVar(v: MatVarInfo): string {
+  return `'${v.name}' ${storedAs(v)}${v.dims.length ? ` [${v.dims.join(" x ")}]` : ""}`;
+}
+
+/**
+ * Why a variable cannot hold k-space (unreadable, or not complex), or undefined when its
+ * class can. Dims are checked by {@link kspaceGeometry}.
+ */
+export function whyNotKspace(v: MatVarInfo): string | undefined {
+  if (v.unusable) return v.unusable;
+  if (!v.complex) {
+    const real = v.matClass === "single" || v.matClass === "double" ? " (real)" : "";
+    return `class ${v.matClass}${real} found; complex k-space is expected`;
+  }
+  return undefined;
+}
+
+/** The fix for a file none of whose variables can be k-space. */
+function notKspaceHint(vars: MatVarInfo[]): string {
+  if (vars.some((v) => v.damaged)) return "the file is damaged; download or copy it again";
+  return `cmrxkit reconstructs ${KSPACE_EXPECTED}; pass the original CMRxRecon file, or ` +
+    "convert the data to complex k-space (e.g. complex(re, im) in MATLAB)";
+}
+
+/**
+ * The k-space variable of a file: the one named with `name`, else `kspace_*` / `kus*`, else
+ * the only complex variable. Errors say what each variable is and why it cannot be
+ * k-space (real or integer class, float16, cell, string, compound, damaged).
+ */
 export function findKspaceVariable(mat: MatReader, name?: string): MatVarInfo {
+  if (name) {
+    const info = mat.info(name);
+    const why = whyNotKspace(info);
+    if (why) {
+      throw new ShapeError(`${describeVar(info)} cannot be k-space: ${why}`, {
+        file: mat.file,
+        hint: notKspaceHint([info]),
+      });
+    }
+    return info;
+  }
   const vars = mat.variables();
-  if (name) return mat.info(name);
-  const k = vars.filter((v) => v.complex && /^(kspace|kus)/.test(v.name));
-  const pick = k.length === 1
-    ? k[0]
-    : vars.filter((v) => v.complex).length === 1
-    ? vars.find((v) => v.complex)
-    : undefined;
-  if (!pick) {
+  const usable = vars.filter((v) => !whyNotKspace(v));
+  const named = usable.filter((v) => KSPACE_NAME.test(v.name));
+  const pick = named.length === 1 ? named[0] : usable.length === 1 ? usable[0] : undefined;
+  if (pick) return pick;
+  if (usable.length > 1) {
+    const among = named.length > 1 ? named : usable;
     throw new CmrxError(
-      `cannot tell which variable holds k-space (found: ${
-        vars.map((v) => `${v.name} ${v.complex ? "complex " : ""}${v.matClass}`).join(", ") ||
-        "none"
-      })`,
-      { file: mat.file, hint: "name it with --var" },
+      `cannot tell which variable holds k-space: ${among.map(describeVar).join(", ")} all could`,
+      { file: mat.file, hint: `name it with --var (e.g. --var ${among[0].name})` },
     );
   }
-  return pick;
+  if (vars.length === 0) {
+    throw new ShapeError(`holds no variables; ${KSPACE_EXPECTED} is expected`, {
+      file: mat.file,
+      hint: "pass a CMRxRecon k-space file (e.g. cine_sax.mat); if it is one, it is damaged: " +
+        "download or copy it again",
+    });
+  }
+  const found = vars.map((v) => `\n  ${describeVar(v)}: ${whyNotKspace(v)}`).join("");
+  throw new ShapeError(
+    `no variable can be k-space; found:${found}`,
+    { file: mat.file, hint: notKspaceHint(vars) },
+  );
 }
 
 /** Sizes of a k-space variable; `single` when it has no coil dim. */
@@ -44,19 +106,83 @@ export interface KspaceGeometry {
 }
 
 /**
+ * The most a compressed dataset can inflate: deflate's limit is 1032:1, so stored data can
+ * never be larger than the file times this (a generous bound, for any filter cmrxkit reads).
+ */
+export const MAX_COMPRESSION_RATIO = 1100;
+
+/** Bytes of one real value of each class. */
+const CLASS_BYTES: Record<string, number> = {
+  double: 8,
+  int64: 8,
+  uint64: 8,
+  single: 4,
+  int32: 4,
+  uint32: 4,
+  int16: 2,
+  uint16: 2,
+};
+
+/** Bytes of one element of a variable as stored. */
+function elementBytes(info: MatVarInfo): number {
+  return (CLASS_BYTES[info.matClass] ?? 1) * (info.complex ? 2 : 1);
+}
+
+/**
+ * Refuses dims that cannot be real: not positive integers, or more data than the file
+ * could hold even compressed (`fileBytes` times {@link MAX_COMPRESSION_RATIO}).
+ */
+function checkDeclaredSize(info: MatVarInfo, file: string, fileBytes?: number): void {
+  const d = info.dims;
+  const dims = `[${d.join(" x ")}]`;
+  if (!d.every((n) => Number.isSafeInteger(n) && n >= 1)) {
+    const why = d.some((n) => n === 0) ? "it is empty" : "the dims are corrupt";
+    throw new ShapeError(`'${info.name}' has dims ${dims}: ${why}`, {
+      file,
+      hint: "the file is damaged or not k-space; download or copy it again",
+    });
+  }
+  if (fileBytes === undefined) return;
+  const declared = d.reduce((a, n) => a * n, elementBytes(info));
+  if (declared > Math.max(fileBytes, 4096) * MAX_COMPRESSION_RATIO) {
+    throw new ShapeError(
+      `'${info.name}' declares dims ${dims} (${storedAs(info)}, ${
+        formatBytes(declared)
+      }) but the file holds only ${
+        formatBytes(fileBytes)
+      }: no compression reaches that ratio, so the data is not there`,
+      { file, hint: "the file is damaged or truncated; download or copy it again" },
+    );
+  }
+}
+
+/**
  * K-space geometry from MATLAB dims: multi-coil
  * `(kx, ky, coil, slice, frame)`, single-coil `(kx, ky, slice, frame)` — single-coil when
  * `singleCoil` says so, else when the variable (`kspace_single_*`) or the path
- * (`/SingleCoil/`) says so.
+ * (`/SingleCoil/`) says so. With `fileBytes` (the file's size), dims with more data than
+ * the file can hold are refused before anything is allocated.
  */
 export function kspaceGeometry(
   info: MatVarInfo,
   file: string,
   singleCoil?: boolean,
+  fileBytes?: number,
 ): KspaceGeometry {
   const d = info.dims;
+  checkDeclaredSize(info, file, fileBytes);
   const single = singleCoil ?? (/single/.test(info.name) || /(^|\/)SingleCoil\//.test(file));
-  if (single) return { nx: d[0], ny: d[1], nc: 1, nz: d[2] ?? 1, nt: d[3] ?? 1, single };
+  if (single) {
+    if (d.length < 2 || d.length > 4) {
+      throw new ShapeError(
+        `'${info.name}' has dims [${
+          d.join(", ")
+        }]; expected (kx, ky, slice, frame) for single-coil k-space`,
+        { file, hint: "pass a CMRxRecon single-coil k-space file, or --coil multi" },
+      );
+    }
+    return { nx: d[0], ny: d[1], nc: 1, nz: d[2] ?? 1, nt: d[3] ?? 1, single };
+  }
   if (d.length < 3 || d.length > 5) {
     throw new ShapeError(
       `'${info.name}' has dims [${d.join(", ")}]; expected (kx, ky, coil, slice, frame)`,
@@ -64,6 +190,37 @@ export function kspaceGeometry(
     );
   }
   return { nx: d[0], ny: d[1], nc: d[2], nz: d[3] ?? 1, nt: d[4] ?? 1, single };
+}
+
+/** The size of a file in bytes, or undefined when it cannot be told. */
+function fileSize(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `new Float32Array(n)`, with an allocation failure turned into a {@link CmrxError} that
+ * names the file and the dims instead of a `RangeError`.
+ */
+function allocate(n: number, file: string, info: MatVarInfo): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new CmrxError(
+      `k-space '${info.name}' [${info.dims.join(" x ")}] needs a buffer of ${
+        formatBytes(4 * n)
+      }, which does not fit in memory`,
+      {
+        file,
+        hint: "reconstruct it on a machine with more memory; if the dims look wrong, the " +
+          "file is damaged: download or copy it again",
+      },
+    );
+  }
 }
 
 /**
@@ -96,12 +253,70 @@ export function maskFromKspace(
   return mask;
 }
 
+/** A sampling mask as {@link reconstructFile} takes it. */
+export interface MaskInput {
+  /** Values, MATLAB dims `(kx, ky)` or `(kx, ky, frame)`; real. */
+  data: Float32Array | Float64Array;
+  /** MATLAB dims of `data`. */
+  dims: number[];
+  /** True when `data` is interleaved complex (refused: a mask is real). */
+  complex?: boolean;
+  /** The mask file, named by errors (default: the k-space file). */
+  file?: string;
+  /** The mask variable, named by errors. */
+  variable?: string;
+}
+
+/**
+ * Checks that a mask fits k-space: `(kx, ky)` or `(kx, ky, frame)` of the k-space's sizes,
+ * real. Errors name the mask file and the k-space file and dims it must match.
+ */
+export function checkMask(
+  mask: MaskInput,
+  g: KspaceGeometry,
+  kspace: { file: string; info: MatVarInfo },
+): void {
+  const m = mask.dims;
+  const what = `mask${mask.variable ? ` '${mask.variable}'` : ""}`;
+  const against = `k-space '${kspace.info.name}' [${
+    kspace.info.dims.join(", ")
+  }] of ${kspace.file}`;
+  const fits = m.length >= 2 && m[0] === g.nx && m[1] === g.ny &&
+    (m.length < 3 || m[2] === g.nt || m[2] === 1) && m.slice(3).every((n) => n === 1);
+  if (!fits) {
+    throw new ShapeError(`${what} dims [${m.join(", ")}] do not fit ${against}`, {
+      file: mask.file ?? kspace.file,
+      hint:
+        `the mask must be (kx, ky) = (${g.nx}, ${g.ny}) or (kx, ky, frame) = (${g.nx}, ${g.ny}, ${g.nt}); ` +
+        "pass the mask file that comes with this k-space file",
+    });
+  }
+  if (mask.complex) {
+    throw new ShapeError(`${what} is complex; a real or logical mask is expected`, {
+      file: mask.file ?? kspace.file,
+      hint: "pass the mask file that comes with this k-space file",
+    });
+  }
+}
+
+/**
+ * A method's error that names no file (e.g. "the mask has no ACS band"), with the k-space
+ * file and slice added; anything else unchanged.
+ */
+function namingFile(e: unknown, file: string, slice: number): unknown {
+  if (!(e instanceof CmrxError) || e.file) return e;
+  const fix = e.hint ? `\n  fix: ${e.hint}` : "";
+  const message = fix && e.message.endsWith(fix) ? e.message.slice(0, -fix.length) : e.message;
+  const Kind = e.constructor as typeof CmrxError;
+  return new Kind(`slice ${slice + 1}: ${message}`, { file, hint: e.hint, cause: e });
+}
+
 /** Options of {@link reconstructFile}. */
 export interface ReconstructFileOptions {
   /** The k-space variable (default: found with {@link findKspaceVariable}). */
   variable?: string;
   /** Sampling mask, MATLAB dims `(kx, ky)` or `(kx, ky, frame)`; default: from the data. */
-  mask?: { data: Float32Array | Float64Array; dims: number[] };
+  mask?: MaskInput;
   /** `cine` or `mapping` (default: from the variable count of frames: guessed cine). */
   kind?: "cine" | "mapping";
   /** Single-coil data `(kx, ky, slice, frame)` (default: from the variable name or path). */
@@ -117,6 +332,37 @@ export interface ReconstructFileOptions {
   pool?: SlicePool;
 }
 
+/** What {@link planReconstruction} found: the variable, its geometry and the checked mask. */
+export interface ReconstructionPlan {
+  /** The k-space variable. */
+  info: MatVarInfo;
+  /** Its sizes. */
+  geometry: KspaceGeometry;
+}
+
+/**
+ * Every check {@link reconstructFile} makes before reading data, without doing any work:
+ * the k-space variable, its geometry against the file's size, the method against the
+ * coils, and the mask against the geometry. Callers run it to fail fast (e.g. before
+ * creating an output folder).
+ */
+export function planReconstruction(
+  mat: MatReader,
+  method: Reconstructor,
+  opts: Pick<ReconstructFileOptions, "variable" | "mask" | "singleCoil"> = {},
+): ReconstructionPlan {
+  const info = findKspaceVariable(mat, opts.variable);
+  const geometry = kspaceGeometry(info, mat.file, opts.singleCoil, fileSize(mat.file));
+  if (geometry.nc === 1 && !method.singleCoil) {
+    throw new CmrxError(`${method.name} needs multi-coil data and this file is single-coil`, {
+      file: mat.file,
+      hint: "use --method zerofill or lps for SingleCoil data",
+    });
+  }
+  if (opts.mask) checkMask(opts.mask, geometry, { file: mat.file, info });
+  return { info, geometry };
+}
+
 /**
  * Reconstructs every slice of a k-space file with a method.
  *
@@ -127,35 +373,24 @@ export async function reconstructFile(
   method: Reconstructor,
   opts: ReconstructFileOptions = {},
 ): Promise<{ image: Float32Array; dims: [number, number, number, number] }> {
-  const info = findKspaceVariable(mat, opts.variable);
-  const { nx, ny, nc, nz, nt, single } = kspaceGeometry(info, mat.file, opts.singleCoil);
-  if (nc === 1 && !method.singleCoil) {
-    throw new CmrxError(`${method.name} needs multi-coil data and this file is single-coil`, {
-      file: mat.file,
-      hint: "use --method zerofill or lps for SingleCoil data",
-    });
-  }
+  const { info, geometry } = planReconstruction(mat, method, opts);
+  const { nx, ny, nc, nz, nt, single } = geometry;
   const slices = opts.slices ?? Array.from({ length: nz }, (_, i) => i);
   const npix = nx * ny;
-  const image = new Float32Array(npix * slices.length * nt);
-  const slab = new Float32Array(2 * npix * nc * nt);
+  const image = allocate(npix * slices.length * nt, mat.file, info);
+  const slabLength = 2 * npix * nc * nt;
+  const slab = allocate(slabLength, mat.file, info);
   let mask: Float32Array | undefined;
   let maskDims: number[] = [nx, ny];
   if (opts.mask) {
     const m = opts.mask;
-    if (m.dims[0] !== nx || m.dims[1] !== ny || (m.dims.length > 2 && m.dims[2] !== nt)) {
-      throw new ShapeError(
-        `mask dims [${m.dims.join(", ")}] do not fit k-space [${info.dims.join(", ")}]`,
-        { file: mat.file, hint: "the mask must be (kx, ky) or (kx, ky, frame) of the same size" },
-      );
-    }
     mask = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
     maskDims = m.dims.slice(0, 3);
   }
   const pool = opts.pool && method.spec ? opts.pool : undefined;
   // Buffers in flight: each slice being reconstructed holds its own, plus the one being read.
   const spare: Float32Array[] = [slab];
-  const take = () => spare.pop() ?? new Float32Array(2 * npix * nc * nt);
+  const take = () => spare.pop() ?? allocate(slabLength, mat.file, info);
   const pending: Promise<void>[] = [];
   let done = 0;
   const store = (k: number, out: SliceOutput) => {
@@ -197,17 +432,137 @@ export async function reconstructFile(
       pending.splice(i, 1);
     }
     pending.push(
-      pool
+      (pool
         ? pool.run(method.spec!, input).then((out) => {
           spare.push(out.kspace);
           store(k, out);
         })
-        : Promise.resolve(method.reconstruct(input)).then((out) => {
+        : Promise.resolve().then(() => method.reconstruct(input)).then((out) => {
           spare.push(buf);
           store(k, out);
+        })).catch((e) => {
+          throw namingFile(e, mat.file, z);
         }),
     );
   }
   await Promise.all(pending);
   return { image, dims: [nx, ny, slices.length, nt] };
+}
+
+/** The folder part of a path (`.` for a bare name). */
+function parentOf(path: string): string {
+  const p = path.replace(/\/+$/, "");
+  const i = p.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : p.slice(0, i);
+}
+
+/** A path's identity (device and inode), or undefined when it does not exist. */
+function identity(path: string): string | undefined {
+  try {
+    const st = Deno.statSync(path);
+    return st.ino === null ? undefined : `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@link checkOutputFile} did. */
+export interface OutputCheck {
+  /** The folder it created (with its missing parents), when the output's folder was missing. */
+  createdFolder?: string;
+}
+
+/**
+ * Checks, before any work, that a file can be written at `path` the way cmrxkit writes
+ * (a temporary file beside it, renamed over it): the path is not a directory, a FIFO, a
+ * device or a broken link, it is none of `inputs`, and its folder exists (it is created
+ * when missing, as `mkdir -p` would) and is writable, tested by creating and removing a
+ * temporary file of cmrxkit's own. Errors name the path and the fix.
+ *
+ * @param path the output file
+ * @param opts `inputs`: files the command reads, which must not be overwritten; `flag`: the
+ *   option that named the path, for messages (default `--out`)
+ */
+export async function checkOutputFile(
+  path: string,
+  opts: { inputs?: string[]; flag?: string } = {},
+): Promise<OutputCheck> {
+  const flag = opts.flag ?? "--out";
+  const folder = parentOf(path);
+  const folderKind = await entryKind(folder);
+  if (folderKind.kind !== "directory" && folderKind.kind !== "missing") {
+    throw folderError(folder, flag, folderKind.kind, folderKind.detail);
+  }
+  const { kind, detail } = await entryKind(path);
+  if (kind === "directory" || path.endsWith("/")) {
+    throw new CmrxError(`${flag} names a folder; it must name the .mat file to write`, {
+      file: path,
+      hint: `give a file name, e.g. ${flag} ${path.replace(/\/+$/, "")}/recon.mat`,
+    });
+  }
+  if (kind !== "file" && kind !== "missing") {
+    throw new CmrxError(`${flag} is ${describeKind(kind, detail)}, not a file cmrxkit can write`, {
+      file: path,
+      hint: kind === "dangling-link" || kind === "link-loop"
+        ? "repair or remove the link, or choose another path"
+        : "choose another path for the output",
+    });
+  }
+  const self = identity(path);
+  const clash = self && (opts.inputs ?? []).find((p) => identity(p) === self);
+  if (clash) {
+    throw new CmrxError(`${flag} is the input file ${clash}; writing would destroy it`, {
+      file: path,
+      hint: "write the output to another file",
+    });
+  }
+  const created = folderKind.kind === "missing" && await createFolder(folder, flag);
+  await probeWritable(path, folder, flag);
+  return created ? { createdFolder: folder } : {};
+}
+
+/** The error for an output folder that is not a folder. */
+function folderError(folder: string, flag: string, kind: EntryKind, detail?: string) {
+  const underFile = kind === "file" || /not a directory/i.test(detail ?? "");
+  return new CmrxError(
+    underFile
+      ? `the folder of ${flag} is a file (or lies under one), not a folder`
+      : `the folder of ${flag} is ${describeKind(kind, detail)}`,
+    { file: folder, hint: "choose an output path inside a folder" },
+  );
+}
+
+/** Creates a missing output folder (and its missing parents); true when done. */
+async function createFolder(folder: string, flag: string): Promise<boolean> {
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+  } catch (e) {
+    throw new CmrxError(
+      `cannot create the folder for ${flag} (${e instanceof Error ? e.message : e})`,
+      {
+        file: folder,
+        hint: "check the path (a part of it may be a file), or create the folder first",
+      },
+    );
+  }
+  return true;
+}
+
+/** Creates and removes a temporary file beside `path`, as the atomic writers do. */
+async function probeWritable(path: string, folder: string, flag: string): Promise<void> {
+  const probe = `${path}.tmp-probe-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
+  } catch (e) {
+    throw new CmrxError(
+      `cannot write in the folder of ${flag} (${e instanceof Error ? e.message : e})`,
+      {
+        file: folder,
+        hint: "choose a folder you can write to, or fix its permissions",
+      },
+    );
+  }
+  try {
+    await Deno.remove(probe);
+  } catch { /* the write itself will tell */ }
 }
