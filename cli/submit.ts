@@ -7,11 +7,17 @@
 
 import { formatReport } from "../src/challenge/validate.ts";
 import { UsageError } from "../src/errors.ts";
-import { parseDuration, parseShard, submit, type SubmitSummary } from "../src/pipeline/submit.ts";
+import {
+  parseDuration,
+  parseShard,
+  submit,
+  type SubmitOptions,
+  type SubmitSummary,
+} from "../src/pipeline/submit.ts";
 import { Progress } from "../src/progress.ts";
 import { parseBytes, parseDevice } from "../src/engine/session.ts";
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
-import { createSelector } from "../src/pipeline/select.ts";
+import { checkModel, createSelector } from "../src/pipeline/select.ts";
 import { defaultMethodFor, methodNames } from "../src/recon/registry.ts";
 import { datasetFilters } from "./cases.ts";
 import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
@@ -27,8 +33,11 @@ export const submitCommand: Command = {
                         [--shard i/n] [--time-budget 4h] [--force] [--zip --team NAME] [--maps]
 
   --input ROOT     dataset root holding MultiCoil/ (default: .)
-  --output DIR     where Submission/ is written (default: out); a re-run resumes: files that
-                   already verify (variable, class, dims, finite) are skipped
+  --output DIR     where Submission/ is written (default: out; created with its parents); a
+                   re-run resumes: files that already verify (variable, class, dims, finite)
+                   are skipped, when DIR/cmrxkit-run.json says the same model, options and
+                   input made them. One run per folder (and shard) at a time: a lock file
+                   DIR/cmrxkit-run*.lock names the run holding it
   --model NAME     for every case: an ONNX model name, a manifest path, or a classical
                    method (${methodNames().join(", ")}). Default: per case, the first ONNX
                    model whose manifest serves it (deno task models), else
@@ -43,11 +52,14 @@ export const submitCommand: Command = {
   --workers N      slices reconstructed in parallel by classical methods (default: the cores)
   --split          validation: official run4Ranking reduction (only the two scored slices are
                    reconstructed); test: full-size images, no reduction (2023 rules)
-  --shard i/n      do every n-th case starting at the i-th (1-based): n runs (GPUs, nodes)
-                   share a split; disjoint and complete; validate/zip after the last merge
-  --time-budget T  e.g. 4h: extrapolates the measured time per case to the 2023 test set of
-                   the task and says whether it fits; stops cleanly before exceeding it
-  --force          recompute files that already exist
+  --shard i/n      do shard i of n (1-based): n runs (GPUs, nodes) share a split, balanced by
+                   work (slices x frames x pixels of each case); disjoint and complete;
+                   validate/zip after the last merge
+  --time-budget T  e.g. 4h: scales the measured time per pixel, frame and coil to the real
+                   sizes of the 2023 test set of the task and says whether it fits (and
+                   whether the estimate is reliable); stops cleanly before exceeding it
+  --force          recompute files that already exist and rewrite DIR/cmrxkit-run.json
+                   (needed to reuse a folder written with another model, options or input)
   --zip            zip the result into DIR/Submission.zip (needs --team NAME)
   --log FILE       JSON-lines run log (default DIR/run-log.jsonl)
   --maps           also fit T1/T2 maps of each mapping file (MOLLI / T2-prep, times from its
@@ -99,6 +111,7 @@ Example:
       intraOpThreads: values.threads ? intFlag("submit", "threads", values.threads, 0) : undefined,
     };
     const models = await listModels(values.models ?? SHIPPED_MODELS);
+    await checkModel(values.model, models); // before anything is created
     const selector = createSelector({
       override: values.model,
       models,
@@ -106,7 +119,7 @@ Example:
       onNotice: (notice) => console.error(notice),
     });
     let progress: Progress | null = null;
-    const summary = await submit({
+    const summary = await submitReleasing(selector, {
       input: values.input!,
       output: values.output!,
       task: (filters.task ?? "both") as "cine" | "mapping" | "both",
@@ -120,6 +133,10 @@ Example:
       zip: values.zip ? { team: values.team! } : undefined,
       log: values.log,
       select: (c) => selector.select(c),
+      model: values.model,
+      models,
+      command: `deno task submit ${args.join(" ")}`,
+      onNotice: (message) => console.log(message),
       workers: values.workers ? intFlag("submit", "workers", values.workers, 1) : undefined,
       maps: values.maps,
       onStart: (total, skipped) => {
@@ -136,7 +153,6 @@ Example:
         );
       },
     });
-    await selector.release();
     printSummary(summary);
     const reported = !values.report || await reportForRun({
       output: values.output!,
@@ -149,6 +165,18 @@ Example:
     return ok ? 0 : 1;
   },
 };
+
+/** Runs {@link submit} and frees the selector's sessions, also when the run fails. */
+async function submitReleasing(
+  selector: { release(): Promise<void> },
+  opts: SubmitOptions,
+): Promise<SubmitSummary> {
+  try {
+    return await submit(opts);
+  } finally {
+    await selector.release();
+  }
+}
 
 /** Prints the end-of-run summary. */
 export function printSummary(s: SubmitSummary): void {
@@ -177,11 +205,11 @@ export function printSummary(s: SubmitSummary): void {
         formatDuration(b.estimateSeconds * 1000)
       } (${(100 * b.fraction).toFixed(0)}%): ${
         b.verdict === "fits"
-          ? "fits, with margin"
+          ? b.reliable ? "fits, with margin" : "fits"
           : b.verdict === "tight"
           ? "TIGHT: under 20% margin"
           : "DOES NOT FIT"
-      }\n  (${b.basis})`,
+      }${b.reliable ? "" : ` (${b.warning})`}\n  (${b.basis})`,
     );
   }
   if (s.validation) console.log(formatReport(s.validation, { limit: 20 }));

@@ -1,23 +1,41 @@
 /**
  * The run manifest: `<output>/cmrxkit-run.json`, written by `deno task submit` before its
- * first case and rewritten (atomically) as the run goes. It says what produced the files of
- * an output folder, so that
+ * first case. It says what produced the files of an output folder, so that
  *
  * - a resumed run keeps only files made with the same model and output-changing options
- *   from the same input (a mismatch recomputes or stops, naming `--force`);
+ *   from the same input (a mismatch stops before any work, naming what differs and
+ *   `--force`, which recomputes everything and rewrites the manifest);
  * - `validate`, `pack`, `score` and `leaderboard` take the task, split, edition and model of
  *   a submission from it instead of asking the user again.
  *
  * ```json
  * { "tool": "cmrxkit", "version": 1, "task": "cine", "split": "validation", "year": 2023,
- *   "coil": null, "acc": null, "model": "crnn-mri", "input": { "path": "/abs/data",
- *   "files": 24, "fingerprint": "..." }, "options": { ... }, "created": "...", "updated": "..." }
+ *   "coil": null, "acc": null, "model": "auto", "models": [{ "name": "crnn-mri", "bytes": 1 }],
+ *   "input": { "path": "/abs/data", "files": 24, "fingerprint": "..." },
+ *   "options": { "maps": false } }
  * ```
+ *
+ * What must match for a resume ({@link manifestDifferences}): `split`, `year`, `model`,
+ * `models` (names and ONNX sizes: a retrained model is another model), the input's
+ * fingerprint (relative paths, sizes and modification times of every k-space, mask and csv
+ * file of the split, whatever the filters: no file is hashed) and `options` other than
+ * `maps`. The input's absolute path may differ (the same data mounted elsewhere, e.g. at
+ * `/input` in the container). `maps` writes only `Maps/` files, which a resume adds where
+ * they are missing: it records the latest run's choice.
+ *
+ * Task, coil and acceleration filters only choose which cases of the same split a run does:
+ * a run with other filters resumes into the folder, and the manifest records the union
+ * ({@link mergeManifests}), i.e. every case any run into the folder was asked for.
+ *
+ * The manifest holds no dates (the run log has them), so shards of one run writing into one
+ * folder write the same bytes; the first writer creates it atomically (hard link of a
+ * complete temporary file), later ones replace it by rename.
  *
  * @module
  */
 
 import { CmrxError } from "../errors.ts";
+import { tempPathFor } from "../tempname.ts";
 
 /** File name of the run manifest inside a submit output folder. */
 export const RUN_MANIFEST = "cmrxkit-run.json";
@@ -45,11 +63,12 @@ export interface RunManifest {
   models?: { name: string; bytes?: number }[];
   /** Identity of the input: absolute path and a fingerprint of the files read. */
   input: { path: string; files: number; fingerprint: string };
-  /** Other options that change the written bytes (e.g. `maps`). */
+  /** Other options that change the written files (e.g. `maps`). */
   options: Record<string, unknown>;
-  /** ISO dates. */
-  created: string;
-  updated: string;
+  /** Not written by submit (the run log has the dates); kept for manifests made elsewhere. */
+  created?: string;
+  /** Not written by submit; see {@link created}. */
+  updated?: string;
 }
 
 /**
@@ -92,10 +111,220 @@ export async function readRunManifest(dir: string): Promise<RunManifest | undefi
   return m as RunManifest;
 }
 
-/** Writes `<dir>/cmrxkit-run.json` atomically (temporary file, then rename). */
+/** The bytes of a manifest: fixed key order, so equal manifests give equal files. */
+export function manifestText(m: RunManifest): string {
+  const ordered: RunManifest = {
+    tool: m.tool,
+    version: m.version,
+    task: m.task,
+    split: m.split,
+    year: m.year,
+    coil: m.coil,
+    acc: m.acc,
+    model: m.model,
+    ...(m.models ? { models: m.models } : {}),
+    input: { path: m.input.path, files: m.input.files, fingerprint: m.input.fingerprint },
+    options: Object.fromEntries(Object.entries(m.options).sort(([a], [b]) => a < b ? -1 : 1)),
+    ...(m.created ? { created: m.created } : {}),
+    ...(m.updated ? { updated: m.updated } : {}),
+  };
+  return JSON.stringify(ordered, null, 2) + "\n";
+}
+
+/** Writes `<dir>/cmrxkit-run.json` atomically (a complete temporary file, then rename). */
 export async function writeRunManifest(dir: string, m: RunManifest): Promise<void> {
   const path = `${dir}/${RUN_MANIFEST}`;
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(m, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  const tmp = tempPathFor(path);
+  try {
+    await Deno.writeTextFile(tmp, manifestText(m), { createNew: true });
+    await Deno.rename(tmp, path);
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/**
+ * Creates `<dir>/cmrxkit-run.json` when there is none, atomically and complete (a temporary
+ * file hard-linked into place), so that of two runs starting at once exactly one creates it
+ * and the other finds it. Returns false, writing nothing, when a manifest exists.
+ */
+export async function createRunManifest(dir: string, m: RunManifest): Promise<boolean> {
+  const path = `${dir}/${RUN_MANIFEST}`;
+  const tmp = tempPathFor(path);
+  try {
+    await Deno.writeTextFile(tmp, manifestText(m), { createNew: true });
+    await Deno.link(tmp, path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw e;
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** Identity of the input of a run (see {@link RunManifest.input}). */
+export async function inputIdentity(
+  root: string,
+  files: readonly string[],
+): Promise<RunManifest["input"]> {
+  const abs = absolute(root);
+  const rows: string[] = [];
+  for (const f of new Set(files)) {
+    const rel = relativeTo(absolute(f), abs);
+    try {
+      const st = await Deno.stat(f);
+      rows.push(`${rel}\t${st.size}\t${st.mtime?.getTime() ?? 0}`);
+    } catch {
+      rows.push(`${rel}\tmissing`);
+    }
+  }
+  rows.sort();
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(rows.join("\n")));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { path: abs, files: rows.length, fingerprint: hex.slice(0, 32) };
+}
+
+function absolute(p: string): string {
+  const full = p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
+  const out: string[] = [];
+  for (const part of full.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
+
+function relativeTo(path: string, root: string): string {
+  return path.startsWith(root + "/") ? path.slice(root.length + 1) : path;
+}
+
+/** Options not compared on resume (see the module docs). */
+const MERGED_OPTIONS = new Set(["maps"]);
+
+/**
+ * What differs between the manifest of a folder and a new run in a way that makes their
+ * files incompatible: one line per field, `field: old vs new`. Empty when the run may resume.
+ */
+export function manifestDifferences(old: RunManifest, run: RunManifest): string[] {
+  const out: string[] = [];
+  const show = (v: unknown) => v === undefined ? "(none)" : JSON.stringify(v);
+  const cmp = (field: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${field}: ${show(a)} vs ${show(b)}`);
+  };
+  cmp("split", old.split, run.split);
+  cmp("year", old.year, run.year);
+  cmp("model", old.model, run.model);
+  cmp("models", modelsKey(old.models), modelsKey(run.models));
+  if (old.input?.fingerprint !== run.input.fingerprint) {
+    out.push(
+      `input: ${old.input?.files} file(s) at ${old.input?.path} vs ${run.input.files} file(s) ` +
+        `at ${run.input.path} (names, sizes or modification times differ)`,
+    );
+  }
+  const keys = new Set([...Object.keys(old.options ?? {}), ...Object.keys(run.options)]);
+  for (const k of [...keys].sort()) {
+    if (!MERGED_OPTIONS.has(k)) cmp(`option ${k}`, old.options?.[k], run.options[k]);
+  }
+  return out;
+}
+
+function modelsKey(ms: RunManifest["models"]): string | undefined {
+  return ms?.map((m) => `${m.name}:${m.bytes ?? "?"}`).sort().join(", ");
+}
+
+/**
+ * The manifest after `run` resumed into a folder described by `old` (compatible: see
+ * {@link manifestDifferences}): the union of the cases asked for, the latest run's options.
+ */
+export function mergeManifests(old: RunManifest, run: RunManifest): RunManifest {
+  return {
+    ...run,
+    task: old.task === run.task ? run.task : "both",
+    coil: unionCoil(old.coil, run.coil),
+    acc: old.acc === null || run.acc === null
+      ? null
+      : [...new Set([...old.acc, ...run.acc])].sort((a, b) => a - b),
+  };
+}
+
+function unionCoil(a: RunManifest["coil"], b: RunManifest["coil"]): RunManifest["coil"] {
+  if (a === null || b === null) return null;
+  return a === b ? a : "both";
+}
+
+/**
+ * The manifest of `dir` after a run described by `run` starts there, written before its
+ * first case:
+ *
+ * - no manifest and no `Submission/` file: `run` (created atomically: of two shards starting
+ *   at once, one creates it and the other checks against it);
+ * - a compatible manifest: the union of both ({@link mergeManifests});
+ * - `force`: `run`, replacing whatever was there.
+ *
+ * @throws {CmrxError} naming what differs (old vs new) and `--force` when the folder was
+ *   written by another model, options or input, or holds submission files without a manifest
+ */
+export async function reconcileRunManifest(
+  dir: string,
+  run: RunManifest,
+  force: boolean,
+): Promise<RunManifest> {
+  if (force) {
+    await writeRunManifest(dir, run);
+    return run;
+  }
+  let old = await readRunManifest(dir);
+  if (!old) {
+    const existing = await firstSubmissionFile(`${dir}/Submission`);
+    if (existing) {
+      throw new CmrxError(
+        `holds submission files (e.g. ${existing}) but no run manifest (${RUN_MANIFEST}): ` +
+          "cmrxkit cannot tell which model, options and input made them",
+        {
+          file: dir,
+          hint: "give --output a new folder, or add --force to recompute every file here " +
+            "(made by an older cmrxkit or by hand)",
+        },
+      );
+    }
+    if (await createRunManifest(dir, run)) return run;
+    old = (await readRunManifest(dir))!; // another shard created it meanwhile
+  }
+  const diffs = manifestDifferences(old, run);
+  if (diffs.length) {
+    throw new CmrxError(
+      `was written by another run; resuming would mix its files with this run's:\n    ${
+        diffs.join("\n    ")
+      }\n  (old vs new)`,
+      {
+        file: `${dir}/${RUN_MANIFEST}`,
+        hint: "run with the same settings to resume, give --output a new folder, or add " +
+          "--force to recompute every file with the new settings",
+      },
+    );
+  }
+  const merged = mergeManifests(old, run);
+  if (manifestText(merged) !== manifestText(old)) await writeRunManifest(dir, merged);
+  return merged;
+}
+
+/** The first `.mat` file under `dir` (relative path), or undefined. */
+async function firstSubmissionFile(dir: string, rel = ""): Promise<string | undefined> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return undefined;
+  }
+  entries.sort((a, b) => a.name < b.name ? -1 : 1);
+  for (const e of entries) {
+    if (e.isFile && e.name.endsWith(".mat")) return `Submission/${rel}${e.name}`;
+    if (e.isDirectory) {
+      const f = await firstSubmissionFile(`${dir}/${e.name}`, `${rel}${e.name}/`);
+      if (f) return f;
+    }
+  }
+  return undefined;
 }

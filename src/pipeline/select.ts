@@ -41,6 +41,21 @@ export interface SelectorOptions {
 }
 
 /**
+ * Checks `--model` before any work: a classical method, a model in `models`, or a readable
+ * manifest path. Does nothing without an override.
+ *
+ * @throws {UsageError} for an unknown name, listing the methods and models to choose from
+ * @throws {CmrxError} naming a manifest path that cannot be read
+ */
+export async function checkModel(override: string | undefined, models: ModelEntry[]) {
+  if (!override) return;
+  await chooseModel({ task: "cine", view: "sax", acc: 4, coil: "MultiCoil" }, {
+    override,
+    models,
+  });
+}
+
+/**
  * A {@link ModelSelector}: classical methods by name, ONNX models loaded lazily and cached.
  * @param opts override, model list, engine options
  */

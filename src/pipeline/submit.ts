@@ -5,16 +5,22 @@
  * time budget, validate the result and optionally zip it.
  *
  * ```
- * discover(input, task, split) -> cases (sharded, stable order)
+ * check --output (a writable folder, or creatable under one) -> discover(input, task, split)
+ * mkdir output ; lock (per shard: lock.ts) ; run manifest (run_manifest.ts: a mismatch stops)
+ * remove stale temporary files of dead runs (stale_temp.ts)
+ * geometry of every case (headers) -> shard by work (shard.ts) -> this shard's cases
  * for each case: skip if a verified file exists | reconstruct the needed slices |
  *                run4Ranking (validation) | writeImg4Ranking (tmp + rename) | log a JSON line
- * validateSubmission(out, input) ; packSubmission (--zip)
+ * validateSubmission(out, input) ; packSubmission (--zip) ; release the lock
  * ```
+ *
+ * Broken entries of the input (dangling links, pipes, folders at k-space positions) are
+ * failed cases of every shard, so no run over a damaged input ends OK.
  *
  * @module
  */
 
-import { type Case, discover, type Split } from "../challenge/layout.ts";
+import { type Case, discover, type Discovery, type Split } from "../challenge/layout.ts";
 import { packSubmission } from "../challenge/pack.ts";
 import { applyReduction, reductionPlan, type Year } from "../challenge/reduce.ts";
 import {
@@ -29,27 +35,43 @@ import {
 } from "../challenge/validate.ts";
 import { peakRssBytes } from "../engine/session.ts";
 import { CmrxError, UsageError } from "../errors.ts";
+import { describeKind, entryKind } from "../fsutil.ts";
 import { openMat } from "../mat/read.ts";
-import { findKspaceVariable, kspaceGeometry, reconstructFile } from "../recon/run.ts";
+import type { ModelEntry } from "../models/registry.ts";
+import {
+  findKspaceVariable,
+  type KspaceGeometry,
+  kspaceGeometry,
+  type MaskInput,
+  reconstructFile,
+} from "../recon/run.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import type { Reconstructor } from "../recon/types.ts";
 import { mapsPath, writeCaseMaps } from "../mapping/case_maps.ts";
+import {
+  type BudgetVerdict,
+  budgetVerdict,
+  sliceUnits,
+  type TimedCase,
+  type ViewTiming,
+  viewTimings,
+} from "./budget.ts";
+import { acquireRunLock, describeLock } from "./lock.ts";
+import { checkOutputDir } from "./output_dir.ts";
+import { inputIdentity, reconcileRunManifest, type RunManifest } from "./run_manifest.ts";
+import { assignShards, type ShardShare } from "./shard.ts";
+import { removeStaleTemps } from "./stale_temp.ts";
 
-/** Test-set sizes of the 2023 challenge per acceleration and coil type (files), for the
- * time-budget extrapolation: 120 test patients; not every patient has a LAX file (the
- * validation scorer expects 51 lax / 60 sax and 59 T1 / 59 T2 per 60 patients), scaled to
- * 120 patients. Three accelerations. */
-export const TEST_SET_2023: Record<string, number> = {
-  lax: 102,
-  sax: 120,
-  T1: 118,
-  T2: 118,
-};
-/** Accelerations of the 2023 test set. */
-export const TEST_ACCS_2023 = [4, 8, 10];
-/** Slices per file assumed for the test set (upper ends of the published ranges: SAX 5-10
- * slices, LAX 3 views, mapping 5-6 slices); the test split reconstructs every slice. */
-export const TEST_SLICES_2023: Record<string, number> = { lax: 3, sax: 10, T1: 6, T2: 6 };
+export {
+  type BudgetVerdict,
+  budgetVerdict,
+  REAL_SIZES_2023,
+  TEST_ACCS_2023,
+  TEST_SET_2023,
+  TEST_SLICES_2023,
+  type ViewTiming,
+} from "./budget.ts";
+export { shardCases } from "./shard.ts";
 
 /** Picks the reconstructor for a case (the registry; `--model` overrides it). */
 export type Selector = (c: Case) => Reconstructor | Promise<Reconstructor>;
@@ -68,7 +90,7 @@ export interface SubmitOptions {
   shard?: [number, number];
   /** Seconds the whole test set may take (the challenge's budget), for the verdict and stop. */
   timeBudget?: number;
-  /** Recompute files that already exist. */
+  /** Recompute files that already exist, and rewrite the run manifest. */
   force?: boolean;
   /** Zip the result (`Submission.zip` beside the Submission folder) with this team name. */
   zip?: { team: string };
@@ -82,6 +104,18 @@ export interface SubmitOptions {
   maps?: boolean;
   /** Called once before the first case with the number of cases. */
   onStart?: (total: number, skipped: number) => void;
+  /**
+   * What reconstructs the cases, for the run manifest: `--model` as given, or undefined for
+   * the per-case choice (`auto`). It must be what `select` does.
+   */
+  model?: string;
+  /** The ONNX models `select` chooses from (names and sizes go into the run manifest). */
+  models?: readonly ModelEntry[];
+  /** The command line, recorded in the run lock for whoever finds it taken. */
+  command?: string;
+  /** Called with notices worth a line: a stale lock taken over, temporary files removed,
+   * this shard's share of the work. */
+  onNotice?: (message: string) => void;
 }
 
 /** What happened to one case (also one line of the run log). */
@@ -95,6 +129,8 @@ export interface CaseEvent {
   seconds: number;
   slices?: number;
   dims?: number[];
+  /** Size of the k-space file (for the time-budget scaling of `report`). */
+  geometry?: { nx: number; ny: number; nc: number; nz: number; nt: number };
   error?: string;
   /** Maps file written (`--maps`), or why it could not be. */
   maps?: string;
@@ -111,7 +147,7 @@ export interface SubmitSummary {
   /** Files not produced because the time budget stopped the run. */
   notReached: string[];
   seconds: number;
-  /** Mean seconds per written case and per reconstructed slice, by view. */
+  /** Mean seconds per written case, per reconstructed slice and per unit of work, by view. */
   perView: Record<string, ViewTiming>;
   peakRssBytes: number;
   /** Extrapolation to the test set of the task, when a budget was given. */
@@ -120,26 +156,12 @@ export interface SubmitSummary {
   /** Why the final validation could not run (e.g. an unreadable input file). */
   validationError?: string;
   zip?: string;
-}
-
-/** Measured time of one view. */
-export interface ViewTiming {
-  cases: number;
-  meanSeconds: number;
-  /** Seconds per reconstructed slice (what scales to the test set). */
-  secondsPerSlice: number;
-}
-
-/** Whether a run of the whole test set fits the time budget. */
-export interface BudgetVerdict {
-  budgetSeconds: number;
-  /** Estimated seconds for the whole test set of the chosen task(s). */
-  estimateSeconds: number;
-  /** estimate / budget. */
-  fraction: number;
-  verdict: "fits" | "tight" | "exceeds";
-  /** How the estimate was made. */
-  basis: string;
+  /** Each shard's share of the work (sharded runs). */
+  shares?: ShardShare[];
+  /** Stale temporary files of dead runs removed before the first case. */
+  staleRemoved: number;
+  /** The run manifest as written. */
+  manifest?: RunManifest;
 }
 
 /** Parses `4h`, `90m`, `3600s`, `1h30m`, or plain seconds. */
@@ -170,56 +192,20 @@ export function parseShard(s: string): [number, number] {
   return [i - 1, n];
 }
 
-/**
- * The cases of shard `i` of `n`: every n-th case of the stable order, starting at i, so
- * shards are disjoint, together complete, and balanced across views and accelerations.
- */
-export function shardCases<T>(cases: readonly T[], shard?: [number, number]): T[] {
-  if (!shard) return [...cases];
-  const [i, n] = shard;
-  return cases.filter((_, k) => k % n === i);
-}
-
-/**
- * Extrapolates measured seconds per case (by view) to the 2023 test set of the tasks run.
- * Views never measured take the mean of the measured ones.
- */
-export function budgetVerdict(
-  perView: Record<string, ViewTiming>,
-  task: SubmitOptions["task"],
-  budgetSeconds: number,
-): BudgetVerdict {
-  const views = task === "cine"
-    ? ["lax", "sax"]
-    : task === "mapping"
-    ? ["T1", "T2"]
-    : ["lax", "sax", "T1", "T2"];
-  const measured = Object.values(perView).filter((v) => v.cases > 0);
-  const fallback = measured.length
-    ? measured.reduce((s, v) => s + v.secondsPerSlice * v.cases, 0) /
-      measured.reduce((s, v) => s + v.cases, 0)
-    : 0;
-  let estimate = 0;
-  const parts: string[] = [];
-  for (const v of views) {
-    const per = perView[v]?.cases ? perView[v].secondsPerSlice : fallback;
-    const n = TEST_SET_2023[v] * TEST_ACCS_2023.length;
-    estimate += per * n * TEST_SLICES_2023[v];
-    parts.push(`${n} ${v} x ${TEST_SLICES_2023[v]} slices x ${per.toFixed(2)} s`);
-  }
-  const fraction = budgetSeconds > 0 ? estimate / budgetSeconds : Infinity;
-  return {
-    budgetSeconds,
-    estimateSeconds: estimate,
-    fraction,
-    verdict: fraction <= 0.8 ? "fits" : fraction <= 1 ? "tight" : "exceeds",
-    basis: `2023 test set (120 patients, 3 accelerations): ${parts.join(" + ")}`,
-  };
+/** A case with what its header says: geometry, output dims and work, or why it is unreadable. */
+interface CaseInfo {
+  c: Case;
+  geometry?: KspaceGeometry;
+  dims?: number[];
+  /** Slices reconstructed x pixels x frames x coils. */
+  work: number;
+  error?: string;
 }
 
 /** Runs the pipeline. See the module docs. */
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const t0 = performance.now();
+  const startedMs = Date.now();
   const year = opts.year ?? 2023;
   if (year !== 2023) {
     throw new UsageError(`submit writes the ${year} layout only for 2023 data so far`, {
@@ -227,25 +213,44 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     });
   }
   const split: Split = opts.split;
-  const { cases: all } = await discover(opts.input, {
+  await checkOutputDir(opts.output);
+  const logPath = opts.log ??
+    `${opts.output}/run-log${
+      opts.shard ? `-shard${opts.shard[0] + 1}of${opts.shard[1]}` : ""
+    }.jsonl`;
+  await checkOutputEntries(opts.output, logPath, !!opts.log);
+  const found = await discover(opts.input, {
     task: opts.task,
     split,
     coil: opts.coil,
     acc: opts.acc,
   });
-  const cases = shardCases(all, opts.shard);
+  const problems = found.problems ?? [];
+  const run = await runManifestOf(opts, year, found);
+
+  await Deno.mkdir(opts.output, { recursive: true });
+  const command = opts.command ?? `submit --output ${opts.output} (library call)`;
+  using lock = await acquireRunLock(opts.output, opts.shard, command);
+  if (lock.tookOver) {
+    opts.onNotice?.(`took over the stale lock of ${describeLock(lock.tookOver)} (${lock.path})`);
+  }
+  const manifest = await reconcileRunManifest(opts.output, run, !!opts.force);
+  const stale = await removeStaleTemps(opts.output, lock.path, startedMs);
+  if (stale.removed.length) {
+    opts.onNotice?.(
+      `removed ${stale.removed.length} stale temporary file(s) left by a stopped run`,
+    );
+  }
+
+  const infos = await caseInfos(found.cases, split, year);
+  const { mine, shares } = shardInfos(infos, opts.shard);
+  if (opts.shard && shares) opts.onNotice?.(shareText(opts.shard, shares));
   const root = submissionFolder(opts.output);
   await Deno.mkdir(root, { recursive: true });
-  const logPath = opts.log ??
-    `${opts.output}/run-log${
-      opts.shard ? `-shard${opts.shard[0] + 1}of${opts.shard[1]}` : ""
-    }.jsonl`;
-  const log = await Deno.open(logPath, { append: true, create: true });
-  const enc = new TextEncoder();
-  const writeLog = async (obj: unknown) => {
-    await log.write(enc.encode(JSON.stringify(obj) + "\n"));
-  };
-  await writeLog({
+  const logDir = logPath.slice(0, Math.max(0, logPath.lastIndexOf("/")));
+  if (logDir) await Deno.mkdir(logDir, { recursive: true });
+  using log = await RunLog.open(logPath);
+  await log.write({
     event: "start",
     date: new Date().toISOString(),
     input: opts.input,
@@ -253,12 +258,14 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     task: opts.task,
     split,
     shard: opts.shard ? `${opts.shard[0] + 1}/${opts.shard[1]}` : null,
-    cases: cases.length,
+    cases: mine.length + problems.length,
+    ...(shares ? { shares: shares.map((s) => ({ cases: s.cases, fraction: s.fraction })) } : {}),
+    staleRemoved: stale.removed.length,
   });
 
   const summary: SubmitSummary = {
     output: opts.output,
-    cases: cases.length,
+    cases: mine.length + problems.length,
     written: 0,
     skipped: 0,
     failed: [],
@@ -266,32 +273,31 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     seconds: 0,
     perView: {},
     peakRssBytes: 0,
+    shares,
+    staleRemoved: stale.removed.length,
+    manifest,
   };
   const times: Record<string, number[]> = {};
-  const sliceTimes: Record<string, number[]> = {};
-  // Resume: a file counts as done only when it verifies (variable, class, dims, finite).
-  const expected = new Map<Case, number[]>();
-  const todo: Case[] = [];
-  const unreadable: CaseEvent[] = [];
-  for (const c of cases) {
-    let dims: number[];
-    try {
-      dims = await expectedDims(c, split, year);
-    } catch (err) {
-      if (!(err instanceof CmrxError)) throw err;
-      unreadable.push({
-        event: "case",
-        file: c.submissionPath,
-        view: c.view,
-        acc: c.acc,
-        method: "-",
-        status: "failed",
-        seconds: 0,
-        error: err.message,
-      });
+  const timed: TimedCase[] = [];
+  // Broken input entries and unreadable headers are failed cases; a file counts as done only
+  // when it verifies (variable, class, dims, finite).
+  const failedUpFront: CaseEvent[] = problems.map((p) => ({
+    event: "case",
+    file: p.submissionPath ?? p.path,
+    view: "-",
+    acc: null,
+    method: "-",
+    status: "failed",
+    seconds: 0,
+    error: `${p.path}: ${p.reason}\n  fix: ${p.fix}`,
+  }));
+  const todo: CaseInfo[] = [];
+  for (const info of mine) {
+    const c = info.c;
+    if (!info.dims) {
+      failedUpFront.push(failedEvent(c, "-", 0, info.error ?? "unreadable"));
       continue;
     }
-    expected.set(c, dims);
     const path = `${root}/${c.submissionPath}`;
     if (!opts.force && await isFile(path)) {
       const check = await checkImg4RankingFile(path, c.submissionPath, {
@@ -299,7 +305,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
         task: c.task,
         name: c.name,
         year,
-        expectedDims: dims,
+        expectedDims: info.dims,
       });
       const mapsMissing = opts.maps && c.task === "mapping" &&
         !(await isFile(mapsPath(opts.output, c.submissionPath)));
@@ -308,17 +314,18 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
         continue;
       }
     }
-    todo.push(c);
+    todo.push(info);
   }
   using pool = new SlicePool(opts.workers ?? defaultWorkers());
-  opts.onStart?.(todo.length + unreadable.length, summary.skipped);
-  for (const e of unreadable) {
+  const total = todo.length + failedUpFront.length;
+  opts.onStart?.(total, summary.skipped);
+  for (const e of failedUpFront) {
     summary.failed.push(e);
-    await writeLog(e);
-    opts.onCase?.(e, summary.failed.length, todo.length + unreadable.length);
+    await log.write(e);
+    opts.onCase?.(e, summary.failed.length, total);
   }
   let stopped = false;
-  for (const [k, c] of todo.entries()) {
+  for (const [k, { c, dims, geometry }] of todo.entries()) {
     if (stopped) {
       summary.notReached.push(c.submissionPath);
       continue;
@@ -329,7 +336,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       if (elapsed + meanView > opts.timeBudget) {
         stopped = true;
         summary.notReached.push(c.submissionPath);
-        await writeLog({
+        await log.write({
           event: "budget-stop",
           elapsed,
           budget: opts.timeBudget,
@@ -344,42 +351,26 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       const r = await opts.select(c);
       method = r.name;
       const mapsOut = opts.maps ? opts.output : undefined;
-      const ev = await runCase(c, r, split, year, root, expected.get(c)!, pool, mapsOut);
+      const ev = await runCase(c, r, split, year, root, dims!, pool, mapsOut);
+      ev.geometry = geometry &&
+        { nx: geometry.nx, ny: geometry.ny, nc: geometry.nc, nz: geometry.nz, nt: geometry.nt };
       const seconds = (performance.now() - started) / 1000;
       (times[c.view] ??= []).push(seconds);
-      (sliceTimes[c.view] ??= []).push(seconds / (ev.slices ?? 1));
+      timed.push({ view: c.view, seconds, slices: ev.slices ?? 1, geometry });
       summary.written++;
       const e: CaseEvent = { ...ev, seconds };
-      await writeLog(e);
-      opts.onCase?.(e, k + 1, todo.length);
+      await log.write(e);
+      opts.onCase?.(e, failedUpFront.length + k + 1, total);
     } catch (err) {
       const seconds = (performance.now() - started) / 1000;
-      const e: CaseEvent = {
-        event: "case",
-        file: c.submissionPath,
-        view: c.view,
-        acc: c.acc,
-        method,
-        status: "failed",
-        seconds,
-        error: err instanceof Error ? err.message : String(err),
-      };
+      const e = failedEvent(c, method, seconds, err instanceof Error ? err.message : String(err));
       summary.failed.push(e);
-      await writeLog(e);
-      opts.onCase?.(e, k + 1, todo.length);
-      if (!(err instanceof CmrxError)) {
-        log.close();
-        throw err;
-      }
+      await log.write(e);
+      opts.onCase?.(e, failedUpFront.length + k + 1, total);
+      if (!(err instanceof CmrxError)) throw err;
     }
   }
-  for (const [v, ts] of Object.entries(times)) {
-    summary.perView[v] = {
-      cases: ts.length,
-      meanSeconds: mean(ts),
-      secondsPerSlice: mean(sliceTimes[v]),
-    };
-  }
+  summary.perView = viewTimings(timed);
   if (opts.timeBudget !== undefined) {
     summary.budget = budgetVerdict(summary.perView, opts.task, opts.timeBudget);
   }
@@ -399,15 +390,166 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       if (!(err instanceof CmrxError)) throw err;
       summary.validationError = err.message;
     }
-    if (opts.zip && summary.validation?.ok) {
+    if (opts.zip && summary.validation?.ok && summary.failed.length === 0) {
       const z = await packSubmission(opts.output, { team: opts.zip.team, validate: false });
       summary.zip = z.out;
     }
   }
   summary.seconds = (performance.now() - t0) / 1000;
-  await writeLog({ event: "end", ...summary, validation: summary.validation?.ok ?? null });
-  log.close();
+  await log.write({ event: "end", ...summary, validation: summary.validation?.ok ?? null });
   return summary;
+}
+
+/** The JSON-lines run log, closed on dispose (also when the run throws). */
+class RunLog implements Disposable {
+  #file: Deno.FsFile;
+  #enc = new TextEncoder();
+  private constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+  static async open(path: string): Promise<RunLog> {
+    return new RunLog(await Deno.open(path, { append: true, create: true }));
+  }
+  async write(obj: unknown): Promise<void> {
+    await this.#file.write(this.#enc.encode(JSON.stringify(obj) + "\n"));
+  }
+  [Symbol.dispose](): void {
+    try {
+      this.#file.close();
+    } catch { /* closed */ }
+  }
+}
+
+/**
+ * What submit writes inside the output folder must be writable where it exists: the
+ * `Submission` folder, the run log (`--log` anywhere: its folder is checked too).
+ */
+async function checkOutputEntries(output: string, logPath: string, customLog: boolean) {
+  const sub = await entryKind(submissionFolder(output));
+  if (sub.kind !== "directory" && sub.kind !== "missing") {
+    throw new CmrxError(`is ${describeKind(sub.kind, sub.detail)}, not a folder`, {
+      file: submissionFolder(output),
+      hint: "submit writes its files into this folder: move what is there away, or give " +
+        "--output another folder",
+    });
+  }
+  if (customLog) {
+    const cut = logPath.lastIndexOf("/");
+    try {
+      await checkOutputDir(cut > 0 ? logPath.slice(0, cut) : cut === 0 ? "/" : ".", "--log");
+    } catch (e) {
+      if (!(e instanceof CmrxError)) throw e;
+      throw new CmrxError(`cannot write the run log: ${e.message.split("\n")[0]}`, {
+        file: logPath,
+        hint: "give --log a file in a folder you can write to (missing folders are created)",
+      });
+    }
+  }
+  const log = await entryKind(logPath);
+  if (log.kind !== "file" && log.kind !== "missing") {
+    throw new CmrxError(`is ${describeKind(log.kind, log.detail)}, not a file`, {
+      file: logPath,
+      hint: "the run log is appended to this file: move what is there away" +
+        (customLog ? ", or give --log another file" : ""),
+    });
+  }
+}
+
+function failedEvent(c: Case, method: string, seconds: number, error: string): CaseEvent {
+  return {
+    event: "case",
+    file: c.submissionPath,
+    view: c.view,
+    acc: c.acc,
+    method,
+    status: "failed",
+    seconds,
+    error,
+  };
+}
+
+/** The run manifest this run would write (before merging with the folder's). */
+async function runManifestOf(
+  opts: SubmitOptions,
+  year: number,
+  found: Discovery,
+): Promise<RunManifest> {
+  // The input identity covers the whole split, whatever the filters, so runs with other
+  // task / coil / acceleration filters resume into the same folder.
+  let all = found.cases;
+  try {
+    all = (await discover(opts.input, { split: opts.split })).cases;
+  } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
+  }
+  const files = all.flatMap((c) => [c.file, c.maskFile, c.csvFile].filter((f) => !!f)) as string[];
+  const models = opts.models?.filter((m) => !opts.model || opts.model === m.manifest.name);
+  return {
+    tool: "cmrxkit",
+    version: 1,
+    task: opts.task,
+    split: opts.split,
+    year,
+    coil: opts.coil ?? null,
+    acc: opts.acc ? [...opts.acc].sort((a, b) => a - b) : null,
+    model: opts.model ?? "auto",
+    ...(models?.length ? { models: await modelSizes(models) } : {}),
+    input: await inputIdentity(opts.input, files),
+    options: { maps: !!opts.maps },
+  };
+}
+
+async function modelSizes(models: readonly ModelEntry[]) {
+  const out: { name: string; bytes?: number }[] = [];
+  for (const m of models) {
+    const bytes = await Deno.stat(m.onnxPath).then((s) => s.size, () => undefined);
+    out.push({ name: m.manifest.name, ...(bytes !== undefined ? { bytes } : {}) });
+  }
+  return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** Reads each case's header once: geometry, output dims and work (slices kept x units). */
+async function caseInfos(cases: readonly Case[], split: Split, year: Year): Promise<CaseInfo[]> {
+  const out: CaseInfo[] = [];
+  for (const c of cases) {
+    try {
+      using mat = await openMat(c.file);
+      const g = kspaceGeometry(
+        findKspaceVariable(mat, c.variable),
+        c.file,
+        c.coil === "SingleCoil",
+      );
+      const full = [g.nx, g.ny, g.nz, g.nt];
+      const plan = split === "validation"
+        ? reductionPlan(year, full, c.name, c.task === "mapping")
+        : null;
+      const dims = plan ? plan.dims : matlabSqueezeTrailing(full);
+      const slices = plan ? plan.slices.length : g.nz;
+      out.push({ c, geometry: g, dims, work: slices * sliceUnits(g) });
+    } catch (err) {
+      if (!(err instanceof CmrxError)) throw err;
+      out.push({ c, work: 0, error: err.message });
+    }
+  }
+  return out;
+}
+
+/** This shard's cases (balanced by work over the whole list) and every shard's share. */
+function shardInfos(infos: CaseInfo[], shard?: [number, number]) {
+  if (!shard) return { mine: infos, shares: undefined };
+  const { owner, shares } = assignShards(infos.map((x) => x.work), shard[1]);
+  return { mine: infos.filter((_, k) => owner[k] === shard[0]), shares };
+}
+
+/** `shard 1/2: 12 case(s), 50% of the work (1/2: 12 cases 50%, 2/2: 12 cases 50%)`. */
+function shareText(shard: [number, number], shares: ShardShare[]): string {
+  const pct = (f: number) => `${(100 * f).toFixed(1)}%`;
+  const me = shares[shard[0]];
+  return `shard ${shard[0] + 1}/${shard[1]}: ${me.cases} case(s), ${pct(me.fraction)} of the ` +
+    `work (${
+      shares.map((s) => `${s.shard + 1}/${shard[1]}: ${s.cases}, ${pct(s.fraction)}`)
+        .join("; ")
+    })`;
 }
 
 function mean(xs: number[]): number {
@@ -420,16 +562,6 @@ async function isFile(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The dims the written file must have: the reduction's, or full size for the test split. */
-async function expectedDims(c: Case, split: Split, year: Year): Promise<number[]> {
-  using mat = await openMat(c.file);
-  const g = kspaceGeometry(findKspaceVariable(mat, c.variable), c.file, c.coil === "SingleCoil");
-  const dims = [g.nx, g.ny, g.nz, g.nt];
-  return split === "validation"
-    ? reductionPlan(year, dims, c.name, c.task === "mapping").dims
-    : matlabSqueezeTrailing(dims);
 }
 
 /** One case: read mask, reconstruct the slices that will be kept, reduce, write. */
@@ -446,11 +578,18 @@ async function runCase(
   using mat = await openMat(c.file);
   const info = findKspaceVariable(mat, c.variable);
   const g = kspaceGeometry(info, c.file, c.coil === "SingleCoil");
-  let mask: { data: Float32Array | Float64Array; dims: number[] } | undefined;
+  let mask: MaskInput | undefined;
   if (c.maskFile && c.maskVariable) {
     using mm = await openMat(c.maskFile);
     const m = mm.read(c.maskVariable);
-    mask = { data: m.data, dims: m.dims };
+    // The file and variable go with the mask, so shape errors name the mask, not the k-space.
+    mask = {
+      data: m.data,
+      dims: m.dims,
+      complex: m.complex,
+      file: c.maskFile,
+      variable: c.maskVariable,
+    };
   }
   const full = [g.nx, g.ny, g.nz, g.nt];
   const plan = split === "validation"

@@ -8,6 +8,7 @@
  */
 
 import type { BudgetVerdict, CaseEvent, SubmitSummary, ViewTiming } from "../pipeline/submit.ts";
+import { viewTimings } from "../pipeline/budget.ts";
 import { CmrxError } from "../errors.ts";
 
 /** The `start` record of a log. */
@@ -107,18 +108,14 @@ export interface RunTiming {
  * wall time from the `end` records.
  */
 export function runTiming(log: RunLog): RunTiming {
-  const perView: Record<string, ViewTiming> = {};
-  const acc: Record<string, { n: number; s: number; sps: number }> = {};
-  for (const c of log.cases) {
-    if (c.status !== "written") continue;
-    const a = acc[c.view] ??= { n: 0, s: 0, sps: 0 };
-    a.n++;
-    a.s += c.seconds;
-    a.sps += c.seconds / (c.slices ?? 1);
-  }
-  for (const [v, a] of Object.entries(acc)) {
-    perView[v] = { cases: a.n, meanSeconds: a.s / a.n, secondsPerSlice: a.sps / a.n };
-  }
+  const perView: Record<string, ViewTiming> = viewTimings(
+    log.cases.filter((c) => c.status === "written").map((c) => ({
+      view: c.view,
+      seconds: c.seconds,
+      slices: c.slices ?? 1,
+      geometry: c.geometry,
+    })),
+  );
   return {
     seconds: Math.max(0, ...log.ends.map((e) => e.seconds)),
     peakRssBytes: Math.max(0, ...log.ends.map((e) => e.peakRssBytes)),

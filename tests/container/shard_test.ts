@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { discover } from "../../src/challenge/layout.ts";
 import { validateSubmission } from "../../src/challenge/validate.ts";
+import { CmrxError } from "../../src/errors.ts";
 import {
   checkShardSet,
   MAT_HEADER_TEXT_BYTES,
@@ -9,6 +10,7 @@ import {
   shardLogStatus,
 } from "../../src/container/merge.ts";
 import { shardCases, submit, type SubmitOptions } from "../../src/pipeline/submit.ts";
+import { assignShards } from "../../src/pipeline/shard.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 
@@ -97,12 +99,48 @@ Deno.test("shardCases: disjoint, complete, balanced, stable for any size and sha
   assert.deepEqual(shardCases([1, 2, 3]), [1, 2, 3]);
 });
 
+Deno.test("shardCases by work: disjoint, complete, stable, loads within the largest case", () => {
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let len = 0; len <= 40; len += 3) {
+    const items = Array.from({ length: len }, (_, k) => k);
+    const work = items.map(() => Math.floor(1 + 100 * rand()));
+    for (let n = 1; n <= 6; n++) {
+      const parts = Array.from({ length: n }, (_, i) => shardCases(items, [i, n], (k) => work[k]));
+      assert.deepEqual(parts.flat().sort((a, b) => a - b), items, `len ${len} n ${n}: complete`);
+      for (const p of parts) assert.deepEqual(p, [...p].sort((a, b) => a - b), "stable order");
+      const loads = parts.map((p) => p.reduce((s, k) => s + work[k], 0));
+      if (len >= n) {
+        assert.ok(
+          Math.max(...loads) - Math.min(...loads) <= Math.max(...work),
+          `len ${len} n ${n}: loads ${loads}`,
+        );
+      }
+      // The same call gives the same answer (every shard computes it on its own).
+      assert.deepEqual(shardCases(items, [0, n], (k) => work[k]), parts[0]);
+    }
+  }
+  // The reported case: LAX and SAX alternate, SAX about 3x the work. Every other case put all
+  // SAX on one shard (75% of the work); by work each shard gets about half.
+  const views = Array.from({ length: 24 }, (_, k) => (k % 2 ? "sax" : "lax"));
+  const w = (v: string) => (v === "sax" ? 3 : 1);
+  const { shares } = assignShards(views.map(w), 2);
+  assert.deepEqual(shares.map((s) => s.fraction), [0.5, 0.5]);
+  const old = shardCases(views, [1, 2]);
+  assert.ok(old.every((v) => v === "sax"), "every other case: all SAX on shard 2");
+  const mine = shardCases(views, [1, 2], w);
+  assert.ok(mine.includes("lax") && mine.includes("sax"));
+});
+
 Deno.test("two shards in their own folders, merged: identical files to one unsharded run", async () => {
   const s1 = `${root}/s1`, s2 = `${root}/s2`, merged = `${root}/merged`;
   const r1 = await submit(opts(s1, { shard: [0, 2] }));
   const r2 = await submit(opts(s2, { shard: [1, 2] }));
   assert.equal(r1.written + r2.written, cases.length);
   assert.ok(r1.written > 0 && r2.written > 0);
+  // Balanced by work, and both shards computed the same shares.
+  assert.deepEqual(r1.shares, r2.shares);
+  for (const sh of r1.shares!) assert.ok(sh.fraction > 0.4 && sh.fraction < 0.6, `${sh.fraction}`);
   // The run logs say which cases each shard did: disjoint and together every case.
   const l1 = caseFiles(await Deno.readTextFile(`${s1}/run-log-shard1of2.jsonl`));
   const l2 = caseFiles(await Deno.readTextFile(`${s2}/run-log-shard2of2.jsonl`));
@@ -127,6 +165,44 @@ Deno.test("two shards in their own folders, merged: identical files to one unsha
   assert.equal(again.copied, 0);
   assert.equal(again.same, cases.length);
   assert.deepEqual(again.logs, []);
+  assert.deepEqual(again.manifest, { from: `${s1}/cmrxkit-run.json`, copied: false });
+});
+
+Deno.test("merge copies the shards' run manifest; shards of different runs are refused", async () => {
+  const s1 = `${root}/s1`, s2 = `${root}/s2`, merged = `${root}/merged-manifest`;
+  await Deno.mkdir(merged);
+  const m = await mergeShards(merged, [s1, s2]);
+  assert.deepEqual(m.manifest, { from: `${s1}/cmrxkit-run.json`, copied: true });
+  const text = await Deno.readTextFile(`${merged}/cmrxkit-run.json`);
+  assert.equal(text, await Deno.readTextFile(`${s1}/cmrxkit-run.json`));
+  assert.equal(text, await Deno.readTextFile(`${s2}/cmrxkit-run.json`));
+  // Validation takes the task and split of the merged folder from it.
+  const v = await validateSubmission(merged, { input: data });
+  assert.ok(v.ok, JSON.stringify(v.problems.slice(0, 3)));
+  // A shard of another run (another model): refused before anything is written, naming both.
+  const other = `${root}/s2-other-model`, out = `${root}/merged-mixed`;
+  await new Deno.Command("cp", { args: ["-r", s2, other] }).output();
+  const man = JSON.parse(await Deno.readTextFile(`${other}/cmrxkit-run.json`));
+  await Deno.writeTextFile(
+    `${other}/cmrxkit-run.json`,
+    JSON.stringify({ ...man, model: "other-model" }),
+  );
+  await Deno.mkdir(out);
+  const e = await mergeShards(out, [s1, other]).catch((x) => x);
+  assert.ok(e instanceof CmrxError, String(e));
+  assert.ok(e.message.includes(`${s1}/cmrxkit-run.json`), e.message);
+  assert.ok(e.message.includes(`${other}/cmrxkit-run.json`), e.message);
+  assert.match(e.message, /model: .* vs "other-model"/);
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+  // A shard without a manifest beside one with: merged, but said, and no manifest claimed.
+  const bare = `${root}/s2-bare`, out2 = `${root}/merged-bare`;
+  await new Deno.Command("cp", { args: ["-r", s2, bare] }).output();
+  await Deno.remove(`${bare}/cmrxkit-run.json`);
+  await Deno.mkdir(out2);
+  const b = await mergeShards(out2, [s1, bare]);
+  assert.equal(b.manifest, null);
+  assert.ok(b.problems.some((p) => /no run manifest/.test(p) && p.includes(bare)), b.problems[0]);
+  assert.equal(await Deno.stat(`${out2}/cmrxkit-run.json`).catch(() => null), null);
 });
 
 Deno.test("two shards at the same time into one shared folder: identical to one run", async () => {
@@ -139,6 +215,7 @@ Deno.test("two shards at the same time into one shared folder: identical to one 
   assert.equal(await assertSameSubmission(whole, shared), cases.length);
   const m = await mergeShards(shared, []); // nothing to copy: only the shard check
   assert.equal(m.copied, 0);
+  assert.deepEqual(m.manifest, { from: `${shared}/cmrxkit-run.json`, copied: false });
   assert.deepEqual(m.problems, []);
   assert.equal(m.shards.length, 2);
 });

@@ -9,6 +9,7 @@ import {
   shardCases,
   submit,
   type SubmitOptions,
+  type ViewTiming,
 } from "../../src/pipeline/submit.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
@@ -140,26 +141,78 @@ Deno.test("a failing case is reported and the others still run", async () => {
   assert.match(s.validationError ?? "", /not a MATLAB file/);
 });
 
-Deno.test("budget verdict extrapolates seconds per slice to the 2023 test set", () => {
-  const v = budgetVerdict(
-    {
-      sax: { cases: 2, meanSeconds: 2, secondsPerSlice: 1 },
-      lax: { cases: 2, meanSeconds: 2, secondsPerSlice: 1 },
-    },
+/** A view timing measured on images of `nx` x `ny`, 12 frames, 10 coils. */
+function timing(secondsPerSlice: number, nx: number, ny: number, nt = 12): ViewTiming {
+  return {
+    cases: 2,
+    meanSeconds: 2 * secondsPerSlice,
+    secondsPerSlice,
+    secondsPerUnit: secondsPerSlice / (nx * ny * nt * 10),
+    pixels: nx * ny,
+    size: `${nx}x${ny}`,
+    frames: nt,
+    coils: 10,
+  };
+}
+
+Deno.test("budget verdict scales time per pixel-frame-coil to the real 2023 test-set sizes", () => {
+  // Measured at real size: 1 s per slice is 1 s per slice of the test set.
+  const real = budgetVerdict(
+    { sax: timing(1, 512, 246), lax: timing(1, 448, 204) },
     "cine",
     4 * 3600,
   );
-  // 360 sax files x 10 slices + 306 lax files x 3 slices, 1 s each
-  assert.equal(v.estimateSeconds, 360 * 10 + 306 * 3);
-  assert.equal(v.verdict, "fits");
+  assert.ok(
+    Math.abs(real.estimateSeconds - (360 * 10 + 306 * 3)) < 1e-6,
+    `${real.estimateSeconds}`,
+  );
+  assert.equal(real.verdict, "fits");
+  assert.equal(real.reliable, true);
+  assert.match(real.basis, /linear in pixels x frames x coils/);
+  assert.match(real.basis, /360 sax x 10 slices of 512x246 x 12 frames x 10 coils/);
+  // The same 1 s per slice on 96x72 images is about 18x as much per real slice: it no longer
+  // fits, and the verdict says it is extrapolated.
+  const small = budgetVerdict(
+    { sax: timing(1, 96, 72), lax: timing(1, 96, 64) },
+    "cine",
+    4 * 3600,
+  );
+  const ratio = (512 * 246) / (96 * 72);
+  assert.ok(small.estimateSeconds > 14 * real.estimateSeconds, `${small.estimateSeconds}`);
+  assert.ok(Math.abs(small.estimateSeconds / real.estimateSeconds - 17.8) < 1.5);
+  assert.equal(small.verdict, "exceeds");
+  assert.equal(small.reliable, false);
+  assert.match(
+    small.warning!,
+    new RegExp(`extrapolated ${ratio.toFixed(0)}x from images of 96x72`),
+  );
+  assert.match(small.warning!, /synth --size full/);
+  // Small but fitting: still marked not reliable.
+  const tiny = budgetVerdict({ sax: timing(0.001, 96, 72) }, "cine", 4 * 3600);
+  assert.equal(tiny.verdict, "fits");
+  assert.equal(tiny.reliable, false);
+  // Mapping: T1 has 9 weightings, T2 3: per-unit time makes T2 slices a third of T1's.
+  const map = budgetVerdict({ T1: timing(1, 448, 162, 9) }, "mapping", 1e9);
+  assert.ok(Math.abs(map.estimateSeconds - (354 * 6 * 1 + 354 * 6 / 3)) < 1e-6);
   assert.equal(
-    budgetVerdict({ sax: { cases: 1, meanSeconds: 9, secondsPerSlice: 9 } }, "cine", 3600).verdict,
+    budgetVerdict({ sax: timing(9, 512, 246) }, "cine", 3600).verdict,
     "exceeds",
   );
   assert.equal(parseDuration("4h"), 14400);
   assert.equal(parseDuration("1h30m"), 5400);
   assert.equal(parseDuration("90"), 90);
   assert.throws(() => parseDuration("soon"), UsageError);
+});
+
+Deno.test("submit --time-budget on small synthetic images: the verdict is marked not reliable", async () => {
+  const s = await submit(
+    base(`${root}/budget-small`, { timeBudget: 4 * 3600, task: "cine", acc: [4] }),
+  );
+  assert.ok(s.budget);
+  assert.equal(s.budget.reliable, false);
+  assert.match(s.budget.warning!, /extrapolated \d+x from images of 96x72/);
+  assert.ok(s.perView.sax.secondsPerUnit > 0);
+  assert.equal(s.perView.sax.size, "96x72");
 });
 
 globalThis.addEventListener("unload", () => {

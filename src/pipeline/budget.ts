@@ -1,0 +1,212 @@
+/**
+ * The time-budget verdict of `submit --time-budget`: the time measured per reconstructed
+ * slice, scaled to the real sizes of the 2023 test set.
+ *
+ * Assumption: the time to reconstruct one slice is linear in pixels x frames x coils (what an
+ * FFT-based method or a convolutional network touches), so a measured time per
+ * pixel-frame-coil is multiplied by the real image size, frames and coils of each view, its
+ * slices and its number of files. Overheads that do not scale (model loading, file opening)
+ * are scaled too, so small images overestimate a little; caches, GPU occupancy and memory
+ * limits that only appear at real size are not seen at all, so an estimate from images much
+ * smaller than the real ones (under a quarter of the pixels) is marked not reliable.
+ *
+ * Real sizes (`docs`: ../shared/reference/cmrxrecon-format.md, section 2.5; `synth --size
+ * full` writes the same): cine SAX 512 x 246, 10 coils, up to 10 slices, 12 frames; cine LAX
+ * 448 x 204, 10 coils, 3 views, 12 frames; T1 mapping 448 x 162, 10 coils, 6 slices, 9
+ * weightings; T2 mapping the same with 3 weightings (the mapping in-plane size is the one of
+ * `synth --size full`; the reference gives the slice and weighting counts only).
+ *
+ * @module
+ */
+
+/** Test-set sizes of the 2023 challenge per acceleration and coil type (files), for the
+ * time-budget extrapolation: 120 test patients; not every patient has a LAX file (the
+ * validation scorer expects 51 lax / 60 sax and 59 T1 / 59 T2 per 60 patients), scaled to
+ * 120 patients. Three accelerations. */
+export const TEST_SET_2023: Record<string, number> = {
+  lax: 102,
+  sax: 120,
+  T1: 118,
+  T2: 118,
+};
+/** Accelerations of the 2023 test set. */
+export const TEST_ACCS_2023 = [4, 8, 10];
+
+/** The size of one file of a view. */
+export interface ViewSize {
+  nx: number;
+  ny: number;
+  /** Coils. */
+  nc: number;
+  /** Slices (SAX, mapping) or views (LAX). */
+  nz: number;
+  /** Frames (cine) or weightings (mapping). */
+  nt: number;
+}
+
+/** Real file sizes of the 2023 test set per view (see the module docs). */
+export const REAL_SIZES_2023: Record<string, ViewSize> = {
+  sax: { nx: 512, ny: 246, nc: 10, nz: 10, nt: 12 },
+  lax: { nx: 448, ny: 204, nc: 10, nz: 3, nt: 12 },
+  T1: { nx: 448, ny: 162, nc: 10, nz: 6, nt: 9 },
+  T2: { nx: 448, ny: 162, nc: 10, nz: 6, nt: 3 },
+};
+/** Slices per file assumed for the test set; the test split reconstructs every slice. */
+export const TEST_SLICES_2023: Record<string, number> = Object.fromEntries(
+  Object.entries(REAL_SIZES_2023).map(([v, s]) => [v, s.nz]),
+);
+
+/** Below this fraction of the real pixels per image, a verdict is marked not reliable. */
+export const RELIABLE_PIXEL_FRACTION = 0.25;
+
+/** Measured time of one view. */
+export interface ViewTiming {
+  cases: number;
+  meanSeconds: number;
+  /** Seconds per reconstructed slice. */
+  secondsPerSlice: number;
+  /** Seconds per pixel x frame x coil of a reconstructed slice (what scales to the test set). */
+  secondsPerUnit: number;
+  /** Mean image size of the measured cases (pixels of one frame), and one of them as WxH. */
+  pixels: number;
+  size: string;
+  /** Mean frames and coils of the measured cases. */
+  frames: number;
+  coils: number;
+}
+
+/** Whether a run of the whole test set fits the time budget. */
+export interface BudgetVerdict {
+  budgetSeconds: number;
+  /** Estimated seconds for the whole test set of the chosen task(s). */
+  estimateSeconds: number;
+  /** estimate / budget. */
+  fraction: number;
+  verdict: "fits" | "tight" | "exceeds";
+  /** How the estimate was made (sizes, files, the scaling assumption). */
+  basis: string;
+  /** False when the measured images are far smaller than the real ones (see {@link warning}). */
+  reliable: boolean;
+  /** Why the verdict is not reliable, with the fix. */
+  warning?: string;
+}
+
+/** One written case, for {@link viewTimings}. */
+export interface TimedCase {
+  view: string;
+  seconds: number;
+  /** Slices reconstructed. */
+  slices: number;
+  /** Size of the file (absent in logs of older versions). */
+  geometry?: Pick<ViewSize, "nx" | "ny" | "nc" | "nt">;
+}
+
+/**
+ * Timing per view of written cases. Without geometry (logs of older versions) a case counts
+ * as real size, and its view's verdict as not reliable.
+ */
+export function viewTimings(cases: readonly TimedCase[]): Record<string, ViewTiming> {
+  const byView = new Map<string, TimedCase[]>();
+  for (const c of cases) byView.set(c.view, [...byView.get(c.view) ?? [], c]);
+  const out: Record<string, ViewTiming> = {};
+  for (const [view, ts] of byView) {
+    const real = REAL_SIZES_2023[view] ?? REAL_SIZES_2023.sax;
+    const g = (t: TimedCase) => t.geometry ?? real;
+    const slices = ts.reduce((s, t) => s + t.slices, 0);
+    const units = ts.reduce((s, t) => s + t.slices * sliceUnits(g(t)), 0);
+    const seconds = ts.reduce((s, t) => s + t.seconds, 0);
+    const known = ts.every((t) => t.geometry);
+    const largest = ts.reduce((a, t) => (g(t).nx * g(t).ny > g(a).nx * g(a).ny ? t : a));
+    out[view] = {
+      cases: ts.length,
+      meanSeconds: seconds / ts.length,
+      secondsPerSlice: slices ? seconds / slices : 0,
+      secondsPerUnit: units ? seconds / units : 0,
+      pixels: known ? mean(ts.map((t) => g(t).nx * g(t).ny)) : NaN,
+      size: known ? `${g(largest).nx}x${g(largest).ny}` : "unknown size",
+      frames: mean(ts.map((t) => g(t).nt)),
+      coils: mean(ts.map((t) => g(t).nc)),
+    };
+  }
+  return out;
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+/** Work units of one slice of a file: pixels x frames x coils. */
+export function sliceUnits(s: Pick<ViewSize, "nx" | "ny" | "nc" | "nt">): number {
+  return s.nx * s.ny * s.nt * s.nc;
+}
+
+/** The views of a task. */
+export function viewsOf(task: "cine" | "mapping" | "both"): string[] {
+  return task === "cine"
+    ? ["lax", "sax"]
+    : task === "mapping"
+    ? ["T1", "T2"]
+    : ["lax", "sax", "T1", "T2"];
+}
+
+/**
+ * Extrapolates measured time per pixel-frame-coil (by view) to the 2023 test set of the tasks
+ * run (see the module docs). Views never measured take the mean of the measured ones.
+ */
+export function budgetVerdict(
+  perView: Record<string, ViewTiming>,
+  task: "cine" | "mapping" | "both",
+  budgetSeconds: number,
+): BudgetVerdict {
+  const measured = Object.values(perView).filter((v) => v.cases > 0);
+  const cases = measured.reduce((s, v) => s + v.cases, 0);
+  const fallback = cases ? measured.reduce((s, v) => s + v.secondsPerUnit * v.cases, 0) / cases : 0;
+  let estimate = 0;
+  let worst = 0, worstFrom = "";
+  const parts: string[] = [];
+  for (const v of viewsOf(task)) {
+    const real = REAL_SIZES_2023[v];
+    const m = perView[v]?.cases ? perView[v] : undefined;
+    const per = m ? m.secondsPerUnit : fallback;
+    const n = TEST_SET_2023[v] * TEST_ACCS_2023.length;
+    const perSlice = per * sliceUnits(real);
+    estimate += perSlice * n * real.nz;
+    const from = m
+      ? `measured on ${m.size} x ${fmt(m.frames)} frames x ${fmt(m.coils)} coils`
+      : "no case measured: mean of the other views";
+    parts.push(
+      `${n} ${v} x ${real.nz} slices of ${real.nx}x${real.ny} x ${real.nt} frames x ${real.nc} ` +
+        `coils at ${perSlice.toFixed(2)} s per slice (${from})`,
+    );
+    const sources = m ? [m] : measured;
+    for (const s of sources) {
+      const ratio = Number.isFinite(s.pixels)
+        ? (real.nx * real.ny) / Math.max(1, s.pixels)
+        : Infinity;
+      if (ratio > worst) [worst, worstFrom] = [ratio, s.size];
+    }
+  }
+  const fraction = budgetSeconds > 0 ? estimate / budgetSeconds : Infinity;
+  const reliable = cases > 0 && worst <= 1 / RELIABLE_PIXEL_FRACTION;
+  return {
+    budgetSeconds,
+    estimateSeconds: estimate,
+    fraction,
+    verdict: fraction <= 0.8 ? "fits" : fraction <= 1 ? "tight" : "exceeds",
+    basis: `2023 test set (120 patients, 3 accelerations), time per slice assumed linear in ` +
+      `pixels x frames x coils: ${parts.join(" + ")}`,
+    reliable,
+    warning: reliable
+      ? undefined
+      : cases === 0
+      ? "not reliable: no case was reconstructed to measure; run some cases first"
+      : `not reliable: extrapolated ${
+        Number.isFinite(worst) ? `${worst.toFixed(0)}x` : ""
+      } from images of ${worstFrom}; run on real-size data (synth --size full) for a ` +
+        "reliable verdict",
+  };
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
