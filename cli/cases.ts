@@ -5,9 +5,14 @@
  * @module
  */
 
-import { type Case, discover, type DiscoverOptions } from "../src/challenge/layout.ts";
+import {
+  type Case,
+  discover,
+  type DiscoverOptions,
+  type DiscoveryProblem,
+} from "../src/challenge/layout.ts";
 import { UsageError } from "../src/errors.ts";
-import { type Command, parseFlags } from "./command.ts";
+import { choice, type Command, parseFlags } from "./command.ts";
 
 /** Parses the shared dataset filters (--task, --split, --coil, --acc). */
 export function datasetFilters(
@@ -15,32 +20,34 @@ export function datasetFilters(
   values: { task?: string; split?: string; coil?: string; acc?: string },
 ): DiscoverOptions {
   const opts: DiscoverOptions = {};
-  if (values.task) {
-    if (!["cine", "mapping", "both"].includes(values.task)) {
-      throw new UsageError(`${command}: --task must be cine, mapping or both`);
-    }
-    opts.task = values.task as DiscoverOptions["task"];
-  }
+  if (values.task) opts.task = choice(command, "task", values.task, ["cine", "mapping", "both"]);
   if (values.split) {
-    if (!["training", "validation", "test"].includes(values.split)) {
-      throw new UsageError(`${command}: --split must be training, validation or test`);
-    }
-    opts.split = values.split as DiscoverOptions["split"];
+    opts.split = choice(command, "split", values.split, ["training", "validation", "test"]);
   }
-  if (values.coil) {
-    if (!["multi", "single", "both"].includes(values.coil)) {
-      throw new UsageError(`${command}: --coil must be multi, single or both`);
-    }
-    opts.coil = values.coil as DiscoverOptions["coil"];
-  }
+  if (values.coil) opts.coil = choice(command, "coil", values.coil, ["multi", "single", "both"]);
   if (values.acc) {
     const accs = values.acc.split(",").map(Number);
     if (accs.some((a) => !Number.isInteger(a) || a < 1)) {
-      throw new UsageError(`${command}: --acc takes a list like 4,8,10`);
+      throw new UsageError(`${command}: --acc takes a list like 4,8,10, got '${values.acc}'`, {
+        hint: "write the acceleration factors separated by commas, e.g. --acc 4,8",
+      });
     }
     opts.acc = accs;
   }
   return opts;
+}
+
+/**
+ * Prints the entries discovery could not use, as errors on stderr (`error: PATH: reason` and
+ * the fix), then a line saying the case list is incomplete.
+ */
+export function printDiscoveryProblems(problems: readonly DiscoveryProblem[]): void {
+  for (const p of problems) console.error(`error: ${p.path}: ${p.reason}\n  fix: ${p.fix}`);
+  console.error(
+    `error: ${problems.length} entr${
+      problems.length === 1 ? "y" : "ies"
+    } of the dataset cannot be read; the cases above are incomplete`,
+  );
 }
 
 export const cases: Command = {
@@ -54,7 +61,9 @@ Finds k-space files in the official layout (2023: {MultiCoil|SingleCoil}/{Cine|M
 {TrainingSet|ValidationSet|TestSet}/{AccFactor04|08|10|FullSample}/Pxxx/*.mat; 2024:
 UnderSample_TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat) and prints a count per group; with
 --paths, one line per case: input file, variable, mask and submission path.
---full includes FullSample (reference) files.`,
+--full includes FullSample (reference) files.
+Entries that cannot be read where a file or folder of the layout belongs (dangling links,
+link loops, folders, named pipes or devices) are printed as errors: exit code 1.`,
   async run(args) {
     const { values } = parseFlags("cases", args, {
       input: { type: "string" },
@@ -71,7 +80,7 @@ UnderSample_TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat) and prints a count per group
       });
     }
     const opts = { ...datasetFilters("cases", values), fullSample: values.full };
-    const { cases: found, ignored } = await discover(values.input, opts);
+    const { cases: found, ignored, problems } = await discover(values.input, opts);
     const groups = new Map<string, Case[]>();
     for (const c of found) {
       const key = `${c.coil}/${c.modality}/${c.split}/${c.accFolder}`;
@@ -98,6 +107,10 @@ UnderSample_TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat) and prints a count per group
       console.log(
         `ignored ${ignored.length} unrecognised entries, e.g. ${ignored.slice(0, 3).join(", ")}`,
       );
+    }
+    if (problems.length) {
+      printDiscoveryProblems(problems);
+      return 1;
     }
     return 0;
   },

@@ -1,37 +1,94 @@
 /**
- * `deno task pack DIR [--out FILE.zip] [--team NAME] [--level 0-9]`: zips a submission folder
- * as `Submission/...` with `Submission/readme.txt`, after checking it.
+ * `deno task pack DIR [--out FILE.zip] [--team NAME] [--email ADDR] [--layout L] [--level 0-9]`:
+ * zips a submission folder as `Submission/...` (or `MultiCoil/...` at the root) with a
+ * readme.txt, after checking it. The task, split and edition come from the flags, else from
+ * the run manifest `deno task submit` left beside the Submission folder, else from the
+ * folder's content (`cli/submission_context.ts`).
  *
  * @module
  */
 
-import { blockingProblems, packSubmission, planPack } from "../src/challenge/pack.ts";
+import {
+  blockingProblems,
+  type PackLayout,
+  type PackOptions,
+  packSubmission,
+  planPack,
+} from "../src/challenge/pack.ts";
 import { formatReport } from "../src/challenge/validate.ts";
 import { UsageError } from "../src/errors.ts";
 import { datasetFilters } from "./cases.ts";
 import { Progress } from "../src/progress.ts";
-import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
+import {
+  choice,
+  type Command,
+  formatBytes,
+  formatDuration,
+  intFlag,
+  parseFlags,
+} from "./command.ts";
+import { contextLine, submissionContext } from "./submission_context.ts";
 import { submissionSplit, submissionYear } from "./validate.ts";
+
+/**
+ * The selection (task, split, edition, coil, accelerations): flags, else the run manifest,
+ * else the folder's content (see {@link submissionContext}); prints where each came from.
+ */
+async function selection(
+  dir: string,
+  values: { task?: string; split?: string; year?: string; coil?: string; acc?: string },
+): Promise<Pick<PackOptions, "task" | "coil" | "acc" | "split" | "year">> {
+  const flags = datasetFilters("pack", { task: values.task, coil: values.coil, acc: values.acc });
+  const ctx = await submissionContext(dir, {
+    task: flags.task as PackOptions["task"],
+    coil: flags.coil,
+    acc: flags.acc,
+    split: submissionSplit("pack", values.split),
+    year: values.year === undefined ? undefined : submissionYear("pack", values.year),
+  });
+  console.log(contextLine(ctx));
+  if (ctx.year !== 2023 && ctx.year !== 2024) {
+    throw new UsageError(`pack: the ${ctx.year} submission layout is not supported`, {
+      file: ctx.manifestPath,
+      hint: "pass --year 2023 or --year 2024",
+    });
+  }
+  return { task: ctx.task, coil: ctx.coil, acc: ctx.acc, split: ctx.split, year: ctx.year };
+}
 
 export const pack: Command = {
   name: "pack",
   summary: "zip a submission folder as Submission/... with readme.txt (checks it first)",
-  help: `Usage: deno task pack DIR [--out FILE.zip] [--team NAME] [--level 0-9] [--force]
-                       [--input ROOT] [--task cine|mapping|both] [--coil multi|single|both]
-                       [--acc 4,8,10] [--split validation|test] [--year 2023|2024] [--dry-run]
+  help: `Usage: deno task pack DIR [--out FILE.zip] [--team NAME] [--email ADDR] [--level 0-9]
+                       [--layout submission|root] [--force] [--input ROOT]
+                       [--task cine|mapping|both] [--coil multi|single|both] [--acc 4,8,10]
+                       [--split validation|test] [--year 2023|2024] [--dry-run]
 
-Zips the submission folder DIR (the Submission folder, or a folder holding it) so that
-unzipping gives Submission/MultiCoil/... and Submission/readme.txt with the team name, as
-the 2023 rules ask. The zip is written to a temporary file and renamed when complete;
-an existing FILE.zip is replaced.
+Zips the submission folder DIR (the Submission folder, or a folder holding it) with a
+readme.txt holding the team name and a contact e-mail, as the official submission readme
+asks. The zip is written to a temporary file and renamed when complete; an existing
+FILE.zip is replaced. Packing the same files twice gives the same bytes: entries are in
+name order and all carry one time, 1980-01-01 00:00:00, or SOURCE_DATE_EPOCH (seconds
+since 1970, UTC) when set.
+
+Archive layouts (the 2023 scorer accepts both):
+  submission   Submission/MultiCoil/..., Submission/readme.txt (default; the official
+               readme: "The folder must be named 'Submission'")
+  root         MultiCoil/..., SingleCoil/..., readme.txt at the archive root, as in the
+               official example archives MultiCoil.zip and SingleCoil.zip (alias: official)
 
 The folder is validated first (structural checks; full checks with --input) and packing
 stops if anything is wrong, unless --force. System and temporary files (.DS_Store, ._*,
-*.tmp-*) are never packed.
+*.tmp-*) are never packed. The task, split and edition come from the flags, else from the
+run manifest (cmrxkit-run.json) that 'deno task submit' left in DIR or beside the
+Submission folder (with its coil and acceleration filters), else from the folder's content.
 
   --out FILE     the zip (default: Submission.zip beside the Submission folder)
-  --team NAME    team name for Submission/readme.txt (default: a readme.txt already in
-                 the Submission folder or in DIR; one of them is required)
+  --team NAME    team name for readme.txt (default: a readme.txt already in the Submission
+                 folder or in DIR; one of them is required)
+  --email ADDR   contact e-mail for readme.txt (asked for by the official readme; pack
+                 warns when the readme has none)
+  --layout L     submission (default) or root, see above
   --level N      0 = store (default: img4ranking float data compresses poorly, to about 0.74
                  at a sixth of the speed), 1-9 = deflate
   --force        pack even if validation finds problems
@@ -42,11 +99,13 @@ stops if anything is wrong, unless --force. System and temporary files (.DS_Stor
   --dry-run      check and print what would be packed, write nothing
 
 Example:
-  deno task pack out --team "Heart Hackers" --input data/`,
+  deno task pack out --team "Heart Hackers" --email team@example.org --input data/`,
   async run(args) {
     const { values, positionals } = parseFlags("pack", args, {
       out: { type: "string" },
       team: { type: "string" },
+      email: { type: "string" },
+      layout: { type: "string" },
       level: { type: "string" },
       force: { type: "boolean", default: false },
       input: { type: "string" },
@@ -65,19 +124,22 @@ Example:
     const level = intFlag("pack", "level", values.level, 0);
     if (level > 9) throw new UsageError(`pack: --level must be 0-9, got '${values.level}'`);
     const dir = positionals[0];
-    const opts = {
-      ...datasetFilters("pack", { ...values, split: undefined }),
-      split: submissionSplit("pack", values.split),
-      year: submissionYear("pack", values.year),
+    const layout = values.layout === undefined
+      ? undefined
+      : choice("pack", "layout", values.layout, ["submission", "root", "official"]);
+    const opts: PackOptions = {
+      ...await selection(dir, values),
       input: values.input,
       out: values.out,
       team: values.team,
+      email: values.email,
+      layout: layout === "official" ? "root" : layout as PackLayout | undefined,
       level,
       force: values.force,
     };
     const plan = await planPack(dir, { ...opts, force: true });
     const v = plan.validation;
-    const blocking = v ? blockingProblems(v) : [];
+    const blocking = v ? blockingProblems(v, opts.year) : [];
     if (v && (blocking.length || v.warnings.length)) console.log(formatReport(v));
     if (blocking.length) {
       if (!values.force) {
@@ -92,7 +154,7 @@ Example:
     const mode = level === 0 ? "store" : `deflate level ${level}`;
     console.log(
       `${plan.root} -> ${plan.out}: ${plan.files} files, ${formatBytes(plan.dataBytes)}, ` +
-        `${plan.entries.length} entries, ${mode}` +
+        `${plan.entries.length} entries, ${mode}, layout ${plan.layout}` +
         (level === 0 ? "" : `, at most ${formatBytes(plan.archiveBytes)}`),
     );
     console.log(
@@ -101,6 +163,12 @@ Example:
       })` +
         (plan.readme.replaced ? `; replaces ${plan.readme.replaced} in the archive` : ""),
     );
+    if (plan.readme.email === undefined) {
+      console.error(
+        "warning: readme.txt has no contact e-mail; the official submission readme asks for " +
+          "the team name and a contact e-mail: pass --email ADDR",
+      );
+    }
     if (plan.skipped.length) {
       console.log(`left out ${plan.skipped.length} files outside the --task/--coil/--acc filters`);
     }

@@ -4,21 +4,35 @@
  * @module
  */
 
-import { Leaderboard } from "../src/challenge/leaderboard.ts";
+import { Leaderboard, modelLabel, rowMark } from "../src/challenge/leaderboard.ts";
 import { type Year, YEARS } from "../src/challenge/reduce.ts";
 import { type ScoreReport, scoresCsv, scoreSubmission } from "../src/challenge/score.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
-import { type Command, formatDuration, parseFlags } from "./command.ts";
+import { choice, type Command, formatDuration, parseFlags } from "./command.ts";
+import { contextLine, submissionContext } from "./submission_context.ts";
+import { checkOutputPath, writeTextAtomic } from "./validate.ts";
 
-const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+/** Four decimals; `-` for a value that could not be computed (nothing scored). */
+const f4 = (x: number | null | undefined) =>
+  x === null || x === undefined || Number.isNaN(x)
+    ? "-"
+    : Number.isFinite(x)
+    ? x.toFixed(4)
+    : String(x);
 
-/** Prints the per-group tables and the aggregate of a report. */
+/** Prints the per-group tables and the aggregate of a report, then what is incomplete. */
 export function printReport(r: ScoreReport): void {
   for (const task of ["cine", "mapping"] as const) {
     const modality = task === "cine" ? "Cine" : "Mapping";
     const groups = r.groups.filter((g) => g.modality === modality);
     if (groups.length === 0) continue;
+    const scored = groups.reduce((n, g) => n + g.files, 0);
+    if (scored === 0) {
+      const expected = groups.reduce((n, g) => n + g.expected, 0);
+      console.log(`\n${modality} (${r.split}, ${r.year} rules): no file scored (0/${expected})`);
+      continue;
+    }
     console.log(`\n${modality} (${r.split}, ${r.year} rules)`);
     console.log(
       `  ${"coil".padEnd(10)} ${"view".padEnd(5)} ${"acc".padEnd(12)} ${"files".padStart(7)} ${
@@ -56,8 +70,55 @@ export function printReport(r: ScoreReport): void {
   }
   if (r.malformed.length) {
     console.log(`\nmalformed ${r.malformed.length} file(s) (not scored):`);
-    for (const m of r.malformed.slice(0, 20)) console.log(`  ${m.file}: ${m.reason}`);
+    for (const m of r.malformed.slice(0, 20)) {
+      console.log(`  ${m.file}: ${m.reason}\n    fix: ${m.fix}`);
+    }
+    if (r.malformed.length > 20) console.log(`  ... and ${r.malformed.length - 20} more`);
   }
+  for (const p of r.truthProblems ?? []) {
+    console.error(`error: ${p.path}: ${p.reason} (truth entry)\n  fix: ${p.fix}`);
+  }
+  const verdict = incompleteVerdict(r);
+  if (verdict) console.log(`\n${verdict}`);
+}
+
+/**
+ * `INCOMPLETE: ...` saying why the aggregate does not cover every case of the truth, or
+ * null when it does.
+ */
+export function incompleteVerdict(r: ScoreReport): string | null {
+  const why = [
+    r.truthProblems?.length
+      ? `${r.truthProblems.length} truth entr${
+        r.truthProblems.length === 1 ? "y" : "ies"
+      } cannot be read`
+      : "",
+    r.missing.length ? `${r.missing.length} file(s) missing` : "",
+    r.malformed.length ? `${r.malformed.length} file(s) malformed` : "",
+  ].filter(Boolean);
+  if (!why.length) return null;
+  const fix = r.truthProblems?.length
+    ? "repair the truth entries named above and score again"
+    : r.malformed.length
+    ? `fix the files named above (deno task validate ${r.submission} --input DATASET checks ` +
+      "them all), then score again"
+    : "reconstruct the missing files (deno task submit resumes), then score again";
+  return `INCOMPLETE: ${
+    why.join(", ")
+  }; the scores above cover only the files scored\n  fix: ${fix}`;
+}
+
+/**
+ * The report without the tasks that scored no file (their aggregates are NaN): what may go
+ * on the leaderboard. Null when no task scored a file.
+ */
+export function recordable(r: ScoreReport): ScoreReport | null {
+  const aggregate: ScoreReport["aggregate"] = {};
+  for (const task of ["cine", "mapping"] as const) {
+    const a = r.aggregate[task];
+    if (a && a.files > 0 && Number.isFinite(a.ssim)) aggregate[task] = a;
+  }
+  return Object.keys(aggregate).length ? { ...r, aggregate } : null;
 }
 
 /** Prints the map accuracy table of a report. */
@@ -118,10 +179,18 @@ export const score: Command = {
               GroundTruth folder of 'deno task synth' (or its parent), or a folder of official
               ground-truth img4ranking files
 --year        metric rules: 2023 divide by max, 2024 z-score, 2025 99.5th percentile, with
-              each year's argument order (default 2023); aggregation follows the 2023 scorer:
-              per file, per group, better of multi/single coil, mean of views, mean of accs
+              each year's argument order; aggregation follows the 2023 scorer: per file, per
+              group, better of multi/single coil, mean of views, mean of accs
+--task, --split, --year, --acc
+              default: what the run manifest that 'deno task submit' wrote beside
+              Submission/ says, else what the folder holds (Cine / Mapping files,
+              ValidationSet / TestSet), else both tasks, validation, 2023; the line
+              'submission: ...' says what was used and where it came from. A test-split
+              submission is scored against TestSet ground truth (the organisers hold it;
+              'deno task synth --test' writes a local one)
 --json FILE   {"files": [{"file", "ssim", "psnr", "nmse", "images"}], "groups": [...],
-              "aggregate": {...}, "missing": [...], "malformed": [...]}
+              "aggregate": {...}, "missing": [...], "malformed": [...],
+              "truthProblems": [...], "incomplete": bool}
 --csv FILE    one row per scored file
 --labels DIR  map accuracy of mapping files: T1/T2 maps are fitted to the submitted and the
               reference images (MOLLI with polarity restoration / T2-prep, times from the
@@ -130,15 +199,27 @@ export const score: Command = {
               synth' writes (Labels/, with the true T1/T2 too) or official-form NIfTI files
               (.../SegmentROI/Pxxx/T1map_label.nii.gz). Default: the Labels folder beside
               the truth, when there is one; --no-maps turns it off
+--model M     the model column of the leaderboard (default: from the run manifest)
+
 The run is recorded on the local leaderboard (see 'deno task leaderboard --help') under
---name (default: the submission folder name) unless --no-record is given.`,
+--name (default: the submission folder name) unless --no-record is given; scoring the same
+submission against the same truth again replaces its entry. A task with no file scored is
+not recorded. A score with missing or malformed files is recorded marked incomplete ('!');
+a score over truth entries that cannot be read is not recorded at all.
+
+--json and --csv are checked before scoring (a missing folder is made).
+
+Exit code 0 when every expected file was scored, 1 when the score is incomplete (files
+missing or malformed, truth entries unreadable or holding NaN/Inf), nothing was scored, or
+--labels was given and the maps of a file could not be scored (e.g. its label cannot be
+read: the label file is named).`,
   async run(args) {
     const { values } = parseFlags("score", args, {
       submission: { type: "string" },
       truth: { type: "string" },
       year: { type: "string" },
-      split: { type: "string", default: "validation" },
-      task: { type: "string", default: "both" },
+      split: { type: "string" },
+      task: { type: "string" },
       acc: { type: "string" },
       json: { type: "string" },
       csv: { type: "string" },
@@ -155,25 +236,41 @@ The run is recorded on the local leaderboard (see 'deno task leaderboard --help'
         hint: "deno task score --submission out --truth data/GroundTruth",
       });
     }
-    if (values.split !== "validation" && values.split !== "test") {
-      throw new UsageError("score: --split must be validation or test");
-    }
-    if (!["cine", "mapping", "both"].includes(values.task!)) {
-      throw new UsageError("score: --task must be cine, mapping or both");
-    }
+    const split = values.split === undefined
+      ? undefined
+      : choice("score", "split", values.split, ["validation", "test"]);
+    const task = values.task === undefined
+      ? undefined
+      : choice("score", "task", values.task, ["cine", "mapping", "both"]);
     const accs = values.acc?.split(",").map(Number);
     if (accs?.some((a) => !Number.isInteger(a) || a < 1)) {
-      throw new UsageError("score: --acc takes a list like 4,8,10");
+      throw new UsageError(`score: --acc takes a list like 4,8,10, got '${values.acc}'`, {
+        hint: "write the acceleration factors separated by commas, e.g. --acc 4,8",
+      });
+    }
+    const ctx = await submissionContext(values.submission, {
+      task,
+      split,
+      year: values.year === undefined ? undefined : yearFlag("score", values.year),
+      acc: accs,
+    });
+    console.log(contextLine(ctx));
+    const year = yearFlag("score", String(ctx.year));
+    // Output locations first: a path that cannot be written must not cost a scoring run.
+    for (const [flag, path] of [["--json", values.json], ["--csv", values.csv]] as const) {
+      if (!path) continue;
+      const made = await checkOutputPath(path, flag);
+      if (made) console.log(`created folder ${made} (for ${flag})`);
     }
     const t0 = performance.now();
     let progress: Progress | null = null;
     const report = await scoreSubmission({
       submission: values.submission,
       truth: values.truth,
-      year: yearFlag("score", values.year),
-      split: values.split,
-      task: values.task as "cine" | "mapping" | "both",
-      accs,
+      year,
+      split: ctx.split,
+      task: ctx.task,
+      accs: ctx.acc,
       labels: values["no-maps"] ? false : values.labels,
       timesRoots: values.times ? [values.times] : undefined,
       onFile: (done, total) => {
@@ -183,18 +280,74 @@ The run is recorded on the local leaderboard (see 'deno task leaderboard --help'
       },
     });
     printReport(report);
-    if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(report, null, 1) + "\n");
-    if (values.csv) await Deno.writeTextFile(values.csv, scoresCsv(report));
+    // Map scoring was asked for: a label that cannot be used is an error, not a footnote.
+    const mapErrors = values.labels && !values["no-maps"] ? mapProblems(report) : [];
+    for (const e of mapErrors) console.error(e);
+    if (values.json) await writeTextAtomic(values.json, JSON.stringify(report, null, 1) + "\n");
+    if (values.csv) await writeTextAtomic(values.csv, scoresCsv(report));
     if (!values["no-record"]) {
-      using lb = new Leaderboard(values.db);
       const name = values.name ?? values.submission.replace(/\/+$/, "").split("/").pop()!;
-      lb.record(report, { name, model: values.model });
-      console.log(`\nrecorded as '${name}' on the leaderboard (${lb.path})`);
+      recordScore(report, {
+        db: values.db,
+        name,
+        model: values.model ?? modelLabel(ctx.manifest),
+      });
     }
     console.log(`scored ${report.files.length} files in ${formatDuration(performance.now() - t0)}`);
-    return report.files.length > 0 ? 0 : 1;
+    return report.files.length > 0 && !report.incomplete && mapErrors.length === 0 ? 0 : 1;
   },
 };
+
+/**
+ * `error: <path>: <reason>\n  fix: <fix>` for each mapping file whose maps could not be
+ * scored (a label that cannot be read, none for the case, no times csv, ...), naming the
+ * entry at fault when known.
+ */
+export function mapProblems(r: ScoreReport): string[] {
+  return (r.maps?.skipped ?? []).map((s) => {
+    const where = s.path ?? s.file;
+    const reason = s.reason.startsWith(`${where}: `) ? s.reason.slice(where.length + 2) : s.reason;
+    const fix = s.fix ??
+      "check the labels under --labels DIR (or score without map accuracy: --no-maps)";
+    return `error: ${where}: ${reason} (maps of ${s.file} not scored)\n  fix: ${fix}`;
+  });
+}
+
+/**
+ * Records a report on the leaderboard, or says why it is not recorded: no NaN row (a task
+ * that scored no file is left out; nothing at all when no task scored), and nothing when
+ * truth entries cannot be read. Missing or malformed files: recorded marked incomplete.
+ */
+export function recordScore(
+  report: ScoreReport,
+  opts: { db?: string; name: string; model?: string },
+): void {
+  if (report.truthProblems?.length) {
+    console.log(
+      "\nnot recorded on the leaderboard: the truth is incomplete (entries above cannot be read)",
+    );
+    return;
+  }
+  const r = recordable(report);
+  if (!r) {
+    console.log("\nnot recorded on the leaderboard: no file was scored");
+    return;
+  }
+  using lb = new Leaderboard(opts.db);
+  const meta = {
+    name: opts.name,
+    model: opts.model,
+    submission: report.submission,
+    incomplete: report.incomplete,
+  };
+  lb.record(r, meta);
+  const left = (["cine", "mapping"] as const).filter((t) => report.aggregate[t] && !r.aggregate[t]);
+  console.log(
+    `\nrecorded as '${opts.name}'${report.incomplete ? " (marked incomplete)" : ""}${
+      left.length ? ` (${left.join(", ")}: nothing scored, not recorded)` : ""
+    } on the leaderboard (${lb.path})`,
+  );
+}
 
 export const leaderboard: Command = {
   name: "leaderboard",
@@ -204,7 +357,8 @@ export const leaderboard: Command = {
                               [--limit N] [--db FILE] [--remove ID]
 
 Ranks every run recorded by 'deno task score' by SSIM (the challenge's primary metric),
-ties by PSNR then NMSE. Runs that scored fewer files than expected are marked with '!'.
+ties by PSNR then NMSE. Runs that scored fewer files than expected, or are marked incomplete
+(missing or malformed files), are marked with '!'.
 The store is a SQLite file: $CMRXKIT_HOME/leaderboard.sqlite, else
 $XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sqlite.`,
   run(args) {
@@ -241,7 +395,7 @@ $XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sq
         } ${"NMSE".padStart(7)} ${"files".padStart(9)}  ${"date".padEnd(16)} id`,
       );
       rows.forEach((r, i) => {
-        const flag = r.files < r.expected ? "!" : " ";
+        const flag = rowMark(r);
         console.log(
           `  ${String(i + 1).padStart(3)} ${r.name.slice(0, 24).padEnd(24)} ${
             r.model.slice(0, 14).padEnd(14)

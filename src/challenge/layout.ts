@@ -20,6 +20,7 @@
  */
 
 import { LayoutError } from "../errors.ts";
+import { describeKind, type EntryKind, entryKind } from "../fsutil.ts";
 
 /** The two reconstruction tasks of 2023. */
 export type Task = "cine" | "mapping";
@@ -82,6 +83,34 @@ export interface DiscoverOptions {
   acc?: number[];
   /** Include `FullSample` cases (off by default: they are references, not inputs). */
   fullSample?: boolean;
+  /**
+   * Return an empty result instead of throwing when the coil folders hold no case (callers
+   * that look elsewhere next, and report {@link Discovery.problems} themselves).
+   */
+  allowEmpty?: boolean;
+}
+
+/**
+ * An entry at a position of the layout (a k-space, mask or csv file, a patient, acceleration,
+ * split or modality folder) that cannot be used: a dangling link, a link loop, a folder where
+ * a file belongs, a named pipe, a device, a file where a folder belongs, or a folder that
+ * cannot be listed. The case it stands for is not in {@link Discovery.cases}, so a caller
+ * that goes on must say the result is incomplete.
+ */
+export interface DiscoveryProblem {
+  /** The entry on disk. */
+  path: string;
+  /** What the entry is (symbolic links followed). */
+  kind: EntryKind;
+  /** What is wrong, e.g. `is a named pipe (FIFO), not a k-space file`. */
+  reason: string;
+  /** What to do about it. */
+  fix: string;
+  /**
+   * For a k-space entry: where its reconstruction goes in a submission (what
+   * {@link Case.submissionPath} would have been), so checks against the input can name it.
+   */
+  submissionPath?: string;
 }
 
 /** What {@link discover} found. */
@@ -90,6 +119,11 @@ export interface Discovery {
   cases: Case[];
   /** Files and folders that were not recognised, for the user to see. */
   ignored: string[];
+  /**
+   * Entries at layout positions that cannot be read (see {@link DiscoveryProblem}): each is
+   * an error, and the cases are incomplete while there is any.
+   */
+  problems: DiscoveryProblem[];
 }
 
 const SPLIT_FOLDER: Record<Split, SplitFolder> = {
@@ -128,23 +162,87 @@ export function maskVariable2023(acc: number): string {
   return `mask${String(acc).padStart(2, "0")}`;
 }
 
-/** Entries of a folder (hidden ones skipped); symbolic links count as what they point to. */
-async function listDir(path: string): Promise<Deno.DirEntry[]> {
-  const out: Deno.DirEntry[] = [];
+/** A folder entry classified with symbolic links followed. */
+interface Entry {
+  name: string;
+  /** `<folder>/<name>`. */
+  path: string;
+  kind: EntryKind;
+  detail?: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/**
+ * Entries of a folder (hidden ones skipped), sorted by name; symbolic links count as what
+ * they point to (a dangling link or loop keeps its kind, for {@link brokenEntry}). A folder
+ * that cannot be listed adds a problem to `problems` when given.
+ */
+async function listDir(path: string, problems?: DiscoveryProblem[]): Promise<Entry[]> {
+  const out: Entry[] = [];
   try {
     for await (const e of Deno.readDir(path)) {
       if (e.name.startsWith(".")) continue;
-      if (e.isSymlink) {
-        try {
-          const st = await Deno.stat(`${path}/${e.name}`);
-          out.push({ ...e, isFile: st.isFile, isDirectory: st.isDirectory });
-        } catch { /* dangling link: skip */ }
-      } else out.push(e);
+      const p = `${path}/${e.name}`;
+      const { kind, detail } = e.isSymlink || !(e.isFile || e.isDirectory)
+        ? await entryKind(p)
+        : { kind: (e.isFile ? "file" : "directory") as EntryKind, detail: undefined };
+      out.push({
+        name: e.name,
+        path: p,
+        kind,
+        detail,
+        isFile: kind === "file",
+        isDirectory: kind === "directory",
+      });
     }
-  } catch {
+  } catch (e) {
+    problems?.push({
+      path,
+      kind: "unreadable",
+      reason: `folder cannot be listed (${e instanceof Error ? e.message : e})`,
+      fix: "check its permissions (cmrxkit needs to read every folder of the dataset)",
+    });
     return [];
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Records an entry that sits where the layout wants a `what` (e.g. `k-space file`, `patient
+ * folder`) but is not one.
+ */
+function brokenEntry(
+  problems: DiscoveryProblem[],
+  e: Pick<Entry, "path" | "kind" | "detail">,
+  what: string,
+  submissionPath?: string,
+): void {
+  const wantsFolder = what.endsWith("folder");
+  const fix = e.kind === "dangling-link" || e.kind === "link-loop"
+    ? `repair the link so that it points to the ${what}, or remove it`
+    : e.kind === "unreadable"
+    ? "check its permissions"
+    : wantsFolder
+    ? `put the ${what} itself there (or remove the entry)`
+    : `put the ${what} itself there (cmrxkit reads regular files only), or remove the entry`;
+  problems.push({
+    path: e.path,
+    kind: e.kind,
+    reason: `is ${describeKind(e.kind, e.detail)}, not a ${what}`,
+    fix,
+    ...(submissionPath ? { submissionPath } : {}),
+  });
+}
+
+/** A mask or csv beside a case that exists but is not a regular file. */
+async function brokenCompanion(
+  problems: DiscoveryProblem[],
+  path: string,
+  what: string,
+): Promise<void> {
+  const { kind, detail } = await entryKind(path);
+  if (kind !== "file" && kind !== "missing") brokenEntry(problems, { path, kind, detail }, what);
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -192,6 +290,12 @@ const KUS_RE = /^(.+)_kus_([A-Za-z]+?)(\d+)\.mat$/;
 /**
  * Lists the cases of a CMRxRecon dataset. `root` may be the folder holding `MultiCoil` /
  * `SingleCoil` (or one or two levels above it, e.g. `ChallengeData`), or a coil folder.
+ *
+ * Nothing at a layout position is dropped silently: an entry that cannot be used (a dangling
+ * link or loop, a folder or named pipe where a k-space file belongs, a link to a device, ...)
+ * is listed in {@link Discovery.problems}, and its case is missing from the result. Callers
+ * must report each problem and treat the cases as incomplete while there is any.
+ *
  * Throws {@link LayoutError} with what was expected and what was found when nothing fits.
  */
 export async function discover(root: string, opts: DiscoverOptions = {}): Promise<Discovery> {
@@ -213,98 +317,134 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
       { file: root, hint: EXPECTED },
     );
   }
-  const cases: Case[] = [];
-  const ignored: string[] = [];
+  const found: Discovery = { cases: [], ignored: [], problems: [] };
+  const { ignored, problems } = found;
   const wantCoil = (c: CoilType) =>
     !opts.coil || opts.coil === "both" || (opts.coil === "multi") === (c === "MultiCoil");
   const seenSplits = new Set<string>();
   for (const { path: coilPath, coil } of roots) {
     if (!wantCoil(coil)) continue;
-    for (const m of await listDir(coilPath)) {
-      if (!m.isDirectory) continue;
+    for (const m of await listDir(coilPath, problems)) {
       const task: Task = m.name === "Mapping" ? "mapping" : "cine";
       if (opts.task && opts.task !== "both" && opts.task !== task) continue;
-      for (const s of await listDir(`${coilPath}/${m.name}`)) {
-        if (!s.isDirectory || !["TrainingSet", "ValidationSet", "TestSet"].includes(s.name)) {
-          ignored.push(`${coilPath}/${m.name}/${s.name}`);
+      if (!m.isDirectory) {
+        if (MODALITIES.includes(m.name)) brokenEntry(problems, m, "modality folder");
+        continue;
+      }
+      for (const s of await listDir(m.path, problems)) {
+        if (!s.isDirectory || !SPLIT_FOLDERS.includes(s.name)) {
+          if (SPLIT_FOLDERS.includes(s.name)) {
+            if (!opts.split || SPLIT_FOLDER[opts.split] === s.name) {
+              brokenEntry(problems, s, "split folder");
+            }
+          } else ignored.push(s.path);
           continue;
         }
         seenSplits.add(`${coil}/${m.name}/${s.name}`);
         if (opts.split && SPLIT_FOLDER[opts.split] !== s.name) continue;
-        const splitPath = `${coilPath}/${m.name}/${s.name}`;
-        const accDirs = await listDir(splitPath);
-        const is2024 = accDirs.some((a) => a.name.startsWith("UnderSample_Task"));
-        for (const a of accDirs) {
-          const accPath = `${splitPath}/${a.name}`;
-          const ctx = { root, coil, modality: m.name, task, split: s.name as SplitFolder };
-          if (!a.isDirectory) {
-            ignored.push(accPath);
-            continue;
-          }
-          const accMatch = /^AccFactor(\d+)$/.exec(a.name);
-          if (accMatch) {
-            const acc = Number(accMatch[1]);
-            if (opts.acc && !opts.acc.includes(acc)) continue;
-            await collect2023(cases, ignored, { ...ctx, accFolder: a.name, acc }, accPath);
-          } else if (a.name === "FullSample") {
-            if (!opts.fullSample) continue;
-            if (is2024) {
-              await collect2024Full(cases, ignored, { ...ctx, accFolder: a.name }, accPath);
-            } else {await collect2023(
-                cases,
-                ignored,
-                { ...ctx, accFolder: a.name, acc: null },
-                accPath,
-              );}
-          } else if (/^UnderSample_Task\d+$/.test(a.name)) {
-            await collect2024(cases, ignored, { ...ctx, accFolder: a.name }, accPath, opts.acc);
-          } else if (
-            !/^Mask_Task\w+$/.test(a.name) && !["SegmentROI", "ImgSnapshot"].includes(a.name)
-          ) {
-            ignored.push(accPath);
-          }
-        }
+        const ctx = { root, coil, modality: m.name, task, split: s.name as SplitFolder };
+        await collectSplit(found, ctx, s.path, opts);
       }
     }
   }
-  if (cases.length === 0) {
+  if (found.cases.length === 0 && !opts.allowEmpty) {
     const what = [
       opts.task && opts.task !== "both" ? `task ${opts.task}` : "",
       opts.split ? `split ${opts.split} (${SPLIT_FOLDER[opts.split]})` : "",
       opts.coil && opts.coil !== "both" ? `coil ${opts.coil}` : "",
       opts.acc ? `acceleration ${opts.acc.join("/")}` : "",
     ].filter(Boolean).join(", ");
+    const broken = problems.length
+      ? `; ${problems.length} entr${problems.length === 1 ? "y" : "ies"} cannot be read, e.g. ${
+        problems[0].path
+      } ${problems[0].reason}`
+      : "";
     throw new LayoutError(
       `no k-space files found${what ? ` for ${what}` : ""}; present: ${
         [...seenSplits].join(", ") || "no split folders"
-      }`,
-      { file: root, hint: EXPECTED },
+      }${broken}`,
+      { file: root, hint: problems.length ? problems[0].fix : EXPECTED },
     );
   }
-  return { cases, ignored };
+  return found;
 }
 
-type Ctx2023 = Pick<Case, "root" | "coil" | "modality" | "task" | "split" | "accFolder" | "acc">;
+const MODALITIES = ["Cine", "Mapping", "Aorta", "BlackBlood", "Flow2d", "Tagging"];
+const SPLIT_FOLDERS = ["TrainingSet", "ValidationSet", "TestSet"];
 
-async function collect2023(out: Case[], ignored: string[], ctx: Ctx2023, accPath: string) {
-  for (const p of await listDir(accPath)) {
-    const pPath = `${accPath}/${p.name}`;
-    if (!p.isDirectory) {
-      ignored.push(pPath);
+type SplitCtx = Pick<Case, "root" | "coil" | "modality" | "task" | "split">;
+
+/** The acceleration folders of one split folder. */
+async function collectSplit(
+  found: Discovery,
+  ctx: SplitCtx,
+  splitPath: string,
+  opts: DiscoverOptions,
+): Promise<void> {
+  const { ignored, problems } = found;
+  const accDirs = await listDir(splitPath, problems);
+  const is2024 = accDirs.some((a) => a.name.startsWith("UnderSample_Task"));
+  for (const a of accDirs) {
+    const accMatch = /^AccFactor(\d+)$/.exec(a.name);
+    const inScope = accMatch
+      ? !opts.acc || opts.acc.includes(Number(accMatch[1]))
+      : a.name === "FullSample"
+      ? !!opts.fullSample
+      : /^(UnderSample|Mask)_Task\w+$/.test(a.name);
+    if (!a.isDirectory) {
+      if (inScope) brokenEntry(problems, a, "folder of the layout");
+      else if (!accMatch && a.name !== "FullSample") ignored.push(a.path);
       continue;
     }
-    for (const f of await listDir(pPath)) {
+    if (!inScope) {
+      if (!accMatch && a.name !== "FullSample" && !["SegmentROI", "ImgSnapshot"].includes(a.name)) {
+        ignored.push(a.path);
+      }
+      continue;
+    }
+    if (accMatch) {
+      await collect2023(found, { ...ctx, accFolder: a.name, acc: Number(accMatch[1]) }, a.path);
+    } else if (a.name === "FullSample") {
+      if (is2024) await collect2024Full(found, { ...ctx, accFolder: a.name }, a.path);
+      else await collect2023(found, { ...ctx, accFolder: a.name, acc: null }, a.path);
+    } else if (/^UnderSample_Task\d+$/.test(a.name)) {
+      await collect2024(found, { ...ctx, accFolder: a.name }, a.path, opts.acc);
+    } else if (!/^Mask_Task\w+$/.test(a.name)) ignored.push(a.path);
+  }
+}
+
+/** The patient folders of an acceleration folder; non-folders named like patients are problems. */
+async function patientDirs(found: Discovery, accPath: string): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for (const p of await listDir(accPath, found.problems)) {
+    if (p.isDirectory) out.push(p);
+    else if (/^P\d+$/i.test(p.name)) brokenEntry(found.problems, p, "patient folder");
+    else found.ignored.push(p.path);
+  }
+  return out;
+}
+
+type Ctx2023 = SplitCtx & Pick<Case, "accFolder" | "acc">;
+
+async function collect2023(found: Discovery, ctx: Ctx2023, accPath: string) {
+  const { cases: out, ignored, problems } = found;
+  for (const p of await patientDirs(found, accPath)) {
+    for (const f of await listDir(p.path, problems)) {
       const stem = f.name.replace(/\.mat$/, "");
+      const sub = `${ctx.coil}/${ctx.modality}/${ctx.split}/${ctx.accFolder}/${p.name}/${f.name}`;
       if (!f.isFile || !f.name.endsWith(".mat")) {
-        if (!/^T[12]map\.csv$/.test(f.name)) ignored.push(`${pPath}/${f.name}`);
+        if (f.name.endsWith(".mat")) {
+          if (stem.endsWith("_mask")) brokenEntry(problems, f, "mask file");
+          else brokenEntry(problems, f, "k-space file", sub);
+        } else if (/^T[12]map\.csv$/.test(f.name)) {
+          if (!f.isFile) brokenEntry(problems, f, "times (csv) file");
+        } else ignored.push(f.path);
         continue;
       }
       if (stem.endsWith("_mask")) continue;
-      const file = `${pPath}/${f.name}`;
-      const maskFile = `${pPath}/${stem}_mask.mat`;
+      const maskFile = `${p.path}/${stem}_mask.mat`;
       const hasMask = ctx.acc !== null && (await isFile(maskFile));
-      const csv = `${pPath}/${stem}.csv`;
-      const sub = `${ctx.coil}/${ctx.modality}/${ctx.split}/${ctx.accFolder}/${p.name}/${f.name}`;
+      const csv = `${p.path}/${stem}.csv`;
       out.push({
         ...ctx,
         year: 2023,
@@ -312,7 +452,7 @@ async function collect2023(out: Case[], ignored: string[], ctx: Ctx2023, accPath
         patient: p.name,
         name: stem,
         view: VIEW_OF[stem] ?? stem,
-        file,
+        file: f.path,
         variable: kspaceVariable2023(ctx.coil, ctx.acc),
         ...(hasMask ? { maskFile, maskVariable: maskVariable2023(ctx.acc!) } : {}),
         ...(ctx.task === "mapping" && (await isFile(csv)) ? { csvFile: csv } : {}),
@@ -325,32 +465,34 @@ async function collect2023(out: Case[], ignored: string[], ctx: Ctx2023, accPath
 type Ctx2024 = Omit<Ctx2023, "acc">;
 
 async function collect2024(
-  out: Case[],
-  ignored: string[],
+  found: Discovery,
   ctx: Ctx2024,
   accPath: string,
   accFilter?: number[],
 ) {
+  const { cases: out, ignored, problems } = found;
   const taskNo = ctx.accFolder.replace("UnderSample_", "");
   const maskDir = accPath.replace(/UnderSample_(Task\w+)$/, "Mask_$1");
-  for (const p of await listDir(accPath)) {
-    const pPath = `${accPath}/${p.name}`;
-    if (!p.isDirectory) {
-      ignored.push(pPath);
-      continue;
-    }
-    for (const f of await listDir(pPath)) {
+  for (const p of await patientDirs(found, accPath)) {
+    for (const f of await listDir(p.path, problems)) {
       const m = KUS_RE.exec(f.name);
-      if (!f.isFile || !m) {
-        ignored.push(`${pPath}/${f.name}`);
+      if (!m) {
+        if (!f.isFile && f.name.endsWith(".mat")) brokenEntry(problems, f, "k-space file");
+        else ignored.push(f.path);
         continue;
       }
       const [, stem, pattern, r] = m;
       const acc = Number(r);
       if (accFilter && !accFilter.includes(acc)) continue;
+      const sub = `${ctx.modality}/${ctx.split}/${taskNo}/${p.name}/${f.name}`;
+      if (!f.isFile) {
+        brokenEntry(problems, f, "k-space file", sub);
+        continue;
+      }
       const maskFile = `${maskDir}/${p.name}/${stem}_mask_${pattern}${r}.mat`;
+      await brokenCompanion(problems, maskFile, "mask file");
       const csv = await firstFile([
-        `${pPath}/${stem}.csv`,
+        `${p.path}/${stem}.csv`,
         `${accPath}/../FullSample/${p.name}/${stem}.csv`,
       ]);
       out.push({
@@ -361,30 +503,30 @@ async function collect2024(
         patient: p.name,
         name: stem,
         view: VIEW_OF[stem] ?? stem,
-        file: `${pPath}/${f.name}`,
+        file: f.path,
         variable: "kus",
         ...((await isFile(maskFile)) ? { maskFile, maskVariable: "mask" } : {}),
         ...(ctx.task === "mapping" && csv ? { csvFile: csv } : {}),
-        submissionPath: `${ctx.modality}/${ctx.split}/${taskNo}/${p.name}/${f.name}`,
+        submissionPath: sub,
       });
     }
   }
 }
 
-async function collect2024Full(out: Case[], ignored: string[], ctx: Ctx2024, accPath: string) {
-  for (const p of await listDir(accPath)) {
-    const pPath = `${accPath}/${p.name}`;
-    if (!p.isDirectory) {
-      ignored.push(pPath);
-      continue;
-    }
-    for (const f of await listDir(pPath)) {
+async function collect2024Full(found: Discovery, ctx: Ctx2024, accPath: string) {
+  const { cases: out, ignored, problems } = found;
+  for (const p of await patientDirs(found, accPath)) {
+    for (const f of await listDir(p.path, problems)) {
+      const sub = `${ctx.modality}/${ctx.split}/FullSample/${p.name}/${f.name}`;
       if (!f.isFile || !f.name.endsWith(".mat")) {
-        if (!f.name.endsWith(".csv")) ignored.push(`${pPath}/${f.name}`);
+        if (f.name.endsWith(".mat")) brokenEntry(problems, f, "k-space file", sub);
+        else if (f.name.endsWith(".csv")) {
+          if (!f.isFile) brokenEntry(problems, f, "times (csv) file");
+        } else ignored.push(f.path);
         continue;
       }
       const stem = f.name.replace(/\.mat$/, "");
-      const csv = `${pPath}/${stem}.csv`;
+      const csv = `${p.path}/${stem}.csv`;
       out.push({
         ...ctx,
         year: 2024,
@@ -393,10 +535,10 @@ async function collect2024Full(out: Case[], ignored: string[], ctx: Ctx2024, acc
         patient: p.name,
         name: stem,
         view: VIEW_OF[stem] ?? stem,
-        file: `${pPath}/${f.name}`,
+        file: f.path,
         variable: "kspace_full",
         ...(ctx.task === "mapping" && (await isFile(csv)) ? { csvFile: csv } : {}),
-        submissionPath: `${ctx.modality}/${ctx.split}/FullSample/${p.name}/${f.name}`,
+        submissionPath: sub,
       });
     }
   }

@@ -1,7 +1,22 @@
 /**
- * Packing a submission folder into the zip the organisers take: every file under
- * `Submission/` at the archive root (so unzipping yields `Submission/MultiCoil/...`), plus
- * `Submission/readme.txt` with the team name (requested by the 2023 rules).
+ * Packing a submission folder into the zip the organisers take, in one of the two layouts the
+ * 2023 validation scorer accepts (`Evaluation/Main_Score.py` looks for `Submission/`, or for
+ * `MultiCoil/` / `SingleCoil/` at the root of the extracted archive):
+ *
+ * - `submission` (default): every file under `Submission/` (so unzipping yields
+ *   `Submission/MultiCoil/...`; the official readme: "The folder must be named
+ *   'Submission'"), plus `Submission/readme.txt`;
+ * - `root`: the submission's folders at the archive root, plus `readme.txt`: for 2023
+ *   `MultiCoil/...` and `SingleCoil/...`, as in the official example archives
+ *   (`Submission/MultiCoil.zip`, `SingleCoil.zip`); for 2024 the modality folders, where the
+ *   2024 scorer reads them.
+ *
+ * The readme carries the team name and a contact e-mail, as the official submission readme
+ * asks.
+ *
+ * The archive is reproducible: entries in a fixed order (by name), every entry time taken from
+ * {@link outputDate} (`SOURCE_DATE_EPOCH`, else 1980-01-01 00:00:00), written as that time in
+ * UTC whatever the machine's time zone, so packing the same files twice gives the same bytes.
  *
  * The zip is streamed with fflate (`Zip` + `ZipPassThrough`, or `ZipDeflate` for a level
  * above 0): files are read in chunks and each chunk's write is awaited before the next read
@@ -32,6 +47,8 @@ import {
   type ValidationReport,
 } from "./validate.ts";
 import { CmrxError } from "../errors.ts";
+import { outputDate } from "../reproducible.ts";
+import { tempPathFor } from "../tempname.ts";
 
 /** A zip file cannot be packed as asked (limits, no team name, I/O failure, invalid input). */
 export class PackError extends CmrxError {}
@@ -98,12 +115,29 @@ export function checkZipLimits(entries: number, bytes: number, file?: string): v
 }
 
 /**
- * The validation problems that stop packing: all but system, temporary and unreadable files
- * ("junk"), which the packer leaves out of the archive anyway.
+ * The validation problems that stop packing: all but system and temporary files ("junk" by
+ * their name: `.DS_Store`, `*.tmp-*`, ...), which the packer leaves out of the archive
+ * anyway. A broken link, folder, FIFO or device where a submission file belongs (a valid
+ * name) stops it: leaving it out would pack a submission with that case missing.
  */
-export function blockingProblems(report: ValidationReport): Problem[] {
-  return report.problems.filter((p) => p.kind !== "junk");
+export function blockingProblems(report: ValidationReport, year: Year = 2023): Problem[] {
+  return report.problems.filter((p) => p.kind !== "junk" || !isJunkName(p.file, year));
 }
+
+function isJunkName(rel: string, year: Year): boolean {
+  const p = parseSubmissionPath(rel, year);
+  return !p.ok && p.kind === "junk";
+}
+
+/**
+ * How the archive is laid out: `submission` = `Submission/MultiCoil/...` and
+ * `Submission/readme.txt`; `root` = `MultiCoil/...` (2023) and `readme.txt` at the root (the
+ * official example archives). See the module docs.
+ */
+export type PackLayout = "submission" | "root";
+
+/** The layouts, for option parsing. */
+export const PACK_LAYOUTS: readonly PackLayout[] = ["submission", "root"];
 
 /** Options of {@link packSubmission} and {@link planPack}. */
 export interface PackOptions {
@@ -111,6 +145,10 @@ export interface PackOptions {
   out?: string;
   /** Team name for `Submission/readme.txt` (else a readme.txt already there is used). */
   team?: string;
+  /** Contact e-mail for readme.txt (the official readme asks for it; checked loosely). */
+  email?: string;
+  /** Archive layout (default `submission`). */
+  layout?: PackLayout;
   /** 0 = store (default), 1-9 = deflate level. */
   level?: number;
   /** Run the structural validation first and refuse an invalid submission (default true). */
@@ -125,7 +163,10 @@ export interface PackOptions {
   acc?: number[];
   split?: "validation" | "test";
   year?: Year;
-  /** Timestamp of every entry (default: each file's modification time). */
+  /**
+   * Time of every entry (default {@link outputDate}: `SOURCE_DATE_EPOCH`, else 1980-01-01),
+   * written as its UTC date and time.
+   */
   mtime?: Date;
   /** Read size (default 4 MiB). */
   chunkSize?: number;
@@ -135,7 +176,7 @@ export interface PackOptions {
 
 /** One entry of the archive. */
 export interface PackEntry {
-  /** Name in the archive (`Submission/...`, folders end with `/`). */
+  /** Name in the archive (`Submission/...` or `MultiCoil/...`; folders end with `/`). */
   name: string;
   /** Source file, for files read from disk. */
   path?: string;
@@ -149,11 +190,12 @@ export interface PackEntry {
 
 /** What {@link planPack} decided. */
 export interface PackPlan {
-  /** The folder packed as `Submission/`. */
+  /** The folder packed as `Submission/` (or as the archive root, for `root`). */
   root: string;
   /** The zip to write. */
   out: string;
   level: number;
+  layout: PackLayout;
   entries: PackEntry[];
   /** Files among the entries (folders and readme excluded). */
   files: number;
@@ -161,8 +203,17 @@ export interface PackPlan {
   dataBytes: number;
   /** The archive size (exact for store, an upper bound for deflate). */
   archiveBytes: number;
-  /** Where readme.txt comes from. */
-  readme: { source: "team" | "file"; path?: string; text: string; replaced?: string };
+  /**
+   * Where readme.txt comes from, its text, and the contact e-mail found in it (absent: the
+   * readme lacks the e-mail the official readme asks for).
+   */
+  readme: {
+    source: "team" | "file";
+    path?: string;
+    text: string;
+    replaced?: string;
+    email?: string;
+  };
   /** Files left out: outside the filters. */
   skipped: string[];
   /** System and temporary files left out (.DS_Store, *.tmp-*, ...). */
@@ -179,22 +230,63 @@ export interface PackResult extends PackPlan {
   seconds: number;
 }
 
-const MIN_DATE = new Date(1980, 0, 2);
-const MAX_DATE = new Date(2099, 11, 31);
+/** Earliest and latest times a zip entry holds (MS-DOS date: years 1980 to 2099). */
+const MIN_DATE_UTC = Date.UTC(1980, 0, 1);
+const MAX_DATE_UTC = Date.UTC(2099, 11, 31, 23, 59, 58);
 
-function dosDate(d: Date | null | undefined): Date {
-  if (!d || Number.isNaN(d.getTime())) return new Date();
-  return d < MIN_DATE ? MIN_DATE : d > MAX_DATE ? MAX_DATE : d;
+/**
+ * The date to give fflate for an entry time `d`: fflate writes the local date and time of
+ * what it is given, so this is the date whose local fields are `d`'s UTC fields (clamped to
+ * the range a zip holds); the archive then holds the same bytes in every time zone.
+ */
+export function zipEntryDate(d: Date): Date {
+  const t = Number.isNaN(d.getTime())
+    ? MIN_DATE_UTC
+    : Math.min(MAX_DATE_UTC, Math.max(MIN_DATE_UTC, d.getTime()));
+  const u = new Date(t);
+  return new Date(
+    u.getUTCFullYear(),
+    u.getUTCMonth(),
+    u.getUTCDate(),
+    u.getUTCHours(),
+    u.getUTCMinutes(),
+    u.getUTCSeconds(),
+  );
 }
 
-function teamText(team: string): string {
+const hasControl = (s: string) =>
+  [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EMAIL_IN_TEXT = /[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+/;
+
+function teamLine(team: string): string {
   const t = team.trim();
-  if (!t || [...t].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+  if (!t || hasControl(t)) {
     throw new PackError(`invalid team name ${JSON.stringify(team)}`, {
       hint: "pass --team with your registered team name on one line",
     });
   }
   return `Team name: ${t}\n`;
+}
+
+/** A contact e-mail checked loosely (one `@`, a dot in the domain, no spaces). */
+function checkEmail(email: string): string {
+  const e = email.trim();
+  if (!EMAIL.test(e) || hasControl(e)) {
+    throw new PackError(`invalid contact e-mail ${JSON.stringify(email)}`, {
+      hint: "pass --email with the address the organisers can reach you at, e.g. " +
+        "--email name@example.org",
+    });
+  }
+  return e;
+}
+
+/** The readme.txt text: the team line (or a readme's own text) and the contact e-mail. */
+function readmeText(base: string, email: string | undefined): { text: string; email?: string } {
+  const text = base.endsWith("\n") ? base : `${base}\n`;
+  if (email === undefined) return { text, email: text.match(EMAIL_IN_TEXT)?.[0] };
+  if (text.includes(email)) return { text, email };
+  return { text: `${text}Contact e-mail: ${email}\n`, email };
 }
 
 async function readReadme(path: string): Promise<string> {
@@ -233,6 +325,15 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
       hint: "use 0 (store, default) or 1-9 (deflate)",
     });
   }
+  // Arguments first, before the (possibly long) validation.
+  const email = opts.email === undefined ? undefined : checkEmail(opts.email);
+  const team = opts.team === undefined ? undefined : teamLine(opts.team);
+  const layout = opts.layout ?? "submission";
+  if (!PACK_LAYOUTS.includes(layout)) {
+    throw new PackError(`unknown archive layout '${layout}'`, {
+      hint: `use one of: ${PACK_LAYOUTS.join(", ")}`,
+    });
+  }
   const year = opts.year ?? 2023;
   const loc = await locateSubmission(dir, year);
   const root = loc.root;
@@ -246,7 +347,7 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
       split: opts.split,
       year,
     });
-    const blocking = blockingProblems(validation);
+    const blocking = blockingProblems(validation, year);
     if (blocking.length > 0 && !opts.force) {
       const first = blocking[0];
       throw new PackError(
@@ -274,42 +375,50 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
   // readme.txt
   let readme: PackPlan["readme"];
   const inRoot = await findReadme(root);
-  if (opts.team !== undefined) {
-    readme = { source: "team", text: teamText(opts.team), ...(inRoot ? { replaced: inRoot } : {}) };
+  if (team !== undefined) {
+    readme = {
+      source: "team",
+      ...readmeText(team, email),
+      ...(inRoot ? { replaced: inRoot } : {}),
+    };
   } else {
     const path = inRoot ?? (loc.kind === "parent" ? await findReadme(dir) : undefined);
     if (!path) {
       throw new PackError("no team name: the 2023 rules ask for Submission/readme.txt", {
         file: root,
-        hint: "pass --team NAME, or put a readme.txt with your team name in the Submission folder",
+        hint: "pass --team NAME --email ADDR, or put a readme.txt with your team name and " +
+          "contact e-mail in the Submission folder",
       });
     }
-    readme = { source: "file", path, text: await readReadme(path) };
+    readme = { source: "file", path, ...readmeText(await readReadme(path), email) };
   }
 
-  // Entries.
-  const { files } = await listSubmissionFiles(root);
+  // Entries, in name order, all with the same time.
+  const prefix = layout === "submission" ? [SUBMISSION_FOLDER] : [];
+  const files = (await listSubmissionFiles(root)).files
+    .sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
   const entries: PackEntry[] = [];
   const skipped: string[] = [];
   const junk: string[] = [];
   const seenDirs = new Set<string>();
-  const now = dosDate(opts.mtime ?? new Date());
+  const time = zipEntryDate(opts.mtime ?? outputDate());
   const addDirs = (relPath: string) => {
-    const parts = relPath.split("/");
-    for (let i = 0; i < parts.length; i++) {
-      const name = [SUBMISSION_FOLDER, ...parts.slice(0, i)].join("/") + "/";
+    const parts = [...prefix, ...relPath.split("/")];
+    for (let i = 1; i < parts.length; i++) {
+      const name = parts.slice(0, i).join("/") + "/";
       if (seenDirs.has(name)) continue;
       seenDirs.add(name);
-      entries.push({ name, size: 0, mtime: now, dir: true });
+      entries.push({ name, size: 0, mtime: time, dir: true });
     }
   };
+  const archiveName = (rel: string) => [...prefix, rel].join("/");
   const readmeData = enc.encode(readme.text);
   addDirs("readme.txt");
   entries.push({
-    name: `${SUBMISSION_FOLDER}/readme.txt`,
+    name: archiveName("readme.txt"),
     data: readmeData,
     size: readmeData.length,
-    mtime: now,
+    mtime: time,
     dir: false,
   });
   let nfiles = 0, dataBytes = readmeData.length;
@@ -333,10 +442,10 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
     }
     addDirs(f.rel);
     entries.push({
-      name: `${SUBMISSION_FOLDER}/${f.rel}`,
+      name: archiveName(f.rel),
       path: f.path,
       size: f.size,
-      mtime: dosDate(opts.mtime ?? f.mtime),
+      mtime: time,
       dir: false,
     });
     nfiles++;
@@ -354,6 +463,7 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
     root,
     out,
     level,
+    layout,
     entries,
     files: nfiles,
     dataBytes,
@@ -387,8 +497,7 @@ export async function packSubmission(dir: string, opts: PackOptions = {}): Promi
   const t0 = performance.now();
   const chunkSize = opts.chunkSize ?? 4 * 1024 * 1024;
   await Deno.mkdir(dirname(resolve(plan.out)), { recursive: true });
-  const rnd = crypto.getRandomValues(new Uint8Array(6));
-  const tmp = `${plan.out}.tmp-${Array.from(rnd, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const tmp = tempPathFor(plan.out);
   let fh: Deno.FsFile | null = null;
   let zip: Zip | null = null;
   let zipBytes = 0;

@@ -12,7 +12,13 @@
  * 5. the mean over accelerations, reported to 4 decimals.
  *
  * Missing and malformed files are listed and not scored (the official scorer skips them and
- * reports counts like `58/60`).
+ * reports counts like `58/60`); the report is then marked `incomplete`. Truth entries that
+ * cannot be read (dangling links, folders or pipes where a reference belongs, unreadable
+ * references) are listed in `truthProblems` and mark it incomplete too: the aggregate then
+ * covers fewer cases than the truth holds.
+ *
+ * A test-split submission is scored against `TestSet` ground truth (`.../TestSet/
+ * FullSample/...`), which the organisers hold; `deno task synth --test` writes a local one.
  *
  * Mapping files also get map accuracy when labels are found (`mapping/evaluate.ts`): T1 / T2
  * maps fitted to the submitted and the reference images, RMSE / MAE in the myocardium.
@@ -28,14 +34,16 @@
 
 import { CmrxError, LayoutError } from "../errors.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
+import { numel } from "../mat/types.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import { kspaceGeometry } from "../recon/run.ts";
 import type { SliceInput } from "../recon/types.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
+import { describeKind, entryKind } from "../fsutil.ts";
 import { type Case, discover, kspaceVariable2023, type Split } from "./layout.ts";
 import { scoreVolume } from "./metrics.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
-import { locateSubmission } from "./validate.ts";
+import { checkImg4RankingFile, locateSubmission, MAX_IMG4RANKING_VALUES } from "./validate.ts";
 import { aggregateMapScores, MapEvaluator, type MapReport } from "../mapping/evaluate.ts";
 import { checkLabelsRoot, defaultLabelsRoot } from "../mapping/labels.ts";
 
@@ -85,8 +93,19 @@ export interface ScoreReport {
   aggregate: { cine?: TaskScore; mapping?: TaskScore };
   /** Expected files that are not in the submission. */
   missing: string[];
-  /** Files present but not scorable, with the reason. */
-  malformed: { file: string; reason: string }[];
+  /** Files present but not scorable, with the reason and the fix `validate` gives. */
+  malformed: { file: string; reason: string; fix: string }[];
+  /**
+   * Truth entries that cannot be read (path on disk, what is wrong, the fix): the cases they
+   * stand for are not scored, so the aggregate covers less than the truth holds.
+   */
+  truthProblems: TruthProblem[];
+  /**
+   * True when the aggregate does not cover every case of the truth: files missing or
+   * malformed, or truth entries that cannot be read. Such a score is not comparable with a
+   * complete one.
+   */
+  incomplete: boolean;
   /** T1/T2 map accuracy in the myocardium (mapping, when labels were found). */
   maps?: MapReport;
 }
@@ -113,6 +132,14 @@ export interface ScoreOptions {
   timesRoots?: string[];
 }
 
+/** A truth entry that cannot be used. */
+export interface TruthProblem {
+  /** The entry on disk. */
+  path: string;
+  reason: string;
+  fix: string;
+}
+
 /** A reference image and where it came from. */
 interface TruthEntry {
   coil: string;
@@ -127,14 +154,23 @@ interface TruthEntry {
   acc?: number;
 }
 
+/** The references of a truth root and the truth entries that cannot be used. */
+interface TruthList {
+  entries: TruthEntry[];
+  problems: TruthProblem[];
+}
+
 async function listTruth(
   truth: string,
   split: Split,
   task: ScoreOptions["task"],
-): Promise<TruthEntry[]> {
+): Promise<TruthList> {
   let cases: Case[] = [];
+  let problems: TruthProblem[] = [];
   try {
-    cases = (await discover(truth, { split, task, fullSample: true })).cases;
+    const d = await discover(truth, { split, task, fullSample: true, allowEmpty: true });
+    cases = d.cases;
+    problems = d.problems.map(({ path, reason, fix }) => ({ path, reason, fix }));
   } catch (e) {
     if (!(e instanceof LayoutError)) throw e;
   }
@@ -163,18 +199,46 @@ async function listTruth(
       if ((await Deno.stat(`${truth}/GroundTruth`)).isDirectory) {
         return await listTruth(`${truth}/GroundTruth`, split, task);
       }
-    } catch { /* no GroundTruth folder */ }
-    throw new LayoutError(
-      `no reference files for the ${split} split found (FullSample k-space or img4ranking files)`,
+    } catch (e) {
+      if (e instanceof CmrxError) throw e;
+      /* no GroundTruth folder */
+    }
+    if (problems.length) {
+      throw new LayoutError(
+        `${problems[0].reason}, and no other reference for the ${split} split was found${
+          problems.length > 1 ? ` (${problems.length - 1} more truth entries cannot be read)` : ""
+        }`,
+        { file: problems[0].path, hint: problems[0].fix },
+      );
+    }
+    throw noTruthError(truth, split);
+  }
+  return { entries: out, problems };
+}
+
+/** No reference for the split under the truth root: what is needed, and for test, why. */
+function noTruthError(truth: string, split: Split): LayoutError {
+  if (split === "test") {
+    return new LayoutError(
+      "no TestSet ground truth here: a test-split submission is scored against the TestSet " +
+        "ground truth, which the organisers hold and do not release",
       {
         file: truth,
-        hint:
-          "pass a dataset root with .../ValidationSet/FullSample/Pxxx/*.mat (e.g. the GroundTruth " +
-          "folder that deno task synth writes) or a folder of official ground-truth files",
+        hint: "score a validation-split submission instead (deno task submit --split " +
+          "validation), or pass --truth a root with TestSet/FullSample/Pxxx/*.mat (deno task " +
+          "synth --test writes one under GroundTruth/)",
       },
     );
   }
-  return out;
+  return new LayoutError(
+    `no reference files for the ${split} split found (FullSample k-space or img4ranking files)`,
+    {
+      file: truth,
+      hint:
+        "pass a dataset root with .../ValidationSet/FullSample/Pxxx/*.mat (e.g. the GroundTruth " +
+        "folder that deno task synth writes) or a folder of official ground-truth files",
+    },
+  );
 }
 
 /**
@@ -193,7 +257,16 @@ export async function referenceImage(
   const vars = mat.variables();
   const ready = vars.find((v) => v.name === "img4ranking");
   if (ready) {
+    const n = numel(ready.dims) * (ready.complex ? 2 : 1);
+    if (n > MAX_IMG4RANKING_VALUES) {
+      throw new CmrxError(
+        `img4ranking declares dims [${ready.dims.join(", ")}] (${n} values), more than the ` +
+          `${MAX_IMG4RANKING_VALUES} any CMRxRecon image holds; it was not read`,
+        { file: mat.file, hint: "replace it with the official ground-truth file" },
+      );
+    }
     const a = mat.read("img4ranking");
+    assertFinite(a.data, "img4ranking", mat.file);
     return { data: a.data as Float32Array, dims: a.dims };
   }
   const kvar = vars.find((v) => v.name === kspaceVariable2023(entry.coil as "MultiCoil", null)) ??
@@ -246,6 +319,7 @@ export async function referenceImage(
       [0, nf] as [number, number],
     ];
     const slab = mat.readSlab(kvar.name, ranges).data as Float32Array;
+    assertFinite(slab, `the k-space '${kvar.name}' (slice ${z + 1})`, mat.file);
     if (pool) {
       const input: SliceInput = {
         kspace: slab,
@@ -258,9 +332,26 @@ export async function referenceImage(
     } else crop(k, zeroFilledRss(slab, [nx, ny, nc, nf]));
   }
   await Promise.all(jobs);
+  assertFinite(out, "the reference image made from the k-space", mat.file);
   const dims = [...plan.dims];
   while (dims.length > 2 && dims[dims.length - 1] === 1) dims.pop();
   return { data: out, dims };
+}
+
+/** Throws a {@link CmrxError} naming the truth file when `data` holds NaN or Inf. */
+function assertFinite(data: ArrayLike<number>, what: string, file: string): void {
+  let bad = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+  if (bad) {
+    throw new CmrxError(
+      `${what} holds ${bad} NaN or Inf values: no reference can be made from it`,
+      {
+        file,
+        hint: "the ground truth is damaged: replace this file with an intact copy of the " +
+          "fully sampled data (or the official ground-truth file)",
+      },
+    );
+  }
 }
 
 function mean(xs: number[]): number {
@@ -285,7 +376,11 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
   const split: Split = opts.split ?? "validation";
   const accs = opts.accs ?? [4, 8, 10];
   const sub = (await locateSubmission(opts.submission, year)).root;
-  const truth = await listTruth(opts.truth, split, opts.task);
+  const { entries: truth, problems: truthProblems } = await listTruth(
+    opts.truth,
+    split,
+    opts.task,
+  );
   const splitFolder = split === "validation" ? "ValidationSet" : "TestSet";
   // Expected submission files: each FullSample truth at every acceleration, or each
   // mirrored truth file at its own acceleration.
@@ -310,6 +405,8 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     aggregate: {},
     missing: [],
     malformed: [],
+    truthProblems,
+    incomplete: false,
   };
   using pool = new SlicePool(opts.workers ?? defaultWorkers());
   if (typeof opts.labels === "string") await checkLabelsRoot(opts.labels);
@@ -319,6 +416,7 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     : null;
   if (mapEval) report.maps = { labels: labels!, files: [], groups: [], skipped: [] };
   const refCache = new Map<string, { data: Float32Array; dims: number[] }>();
+  const badTruth = new Set<string>();
   const groupFiles = new Map<
     string,
     { g: Omit<GroupScore, keyof Metrics | "files">; s: FileScore[] }
@@ -336,60 +434,68 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
     const group = groupFiles.get(gkey)!;
     group.g.expected++;
     const path = `${sub}/${job.rel}`;
-    let exists = false;
-    try {
-      exists = (await Deno.stat(path)).isFile;
-    } catch { /* missing */ }
-    if (!exists) {
+    const { kind, detail } = await entryKind(path);
+    if (kind === "missing") {
       report.missing.push(job.rel);
       opts.onFile?.(++done, jobs.length);
       continue;
     }
-    try {
-      let ref = refCache.get(t.file);
-      if (!ref) {
+    if (kind !== "file") {
+      report.malformed.push({
+        file: job.rel,
+        reason: `is ${describeKind(kind, detail)}, not an img4ranking file`,
+        fix: kind === "dangling-link" || kind === "link-loop"
+          ? "repair or remove the link, then write the file itself there"
+          : "write the img4ranking file itself there (a regular MAT v5 file)",
+      });
+      opts.onFile?.(++done, jobs.length);
+      continue;
+    }
+    let ref = refCache.get(t.file);
+    if (!ref && !badTruth.has(t.file)) {
+      try {
         using tm = await openMat(t.file);
         ref = await referenceImage(tm, t, year, split, pool);
         refCache.set(t.file, ref);
+      } catch (e) {
+        badTruth.add(t.file);
+        report.truthProblems.push(truthReadProblem(t.file, e));
       }
-      using pm = await openMat(path);
-      if (pm.format !== "v5") {
-        throw new CmrxError(
-          "saved as MAT v7.3/HDF5: the official scorer's h5py fallback reads it transposed",
-          { hint: "save img4ranking as MAT v5 (deno task submit does)" },
+    }
+    let pred: Float32Array | undefined;
+    if (ref) {
+      try {
+        pred = (await readPrediction(path, ref)).data as Float32Array;
+        const m = scoreVolume(pred, ref.data, ref.dims, year);
+        const fs: FileScore = {
+          file: job.rel,
+          ssim: m.ssim,
+          psnr: m.psnr,
+          nmse: m.nmse,
+          images: m.images,
+        };
+        report.files.push(fs);
+        group.s.push(fs);
+      } catch (e) {
+        pred = undefined;
+        report.malformed.push(
+          await malformedEntry(path, job.rel, e, { split, task: t.task, name: t.name, year, ref }),
         );
       }
-      const pred = pm.read("img4ranking");
-      if (pred.complex) throw new CmrxError("img4ranking is complex; the scorer wants magnitude");
-      const same = pred.dims.length === ref.dims.length &&
-        pred.dims.every((d, i) => d === ref!.dims[i]);
-      if (!same) {
-        throw new CmrxError(
-          `img4ranking has dims [${pred.dims.join(", ")}], the reference [${ref.dims.join(", ")}]`,
-        );
+    }
+    if (ref && pred && mapEval && t.task === "mapping") {
+      const mc = { ...t, rel: job.rel, acc: job.acc, split: splitFolder, truthFile: t.file };
+      try {
+        report.maps!.files.push(await mapEval.score(mc, pred, ref));
+      } catch (e) {
+        if (!(e instanceof CmrxError)) throw e;
+        report.maps!.skipped.push({
+          file: job.rel,
+          reason: e.message.split("\n")[0],
+          ...(e.file ? { path: e.file } : {}),
+          ...(e.hint ? { fix: e.hint } : {}),
+        });
       }
-      const m = scoreVolume(pred.data as Float32Array, ref.data, ref.dims, year);
-      const fs: FileScore = {
-        file: job.rel,
-        ssim: m.ssim,
-        psnr: m.psnr,
-        nmse: m.nmse,
-        images: m.images,
-      };
-      report.files.push(fs);
-      group.s.push(fs);
-      if (mapEval && t.task === "mapping") {
-        const mc = { ...t, rel: job.rel, acc: job.acc, split: splitFolder, truthFile: t.file };
-        try {
-          report.maps!.files.push(await mapEval.score(mc, pred.data as Float32Array, ref));
-        } catch (e) {
-          if (!(e instanceof CmrxError)) throw e;
-          report.maps!.skipped.push({ file: job.rel, reason: e.message.split("\n")[0] });
-        }
-      }
-    } catch (e) {
-      const reason = e instanceof Error ? e.message.replace(`${path}: `, "") : String(e);
-      report.malformed.push({ file: job.rel, reason: reason.split("\n")[0] });
     }
     // Drop references that no later job needs (one truth file serves every acceleration).
     if (!jobs.slice(jobs.indexOf(job) + 1).some((j) => j.truth.file === t.file)) {
@@ -409,7 +515,98 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
   }
   report.aggregate = aggregateGroups(report.groups);
   if (report.maps) report.maps.groups = aggregateMapScores(report.maps.files);
+  report.incomplete = report.missing.length > 0 || report.malformed.length > 0 ||
+    report.truthProblems.length > 0;
   return report;
+}
+
+/** Reads a submitted img4ranking and checks it against the reference's dims. */
+async function readPrediction(path: string, ref: { dims: number[] }) {
+  using pm = await openMat(path);
+  if (pm.format !== "v5") {
+    throw new CmrxError(
+      "saved as MAT v7.3/HDF5: the official scorer's h5py fallback reads it transposed",
+      { hint: "save img4ranking as MAT v5 (deno task submit does)" },
+    );
+  }
+  // Dims and complexity from the header, before the data is inflated: a 1 MB compressed
+  // variable may inflate to 1 GiB.
+  const info = pm.info("img4ranking");
+  if (info.complex) throw new CmrxError("img4ranking is complex; the scorer wants magnitude");
+  const same = info.dims.length === ref.dims.length &&
+    info.dims.every((d, i) => d === ref.dims[i]);
+  if (!same) {
+    throw new CmrxError(
+      `img4ranking has dims [${info.dims.join(", ")}], the reference [${ref.dims.join(", ")}]`,
+    );
+  }
+  const pred = pm.read("img4ranking");
+  let bad = 0;
+  for (let i = 0; i < pred.data.length; i++) if (!Number.isFinite(pred.data[i])) bad++;
+  if (bad) {
+    // the metrics would be NaN, or an Inf would pass for a score
+    throw new CmrxError(`${bad} of ${pred.data.length} values are NaN or Inf`);
+  }
+  return pred;
+}
+
+/** Problems of `validate` that stop a file from being scored (their fix is the one to give). */
+const BLOCKING = new Set([
+  "not-mat",
+  "v73",
+  "corrupt",
+  "variable",
+  "complex",
+  "dims",
+  "transposed",
+  "non-finite",
+]);
+
+/**
+ * Why a submitted file cannot be scored, with the fix `validate` gives for it (its checks run
+ * on the file, with the reference's dims as the expected ones; the fix of the first problem
+ * that stops scoring is given).
+ */
+async function malformedEntry(
+  path: string,
+  rel: string,
+  e: unknown,
+  ctx: {
+    split: Split;
+    task: "cine" | "mapping";
+    name: string;
+    year: Year;
+    ref: { dims: number[] };
+  },
+): Promise<ScoreReport["malformed"][number]> {
+  const thrown = (e instanceof Error ? e.message : String(e)).replace(`${path}: `, "");
+  const check = await checkImg4RankingFile(path, rel, {
+    split: ctx.split === "test" ? "test" : "validation",
+    task: ctx.task,
+    name: ctx.name,
+    year: ctx.year,
+    expectedDims: ctx.ref.dims,
+  });
+  const p = check.problems.find((x) => BLOCKING.has(x.kind)) ?? check.problems[0];
+  return {
+    file: rel,
+    reason: thrown.split("\n")[0],
+    fix: p?.fix ??
+      (e instanceof CmrxError && e.hint
+        ? e.hint
+        : "check it with deno task validate SUBMISSION --input DATASET, and write it again"),
+  };
+}
+
+/** A truth file that cannot be made into a reference image. */
+function truthReadProblem(file: string, e: unknown): TruthProblem {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(`${file}: `, "");
+  const [reason, hint] = msg.split("\n  fix: ");
+  return {
+    path: file,
+    reason: `reference cannot be read: ${reason.split("\n")[0]}`,
+    fix: hint ?? "replace it with a complete FullSample k-space or img4ranking file",
+  };
 }
 
 /**

@@ -21,9 +21,15 @@
  * @module
  */
 
-import { type Case, discover, type DiscoverOptions, type Task } from "./layout.ts";
+import {
+  type Case,
+  discover,
+  type DiscoverOptions,
+  type DiscoveryProblem,
+  type Task,
+} from "./layout.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
-import { CmrxError, ShapeError } from "../errors.ts";
+import { CmrxError, LayoutError, ShapeError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { numel } from "../mat/types.ts";
 import { writeMatV5 } from "../mat/v5.ts";
@@ -195,58 +201,99 @@ export function matlabSqueezeTrailing(dims: readonly number[]): number[] {
   return out;
 }
 
+/** What {@link expectedSubmission} found. */
+export interface ExpectedSubmission {
+  /** One entry per readable input case. */
+  files: ExpectedFile[];
+  /**
+   * Entries of the input that cannot be read ({@link discover}'s problems): the cases they
+   * stand for are not in `files`, so the list is incomplete while there is any.
+   */
+  problems: DiscoveryProblem[];
+}
+
 /**
  * The files a complete submission holds for a dataset: one per discovered case, with the
  * `img4ranking` dims the scorer expects. Dims are read from each k-space file's header
  * (`openMat(...).info(variable)`), never its data. Validation split: the reduction plan dims
  * of the year; test split: the full image `(sx, sy, sz, nt)` with trailing singletons dropped.
+ * Input entries that cannot be read are returned as problems, never dropped.
  *
  * @param inputRoot the dataset root (the folder holding `MultiCoil/` / `SingleCoil/`)
  * @throws {LayoutError} no cases for the filters
+ * @throws {CmrxError} a k-space file cannot be opened or lacks its variable
+ */
+export async function expectedSubmission(
+  inputRoot: string,
+  opts: ExpectedOptions = {},
+): Promise<ExpectedSubmission> {
+  const split = opts.split ?? "validation";
+  const { cases, problems } = await discover(inputRoot, {
+    task: opts.task,
+    split,
+    coil: opts.coil,
+    acc: opts.acc,
+  });
+  const files: ExpectedFile[] = [];
+  for (const c of cases) files.push(await expectedFile(c, split, opts.year));
+  return { files, problems };
+}
+
+/**
+ * {@link expectedSubmission}'s files, for callers that need the complete list.
+ *
+ * @throws {LayoutError} an input entry cannot be read (naming the first, with its fix), or no
+ *   cases for the filters
  * @throws {CmrxError} a k-space file cannot be opened or lacks its variable
  */
 export async function expectedFiles(
   inputRoot: string,
   opts: ExpectedOptions = {},
 ): Promise<ExpectedFile[]> {
-  const split = opts.split ?? "validation";
-  const { cases } = await discover(inputRoot, {
-    task: opts.task,
-    split,
-    coil: opts.coil,
-    acc: opts.acc,
-  });
-  const out: ExpectedFile[] = [];
-  for (const c of cases) {
-    let kdims: number[];
-    try {
-      using mat = await openMat(c.file);
-      kdims = mat.info(c.variable).dims;
-    } catch (e) {
-      if (e instanceof CmrxError) throw e;
-      throw new CmrxError(`cannot read the header: ${e instanceof Error ? e.message : e}`, {
-        file: c.file,
-        hint: "check that the file is a complete MATLAB file",
-      });
-    }
-    let imageDims: number[];
-    try {
-      imageDims = imageDimsOf(kdims, c.coil);
-    } catch (e) {
-      if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
-      throw e;
-    }
-    const reduced = split === "validation";
-    let dims: number[];
-    try {
-      dims = reduced
-        ? reductionPlan(opts.year ?? c.year, imageDims, c.name, c.task === "mapping").dims
-        : matlabSqueezeTrailing(imageDims);
-    } catch (e) {
-      if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
-      throw e;
-    }
-    out.push({ relPath: c.submissionPath, dims, imageDims, reduced, case: c });
+  const { files, problems } = await expectedSubmission(inputRoot, opts);
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more entries)` : "";
+    throw new LayoutError(`${problems[0].reason}${more}`, {
+      file: problems[0].path,
+      hint: problems[0].fix,
+    });
   }
-  return out;
+  return files;
+}
+
+/** The expected submission file of one input case. */
+async function expectedFile(
+  c: Case,
+  split: "validation" | "test",
+  year?: Year,
+): Promise<ExpectedFile> {
+  let kdims: number[];
+  try {
+    using mat = await openMat(c.file);
+    kdims = mat.info(c.variable).dims;
+  } catch (e) {
+    if (e instanceof CmrxError) throw e;
+    throw new CmrxError(`cannot read the header: ${e instanceof Error ? e.message : e}`, {
+      file: c.file,
+      hint: "check that the file is a complete MATLAB file",
+    });
+  }
+  let imageDims: number[];
+  try {
+    imageDims = imageDimsOf(kdims, c.coil);
+  } catch (e) {
+    if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
+    throw e;
+  }
+  const reduced = split === "validation";
+  let dims: number[];
+  try {
+    dims = reduced
+      ? reductionPlan(year ?? c.year, imageDims, c.name, c.task === "mapping").dims
+      : matlabSqueezeTrailing(imageDims);
+  } catch (e) {
+    if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
+    throw e;
+  }
+  return { relPath: c.submissionPath, dims, imageDims, reduced, case: c };
 }

@@ -19,12 +19,18 @@
 
 import type { CoilType, Task } from "./layout.ts";
 import { frameRule, type Year } from "./reduce.ts";
-import { type ExpectedFile, expectedFiles, IMG_VARIABLE, SUBMISSION_FOLDER } from "./submission.ts";
+import {
+  type ExpectedFile,
+  expectedSubmission,
+  IMG_VARIABLE,
+  SUBMISSION_FOLDER,
+} from "./submission.ts";
 import { CmrxError, LayoutError } from "../errors.ts";
 import { detectMatFormat, readHead } from "../mat/header.ts";
-import type { MatArray } from "../mat/types.ts";
+import type { MatArray, MatVarInfo } from "../mat/types.ts";
 import { numel } from "../mat/types.ts";
 import { parseMatV5 } from "../mat/v5.ts";
+import { parseTempName } from "../tempname.ts";
 
 /** What is wrong (or worth a warning). */
 export type ProblemKind =
@@ -34,6 +40,8 @@ export type ProblemKind =
   | "naming" // a folder or file name that does not follow the layout
   | "split" // a file of the other split
   | "missing" // an expected file is absent
+  | "empty" // no submission file at all (in scope)
+  | "input" // an entry of the input dataset cannot be read: its case cannot be checked
   | "extra" // a file the input does not call for
   | "inconsistent" // (no input) a case present for one acceleration but not another
   | "v73" // MAT v7.3 / HDF5 instead of MAT v5
@@ -196,7 +204,7 @@ function junk(rel: string): PathCheck | null {
         ".mat files",
     };
   }
-  if (/\.tmp-[0-9a-f]+$/.test(base) || /(\.tmp|\.part|\.swp|~)$/i.test(base)) {
+  if (parseTempName(base) || /(\.tmp|\.part|\.swp|~)$/i.test(base)) {
     return {
       ok: false,
       kind: "junk",
@@ -633,8 +641,14 @@ export async function checkImg4RankingFile(
   }
   let vars: Map<string, MatArray>;
   try {
-    vars = parseMatV5(await Deno.readFile(path), rel);
+    // Each variable's dims are checked from its header before its data is inflated: a 1 MB
+    // compressed variable may inflate to 1 GiB.
+    vars = parseMatV5(await Deno.readFile(path), rel, { check: (info) => refuse(info, ctx) });
   } catch (e) {
+    if (e instanceof Refused) {
+      reportRefused(e, ctx, err);
+      return { problems, warnings, ...(e.info.name === IMG_VARIABLE ? { dims: e.info.dims } : {}) };
+    }
     const msg = e instanceof CmrxError ? e.message.replace(`${rel}: `, "") : String(e);
     err("corrupt", `unreadable MAT v5 file: ${msg.split("\n")[0]}`, "write the file again");
     return { problems, warnings };
@@ -668,17 +682,7 @@ export async function checkImg4RankingFile(
         "the file, whatever its name)",
     });
   }
-  if (a.matClass !== "single") {
-    err(
-      "class",
-      `class ${a.matClass}, not single`,
-      "cast to single before saving: MATLAB single(img); numpy img.astype(np.float32); " +
-        "a Float32Array with cmrxkit",
-    );
-  }
-  if (a.complex) {
-    err("complex", "complex data; img4ranking must be a real magnitude image", "save abs(img)");
-  }
+  typeChecks(a, err);
   const dims = a.dims;
   checkDims(dims, ctx, err);
   // Values.
@@ -724,6 +728,101 @@ export async function checkImg4RankingFile(
     );
   }
   return { problems, warnings, dims };
+}
+
+/**
+ * Most values (elements, twice that when complex) an `img4ranking` variable is read with when
+ * no exact dims are expected: 2^27, 512 MiB as single, several times the largest CMRxRecon
+ * image (a full-size cine file holds a few times 2^24). Larger dims are refused from the
+ * variable's header, before its data is inflated.
+ */
+export const MAX_IMG4RANKING_VALUES = 2 ** 27;
+
+/** Error type of {@link refuse}: a variable refused from its header, not read. */
+class Refused extends CmrxError {
+  constructor(readonly info: MatVarInfo, readonly dimsProblems: Problem[]) {
+    super(`variable '${info.name}' refused from its header`);
+  }
+}
+
+/** Values a variable of these dims holds (re and im count apart). */
+function valuesOf(info: MatVarInfo): number {
+  return numel(info.dims) * (info.complex ? 2 : 1);
+}
+
+/**
+ * The `check` of the MAT v5 reader for a submission file: runs before a variable's data is
+ * inflated and throws {@link Refused} when `img4ranking` has dims that are wrong (against
+ * `ctx.expectedDims`, else implausible or over {@link MAX_IMG4RANKING_VALUES}), or another
+ * variable is over that bound: such data is never inflated.
+ */
+function refuse(info: MatVarInfo, ctx: FileCheckContext): void {
+  if (info.name !== IMG_VARIABLE) {
+    if (valuesOf(info) > MAX_IMG4RANKING_VALUES) throw new Refused(info, []);
+    return;
+  }
+  const found: Problem[] = [];
+  checkDims(
+    info.dims,
+    ctx,
+    (kind, message, fix, extra = {}) =>
+      found.push({ kind, severity: "error", file: "", path: "", message, fix, ...extra }),
+  );
+  if (found.length || (!ctx.expectedDims && valuesOf(info) > MAX_IMG4RANKING_VALUES)) {
+    throw new Refused(info, found);
+  }
+}
+
+/** Reports a variable {@link refuse} stopped: what its header says is wrong. */
+function reportRefused(
+  e: Refused,
+  ctx: FileCheckContext,
+  err: (kind: ProblemKind, message: string, fix: string, extra?: Partial<Problem>) => void,
+): void {
+  const { info } = e;
+  const values = valuesOf(info);
+  if (info.name !== IMG_VARIABLE) {
+    err(
+      "variable",
+      `variable '${info.name}' beside ${IMG_VARIABLE} declares dims ${dimsText(info.dims)} ` +
+        `(${values} values, more than the ${MAX_IMG4RANKING_VALUES} any CMRxRecon image ` +
+        "holds); it was not read",
+      `save only ${IMG_VARIABLE}`,
+    );
+    return;
+  }
+  typeChecks(info, err);
+  for (const { kind, message, fix, severity: _s, file: _f, path: _p, ...extra } of e.dimsProblems) {
+    err(kind, message, fix, extra);
+  }
+  if (!e.dimsProblems.length) {
+    err(
+      "dims",
+      `dims ${dimsText(info.dims)} declare ${values} values, more than the ` +
+        `${MAX_IMG4RANKING_VALUES} any CMRxRecon image holds; the data was not read`,
+      ctx.split === "validation"
+        ? "apply the run4Ranking reduction (cmrxkit's run4Ranking does this)"
+        : "write the full-size image (sx, sy, slice, frame) of the case, nothing larger",
+    );
+  }
+}
+
+/** Class and complexity of img4ranking (from the data or the header). */
+function typeChecks(
+  a: { matClass: string; complex: boolean },
+  err: (kind: ProblemKind, message: string, fix: string) => void,
+): void {
+  if (a.matClass !== "single") {
+    err(
+      "class",
+      `class ${a.matClass}, not single`,
+      "cast to single before saving: MATLAB single(img); numpy img.astype(np.float32); " +
+        "a Float32Array with cmrxkit",
+    );
+  }
+  if (a.complex) {
+    err("complex", "complex data; img4ranking must be a real magnitude image", "save abs(img)");
+  }
 }
 
 function checkDims(
@@ -884,14 +983,30 @@ export async function validateSubmission(
 
   // Expected files.
   let expected: ExpectedFile[] | null = null;
+  /** Submission paths of input cases that cannot be read (not "extra", not checked exactly). */
+  const unreadableInput = new Set<string>();
   if (opts.input) {
-    expected = await expectedFiles(opts.input, {
+    const plan = await expectedSubmission(opts.input, {
       task: opts.task,
       split,
       coil: opts.coil,
       acc: opts.acc,
       year: opts.year,
     });
+    expected = plan.files;
+    for (const p of plan.problems) {
+      if (p.submissionPath) unreadableInput.add(p.submissionPath);
+      problems.push({
+        kind: "input",
+        severity: "error",
+        file: p.path,
+        path: p.path,
+        message: `input entry ${p.reason}${
+          p.submissionPath ? `: ${p.submissionPath} cannot be checked` : ""
+        }`,
+        fix: `${p.fix}; then validate again (the submission must hold this case too)`,
+      });
+    }
   }
   const groups = new Map<string, GroupCount>();
   const group = (g: string) => {
@@ -919,6 +1034,10 @@ export async function validateSubmission(
     present.add(c.file.rel);
     if (expected) {
       const exp = expectedByRel.get(c.file.rel);
+      if (!exp && unreadableInput.has(c.file.rel)) {
+        toCheck.push({ c }); // structural checks only: its input entry is reported
+        continue;
+      }
       if (!exp) {
         problems.push({
           kind: "extra",
@@ -952,6 +1071,7 @@ export async function validateSubmission(
   } else if (year === 2023) {
     warnings.push(...consistency(inSplit, loc.root));
   }
+  if (!expected && inSplit.length === 0) problems.push(emptyProblem(loc.root, split, opts));
   let done = 0;
   for (const { c, exp } of toCheck) {
     const r = await checkImg4RankingFile(c.file.path, c.file.rel, {
@@ -991,6 +1111,25 @@ export async function validateSubmission(
     problems,
     warnings,
     ok: problems.length === 0,
+  };
+}
+
+/** The error for a submission folder with no file to check: zero files is never valid. */
+function emptyProblem(root: string, split: string, opts: ValidateOptions): Problem {
+  const f = [
+    opts.task && opts.task !== "both" ? `task ${opts.task}` : "",
+    opts.coil && opts.coil !== "both" ? `coil ${opts.coil}` : "",
+    opts.acc ? `acc ${opts.acc.join(",")}` : "",
+  ].filter(Boolean).join(", ");
+  const layout = (opts.year ?? 2023) === 2023 ? LAYOUT_2023 : LAYOUT_2024;
+  return {
+    kind: "empty",
+    severity: "error",
+    file: ".",
+    path: root,
+    message: `no ${split}-split img4ranking file found in ${root}${f ? ` for ${f}` : ""}`,
+    fix: `write the reconstructions there first (deno task submit --split ${split} --output ` +
+      `DIR writes DIR/${SUBMISSION_FOLDER}/${layout}), or pass the folder that holds them`,
   };
 }
 

@@ -12,6 +12,7 @@
 
 import type { Year } from "../challenge/reduce.ts";
 import { CmrxError } from "../errors.ts";
+import { entryKind, notRegularError } from "../fsutil.ts";
 import { type MappingTimesTable, readMappingCsv, sourceSlices, timesForSlices } from "./csv.ts";
 import { findLabelFile, labelForImage, MYOCARDIUM, readMappingLabel } from "./labels.ts";
 import { fitMaps, type MapFitOptions, type MapKind, mapKindOf } from "./maps.ts";
@@ -86,8 +87,11 @@ export interface MapReport {
   labels: string;
   files: MapFileScore[];
   groups: MapGroupScore[];
-  /** Mapping files whose maps could not be scored, with the reason. */
-  skipped: { file: string; reason: string }[];
+  /**
+   * Mapping files whose maps could not be scored, with the reason; `path` names the entry at
+   * fault (e.g. a label file that cannot be read) and `fix` what to do, when known.
+   */
+  skipped: { file: string; reason: string; path?: string; fix?: string }[];
 }
 
 /** What the evaluator needs to know about a submitted mapping file. */
@@ -227,11 +231,9 @@ export class MapEvaluator {
       } catch { /* not a folder */ }
     }
     for (const p of candidates) {
-      try {
-        if ((await Deno.stat(p)).isFile) return await readMappingCsv(p);
-      } catch (e) {
-        if (e instanceof CmrxError) throw e;
-      }
+      const { kind, detail } = await entryKind(p);
+      if (kind === "file") return await readMappingCsv(p);
+      if (kind !== "missing") throw notRegularError(p, kind, detail, "times (csv) file");
     }
     throw new CmrxError(`no ${c.name}.csv with the times for ${c.patient}`, {
       file: dir,

@@ -16,6 +16,7 @@
  */
 
 import { CmrxError } from "../errors.ts";
+import { entryKind, notRegularError } from "../fsutil.ts";
 import { openMat } from "../mat/read.ts";
 import { reductionPlan, type Year } from "../challenge/reduce.ts";
 import type { MapKind } from "./maps.ts";
@@ -56,15 +57,21 @@ export function labelCandidates(
   return out;
 }
 
-/** The first existing label file for a case, or null. */
+/**
+ * The first existing label file for a case, or null when there is none.
+ *
+ * @throws {CmrxError} naming the entry when a candidate exists but is not a regular file (a
+ *   dangling link, a link loop, a folder, a named pipe, a device): it is not skipped for a
+ *   later candidate
+ */
 export async function findLabelFile(
   root: string,
   c: Parameters<typeof labelCandidates>[1],
 ): Promise<string | null> {
   for (const p of labelCandidates(root, c)) {
-    try {
-      if ((await Deno.stat(p)).isFile) return p;
-    } catch { /* try the next */ }
+    const { kind, detail } = await entryKind(p);
+    if (kind === "file") return p;
+    if (kind !== "missing") throw notRegularError(p, kind, detail, "label file");
   }
   return null;
 }

@@ -8,8 +8,10 @@
  * to magnitude images, with polarity restoration: the magnitude loses the sign of the
  * early inversion times (before the null), so for k = 0 .. n-1 the first k samples in TI
  * order are negated and the signed curve `A - B exp(-TI / T1*)` is fitted; the k with the
- * least squared residual wins (the official CMRxRecon fitting code does the same search with
- * `curve_fit`, `CMRxRecon/Mapping/CalEvalMap.py`).
+ * least squared residual wins. (The official CMRxRecon fitting code,
+ * `CMRxRecon/Mapping/CalEvalMap.py`, loops over 1..6 flips with `curve_fit` but stops after the
+ * first fit that succeeds, i.e. after flipping TI1 only; docs/mapping.md says where the two
+ * differ.)
  *
  * How it is fast: for a fixed rate `R = 1/T1*` the model is linear in (A, B), so a grid over
  * R (log-spaced) gives the least-squares A, B and residual of every flip count k in closed

@@ -160,3 +160,84 @@ Deno.test("layout helpers: folder and variable names", () => {
   assert.equal(kspaceVariable2023("SingleCoil", 10), "kspace_single_sub10");
   assert.equal(kspaceVariable2023("SingleCoil", null), "kspace_single_full");
 });
+
+/** Makes a named pipe (FIFO) with mkfifo. */
+async function mkfifo(path: string): Promise<void> {
+  const r = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+Deno.test("layout: unusable entries at layout positions are problems naming them, never dropped", async () => {
+  const acc4 = `${CINE}/ValidationSet/AccFactor04`;
+  const root = await tree([
+    `${acc4}/P001/cine_sax.mat`,
+    `${acc4}/P001/cine_lax.mat`,
+    `${CINE}/ValidationSet/AccFactor08/P001/cine_sax.mat`,
+    `${MAP}/ValidationSet/AccFactor04/P001/T1map.mat`,
+  ]);
+  const p2 = `${root}/${acc4}/P002`;
+  await Deno.mkdir(p2);
+  await Deno.symlink(`${root}/nowhere.mat`, `${p2}/cine_sax.mat`); // dangling
+  await Deno.symlink(`${p2}/cine_lax.mat`, `${p2}/cine_lax.mat`); // loop
+  await Deno.mkdir(`${root}/${acc4}/P003/cine_sax.mat`, { recursive: true }); // folder
+  await Deno.mkdir(`${root}/${acc4}/P004`);
+  await mkfifo(`${root}/${acc4}/P004/cine_sax.mat`); // named pipe
+  await Deno.mkdir(`${root}/${acc4}/P005`);
+  await Deno.symlink("/dev/zero", `${root}/${acc4}/P005/cine_sax.mat`); // device
+  await Deno.symlink(`${root}/gone`, `${root}/${acc4}/P006`); // dangling patient folder
+  await Deno.symlink(`${root}/gone.mat`, `${root}/${acc4}/P001/cine_sax_mask.mat`); // mask
+  const map = `${root}/${MAP}/ValidationSet/AccFactor04/P001`;
+  await mkfifo(`${map}/T1map.csv`);
+
+  const { cases, problems } = await discover(root, { split: "validation" });
+  assert.deepEqual(
+    cases.map((c) => `${c.accFolder}/${c.patient}/${c.name}`),
+    [
+      "AccFactor04/P001/cine_lax",
+      "AccFactor04/P001/cine_sax",
+      "AccFactor08/P001/cine_sax",
+      "AccFactor04/P001/T1map",
+    ],
+  );
+  const byPath = new Map(problems.map((p) => [p.path.slice(root.length + 1), p]));
+  const kinds = Object.fromEntries([...byPath].map(([p, x]) => [p, x.kind]));
+  assert.deepEqual(kinds, {
+    [`${acc4}/P001/cine_sax_mask.mat`]: "dangling-link",
+    [`${acc4}/P002/cine_lax.mat`]: "link-loop",
+    [`${acc4}/P002/cine_sax.mat`]: "dangling-link",
+    [`${acc4}/P003/cine_sax.mat`]: "directory",
+    [`${acc4}/P004/cine_sax.mat`]: "fifo",
+    [`${acc4}/P005/cine_sax.mat`]: "char-device",
+    [`${acc4}/P006`]: "dangling-link",
+    [`${MAP}/ValidationSet/AccFactor04/P001/T1map.csv`]: "fifo",
+  });
+  const pipe = byPath.get(`${acc4}/P004/cine_sax.mat`)!;
+  assert.equal(pipe.reason, "is a named pipe (FIFO), not a k-space file");
+  assert.match(pipe.fix, /regular files only/);
+  assert.equal(pipe.submissionPath, `${acc4}/P004/cine_sax.mat`);
+  assert.match(byPath.get(`${acc4}/P002/cine_sax.mat`)!.fix, /repair the link/);
+  assert.match(byPath.get(`${acc4}/P006`)!.reason, /not a patient folder/);
+  assert.match(byPath.get(`${acc4}/P001/cine_sax_mask.mat`)!.reason, /not a mask file/);
+  // Filters keep their meaning: entries outside them are not looked at.
+  assert.deepEqual((await discover(root, { acc: [8] })).problems, []);
+  assert.deepEqual((await discover(root, { task: "mapping" })).problems.length, 1);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("layout: a dataset whose only k-space entry is unusable names it in the LayoutError", async () => {
+  const root = await Deno.makeTempDir();
+  const p = `${root}/${CINE}/ValidationSet/AccFactor04/P001`;
+  await Deno.mkdir(p, { recursive: true });
+  await Deno.symlink(`${root}/nowhere.mat`, `${p}/cine_sax.mat`);
+  await assert.rejects(discover(root), (e: Error) => {
+    assert.ok(e instanceof LayoutError);
+    assert.match(e.message, /no k-space files found/);
+    assert.match(e.message, /P001\/cine_sax\.mat is a symbolic link whose target does not exist/);
+    assert.match(e.message, /fix: repair the link/);
+    return true;
+  });
+  const empty = await discover(root, { allowEmpty: true });
+  assert.deepEqual(empty.cases, []);
+  assert.equal(empty.problems.length, 1);
+  await Deno.remove(root, { recursive: true });
+});

@@ -258,6 +258,203 @@ Deno.test("pack command: writes the zip, --dry-run writes nothing, invalid input
   await Deno.remove(out, { recursive: true });
 });
 
+/** Name and entry time (`YYYY-MM-DD hh:mm:ss`, as stored) of every central directory record. */
+function entryTimes(zip: Uint8Array): { name: string; time: string }[] {
+  const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const end = zip.length - 22;
+  assert.equal(v.getUint32(end, true), 0x06054b50, "end of central directory record");
+  const out: { name: string; time: string }[] = [];
+  let at = v.getUint32(end + 16, true);
+  for (let i = 0; i < v.getUint16(end + 10, true); i++) {
+    assert.equal(v.getUint32(at, true), 0x02014b50);
+    const t = v.getUint16(at + 12, true), d = v.getUint16(at + 14, true);
+    const n = v.getUint16(at + 28, true);
+    const p2 = (x: number) => String(x).padStart(2, "0");
+    out.push({
+      name: new TextDecoder().decode(zip.subarray(at + 46, at + 46 + n)),
+      time: `${(d >> 9) + 1980}-${p2((d >> 5) & 15)}-${p2(d & 31)} ` +
+        `${p2(t >> 11)}:${p2((t >> 5) & 63)}:${p2((t & 31) * 2)}`,
+    });
+    at += 46 + n + v.getUint16(at + 30, true) + v.getUint16(at + 32, true);
+  }
+  return out;
+}
+
+async function withEnv<T>(name: string, value: string | undefined, fn: () => Promise<T>) {
+  const old = Deno.env.get(name);
+  if (value === undefined) Deno.env.delete(name);
+  else Deno.env.set(name, value);
+  try {
+    return await fn();
+  } finally {
+    if (old === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, old);
+  }
+}
+
+Deno.test("pack: the same files packed twice give the same bytes, whatever their times", async () => {
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
+  await withEnv("SOURCE_DATE_EPOCH", undefined, async () => {
+    const a = await packSubmission(out, { team: "T", out: `${out}/a.zip` });
+    await Deno.utime(`${root}/${SAX}`, new Date("2031-05-06T07:08:09Z"), new Date());
+    await Deno.utime(`${root}/MultiCoil`, new Date(), new Date("2001-02-03T04:05:06Z"));
+    await new Promise((r) => setTimeout(r, 2100)); // the readme's time would move on too
+    const b = await packSubmission(out, { team: "T", out: `${out}/b.zip` });
+    const bytes = await Deno.readFile(a.out);
+    assert.deepEqual(await Deno.readFile(b.out), bytes);
+    const times = entryTimes(bytes);
+    assert.ok(times.every((e) => e.time === "1980-01-01 00:00:00"), JSON.stringify(times));
+    // Entries in name order after the readme (folders before what they hold).
+    const names = times.map((e) => e.name).filter((n) => n.endsWith(".mat"));
+    assert.deepEqual(names, [...names].sort());
+  });
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: SOURCE_DATE_EPOCH sets every entry's time (UTC)", async () => {
+  const { out } = await correctSubmission("cmrx-pack-out-");
+  const zip = await withEnv("SOURCE_DATE_EPOCH", "1700000000", async () => {
+    const r = await packSubmission(out, { team: "T" });
+    return await Deno.readFile(r.out);
+  });
+  const times = entryTimes(zip);
+  assert.ok(times.length > 5);
+  // 1700000000 = 2023-11-14 22:13:20 UTC.
+  assert.ok(times.every((e) => e.time === "2023-11-14 22:13:20"), JSON.stringify(times));
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: readme.txt carries the team name and the contact e-mail", async () => {
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
+  const readme = async (zip: string) =>
+    new TextDecoder().decode(unzipSync(await Deno.readFile(zip))["Submission/readme.txt"]);
+  const r = await packSubmission(out, { team: "Heart Hackers", email: " hh@example.org " });
+  assert.equal(await readme(r.out), "Team name: Heart Hackers\nContact e-mail: hh@example.org\n");
+  assert.equal(r.readme.email, "hh@example.org");
+  // Without --email the plan says the readme has none (the command warns).
+  assert.equal((await planPack(out, { team: "T" })).readme.email, undefined);
+  // A readme.txt of the user's: the e-mail is added unless it is already there.
+  await Deno.writeTextFile(`${root}/readme.txt`, "Team Existing");
+  const f = await packSubmission(out, { email: "x@example.org" });
+  assert.equal(await readme(f.out), "Team Existing\nContact e-mail: x@example.org\n");
+  await Deno.writeTextFile(`${root}/readme.txt`, "Team Existing, <x@example.org>\n");
+  assert.equal((await planPack(out)).readme.email, "x@example.org");
+  assert.equal(
+    (await planPack(out, { email: "x@example.org" })).readme.text,
+    "Team Existing, <x@example.org>\n",
+  );
+  for (const bad of ["", "no-at-sign", "a@b", "a b@example.org", "a@example.org\nx"]) {
+    await assert.rejects(() => planPack(out, { team: "T", email: bad }), (e: unknown) => {
+      assert.ok(e instanceof PackError);
+      assert.match(e.message, /invalid contact e-mail/);
+      assert.match(e.message, /--email/);
+      return true;
+    });
+  }
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: layout root puts MultiCoil/ and readme.txt at the archive root", async () => {
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
+  const r = await packSubmission(out, { team: "T", email: "t@example.org", layout: "root" });
+  assert.equal(r.layout, "root");
+  const bytes = await Deno.readFile(r.out);
+  assert.equal(bytes.length, r.archiveBytes);
+  const files = unzipSync(bytes);
+  const names = Object.keys(files).sort();
+  assert.ok(names.every((n) => n === "readme.txt" || n.startsWith("MultiCoil/")), names.join());
+  assert.ok(names.includes("MultiCoil/"));
+  assert.deepEqual(files[SAX], await Deno.readFile(`${root}/${SAX}`));
+  assert.match(new TextDecoder().decode(files["readme.txt"]), /^Team name: T\n/);
+  await assert.rejects(
+    () => planPack(out, { team: "T", layout: "flat" as "root" }),
+    /unknown archive layout 'flat'/,
+  );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack: a broken link, device or FIFO where a submission file belongs stops packing", async () => {
+  const { out, root } = await correctSubmission("cmrx-pack-out-");
+  const hasMkfifo = await new Deno.Command("mkfifo", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  const kinds: [string, () => Promise<unknown>][] = [
+    ["broken symbolic link", () => Deno.symlink(`${out}/nowhere.mat`, `${root}/${SAX}`)],
+    ["not a regular file", () => Deno.symlink("/dev/zero", `${root}/${SAX}`)],
+  ];
+  if (hasMkfifo) kinds.push(["not a regular file", () => run("mkfifo", `${root}/${SAX}`)]);
+  const original = await Deno.readFile(`${root}/${SAX}`);
+  for (const [message, make] of kinds) {
+    await Deno.remove(`${root}/${SAX}`, { recursive: true });
+    await make();
+    await assert.rejects(() => packSubmission(out, { team: "T" }), (e: unknown) => {
+      assert.ok(e instanceof PackError);
+      assert.match(e.message, new RegExp(`not valid.*${SAX}: ${message}`));
+      assert.match(e.message, /deno task validate/);
+      return true;
+    });
+    assert.deepEqual(await ls(out), ["Submission"]);
+  }
+  await Deno.remove(`${root}/${SAX}`, { recursive: true });
+  await Deno.writeFile(`${root}/${SAX}`, original);
+  // A broken link with a junk name is only left out.
+  await Deno.symlink(`${out}/nowhere`, `${root}/MultiCoil/.DS_Store`);
+  const r = await packSubmission(out, { team: "T" });
+  assert.equal(r.files, 4);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("pack command: task, split and edition come from the run manifest", async () => {
+  const { out, root, input } = await correctSubmission("cmrx-pack-out-");
+  const zipNames = async (zip: string) => Object.keys(unzipSync(await Deno.readFile(zip)));
+  const log = console.log, error = console.error;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  console.error = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    // A run of submit --task cine (the Mapping files are someone else's, not this run's).
+    await Deno.writeTextFile(
+      `${out}/cmrxkit-run.json`,
+      JSON.stringify({
+        tool: "cmrxkit",
+        version: 1,
+        task: "cine",
+        split: "validation",
+        year: 2023,
+        coil: null,
+        acc: null,
+        model: "zf",
+        input: { path: input, files: 2, fingerprint: "x" },
+        options: {},
+        created: "2026-01-01T00:00:00Z",
+        updated: "2026-01-01T00:00:00Z",
+      }),
+    );
+    // Given the Submission folder itself: the manifest beside it is found.
+    assert.equal(await packCommand.run([root, "--team", "T", "--input", input]), 0);
+    const text = lines.join("\n");
+    assert.match(text, /task cine, split validation, 2023 rules \(from the run manifest/);
+    assert.match(text, /warning: readme\.txt has no contact e-mail.*--email ADDR/);
+    const names = await zipNames(`${out}/Submission.zip`);
+    assert.ok(names.some((n) => n.endsWith("cine_sax.mat")));
+    assert.ok(!names.some((n) => n.includes("Mapping")));
+    // Flags override the manifest; --layout official is the root layout.
+    lines.length = 0;
+    const args = ["--team", "T", "--email", "t@example.org", "--out", `${out}/o.zip`];
+    assert.equal(
+      await packCommand.run([out, ...args, "--task", "both", "--layout", "official"]),
+      0,
+    );
+    assert.doesNotMatch(lines.join("\n"), /no contact e-mail/);
+    const all = await zipNames(`${out}/o.zip`);
+    assert.ok(all.includes("readme.txt") && all.includes("MultiCoil/Mapping/"), all.join());
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  await assert.rejects(() => packCommand.run([out, "--layout", "flat"]), /--layout must be/);
+  await Deno.remove(out, { recursive: true });
+});
+
 Deno.test("pack: cleanup shared dataset", async () => {
   await removeDataset();
 });

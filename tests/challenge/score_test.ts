@@ -14,6 +14,7 @@ import { writeMatV5 } from "../../src/mat/v5.ts";
 import { writeMatV73 } from "../../src/mat/v73.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
+import { lazyBomb } from "./bomb_fixture.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-score-" });
 const D = `${root}/data`;
@@ -129,6 +130,13 @@ Deno.test("score: missing and malformed files are listed, not scored, and counte
   );
   assert.match(reasons[t1.submissionPath], /no variable 'img4ranking'.*recon/);
   assert.match(reasons[t2.submissionPath], /MAT v7\.3\/HDF5.*transposed/);
+  // Each gets the fix validate gives for it; the score is incomplete.
+  const fixes = Object.fromEntries(r.malformed.map((m) => [m.file, m.fix]));
+  assert.match(fixes[lax10.submissionPath], /apply the run4Ranking reduction/);
+  assert.match(fixes[t1.submissionPath], /save the image under the name img4ranking/);
+  assert.match(fixes[t2.submissionPath], /save it as MAT v5/);
+  assert.equal(r.incomplete, true);
+  assert.deepEqual(r.truthProblems, []);
   assert.equal(r.aggregate.cine!.files, 2);
   assert.equal(r.aggregate.cine!.expected, 4);
   const g = r.groups.find((x) => x.view === "sax" && x.acc === 4)!;
@@ -206,6 +214,234 @@ Deno.test("leaderboard: records runs in SQLite and ranks by SSIM, then PSNR", as
   assert.equal(lb.ranked({ task: "mapping" }).length, 3);
   assert.ok(lb.remove(rows[0].id));
   assert.equal(lb.ranked({ task: "cine" }).length, 2);
+});
+
+/** Makes a named pipe (FIFO) with mkfifo. */
+async function mkfifo(path: string): Promise<void> {
+  const r = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+Deno.test("score: a submission entry that is not a regular file is malformed, with a fix", async () => {
+  const dir = `${root}/pipe`;
+  await Deno.mkdir(dir);
+  await new Deno.Command("cp", { args: ["-r", `${ZF}/Submission`, dir] }).output();
+  const sax4 = cases.find((c) => c.name === "cine_sax" && c.acc === 4)!;
+  await Deno.remove(`${dir}/Submission/${sax4.submissionPath}`);
+  await mkfifo(`${dir}/Submission/${sax4.submissionPath}`);
+  const r = await scoreSubmission({
+    submission: dir,
+    truth: `${D}/GroundTruth`,
+    task: "cine",
+    accs: [4, 10],
+  });
+  assert.deepEqual(r.malformed, [{
+    file: sax4.submissionPath,
+    reason: "is a named pipe (FIFO), not an img4ranking file",
+    fix: "write the img4ranking file itself there (a regular MAT v5 file)",
+  }]);
+  assert.equal(r.incomplete, true);
+});
+
+Deno.test("score: truth entries that cannot be read are listed, never dropped, and mark the score incomplete", async () => {
+  // A truth root whose P001 is the real one; P002 holds a dangling link and a pipe, P003 a
+  // regular file that is no MATLAB file.
+  const truth = `${root}/badtruth`;
+  const full = "MultiCoil/Cine/ValidationSet/FullSample";
+  await Deno.mkdir(`${truth}/${full}/P002`, { recursive: true });
+  await Deno.mkdir(`${truth}/${full}/P003`, { recursive: true });
+  await Deno.symlink(`${D}/GroundTruth/${full}/P001`, `${truth}/${full}/P001`);
+  await Deno.symlink(`${truth}/nowhere.mat`, `${truth}/${full}/P002/cine_sax.mat`);
+  await mkfifo(`${truth}/${full}/P002/cine_lax.mat`);
+  await Deno.writeTextFile(`${truth}/${full}/P003/cine_sax.mat`, "not a MATLAB file".repeat(20));
+  // The submission holds P003's files, so its reference is needed.
+  const sub = `${root}/sub3`;
+  await Deno.mkdir(sub);
+  await new Deno.Command("cp", { args: ["-r", `${ZF}/Submission`, sub] }).output();
+  for (const acc of ["AccFactor04", "AccFactor10"]) {
+    const base = `${sub}/Submission/MultiCoil/Cine/ValidationSet/${acc}`;
+    await Deno.mkdir(`${base}/P003`);
+    await Deno.copyFile(`${base}/P001/cine_sax.mat`, `${base}/P003/cine_sax.mat`);
+  }
+  const r = await scoreSubmission({ submission: sub, truth, task: "cine", accs: [4, 10] });
+  const problems = Object.fromEntries(
+    r.truthProblems.map((p) => [p.path.slice(truth.length + 1), p]),
+  );
+  assert.deepEqual(Object.keys(problems).sort(), [
+    `${full}/P002/cine_lax.mat`,
+    `${full}/P002/cine_sax.mat`,
+    `${full}/P003/cine_sax.mat`,
+  ]);
+  assert.match(problems[`${full}/P002/cine_sax.mat`].reason, /symbolic link whose target/);
+  assert.match(problems[`${full}/P002/cine_lax.mat`].reason, /named pipe/);
+  assert.match(
+    problems[`${full}/P003/cine_sax.mat`].reason,
+    /reference cannot be read: not a MATLAB file/,
+  );
+  assert.ok(r.truthProblems.every((p) => p.fix.length > 0));
+  assert.equal(r.incomplete, true);
+  // Nothing is blamed on the submission: P003's files are neither missing nor malformed.
+  assert.deepEqual(r.missing, []);
+  assert.deepEqual(r.malformed, []);
+  assert.equal(r.files.length, 4); // P001 at R4 and R10
+});
+
+Deno.test("score: a test-split submission without TestSet truth says who holds it and the fix", async () => {
+  await assert.rejects(
+    scoreSubmission({ submission: ZF, truth: `${D}/GroundTruth`, split: "test", accs: [4, 10] }),
+    (e: Error) => {
+      assert.ok(e instanceof LayoutError);
+      assert.match(e.message, /no TestSet ground truth here/);
+      assert.match(e.message, /organisers hold/);
+      assert.match(e.message, /fix: .*deno task synth --test/);
+      return true;
+    },
+  );
+});
+
+Deno.test("score: a test-split submission is scored against a TestSet truth, full size", async () => {
+  const T = `${root}/testset`;
+  await synthesize({
+    out: T,
+    size: "small",
+    seed: 5,
+    patients: 1,
+    tasks: ["cine"],
+    splits: ["test"],
+    accs: [4],
+  });
+  const { cases: tc } = await discover(T, { split: "test" });
+  const dir = `${root}/perfect-test`;
+  for (const c of tc) {
+    using gt = await openMat(fullSamplePath(c, `${T}/GroundTruth`));
+    const ref = await referenceImage(gt, c, 2023, "test");
+    await writeImg(dir, c.submissionPath, ref.data, ref.dims);
+  }
+  const r = await scoreSubmission({ submission: dir, truth: T, split: "test", accs: [4] });
+  assert.equal(r.files.length, 2);
+  assert.equal(r.incomplete, false);
+  assert.equal(r.aggregate.cine!.ssim, 1);
+  assert.ok(r.files.every((f) => f.images > 2 * 3), "full size: every slice and frame");
+});
+
+Deno.test("score: a label entry that is not a regular file is named, not skipped for another", async () => {
+  const labels = `${root}/badlabels`;
+  const dir = `${labels}/MultiCoil/Mapping/ValidationSet/P001`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.symlink(`${labels}/nowhere.mat`, `${dir}/T1map_label.mat`);
+  await Deno.symlink(
+    `${D}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
+    `${dir}/T2map_label.mat`,
+  );
+  const r = await scoreSubmission({
+    submission: ZF,
+    truth: `${D}/GroundTruth`,
+    task: "mapping",
+    labels,
+    accs: [4],
+  });
+  assert.deepEqual(r.maps!.files.map((f) => f.view), ["T2"]);
+  assert.equal(r.maps!.skipped.length, 1);
+  assert.match(
+    r.maps!.skipped[0].reason,
+    /T1map_label\.mat: is a symbolic link whose target does not exist, not a label file/,
+  );
+});
+
+/** A copy of the zero-filled submission (or of another folder) to damage. */
+async function copyOf(src: string, name: string): Promise<string> {
+  const dst = `${root}/${name}`;
+  const r = await new Deno.Command("cp", { args: ["-r", src, dst] }).output();
+  assert.equal(r.code, 0);
+  return dst;
+}
+
+const SAX4 = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
+
+Deno.test("score: a compressed img4ranking is refused on its dims before it is inflated", async () => {
+  const dir = await copyOf(ZF, "bomb");
+  // 4096 x 4096 single declared (64 MiB); its data cannot be inflated, so a reader that
+  // inflates before checking the dims reports a corrupt stream instead.
+  await Deno.writeFile(`${dir}/Submission/${SAX4}`, lazyBomb([4096, 4096]));
+  const r = await scoreSubmission({
+    submission: dir,
+    truth: `${D}/GroundTruth`,
+    task: "cine",
+    accs: [4],
+  });
+  assert.equal(r.incomplete, true);
+  assert.equal(r.malformed.length, 1);
+  assert.equal(r.malformed[0].file, SAX4);
+  assert.match(r.malformed[0].reason, /dims \[4096, 4096\], the reference \[/);
+  assert.match(r.malformed[0].fix, /run4Ranking reduction/);
+});
+
+Deno.test("score: a submitted img4ranking holding Inf or NaN is malformed, with validate's fix", async () => {
+  const dir = await copyOf(ZF, "inf");
+  using m = await openMat(`${dir}/Submission/${SAX4}`);
+  const a = m.read("img4ranking");
+  a.data[17] = Infinity;
+  a.data[18] = NaN;
+  await writeImg(dir, SAX4, a.data as Float32Array, a.dims);
+  const r = await scoreSubmission({
+    submission: dir,
+    truth: `${D}/GroundTruth`,
+    task: "cine",
+    accs: [4],
+  });
+  assert.equal(r.incomplete, true);
+  assert.deepEqual(r.files.map((f) => f.file).filter((f) => f === SAX4), []);
+  assert.equal(r.malformed.length, 1);
+  assert.match(r.malformed[0].reason, /2 of \d+ values are NaN or Inf/);
+  assert.match(r.malformed[0].fix, /fix the reconstruction/);
+  assert.ok(Number.isFinite(r.aggregate.cine!.ssim), "the other files are scored");
+});
+
+Deno.test("score: truth k-space holding NaN is a truth problem naming the file", async () => {
+  const truth = await copyOf(`${D}/GroundTruth`, "nan-truth");
+  const c = cases.find((x) => x.name === "cine_sax" && x.acc === 4)!;
+  const file = fullSamplePath(c, truth);
+  let dims: number[], data: Float32Array;
+  {
+    using m = await openMat(file);
+    const a = m.read("kspace_full");
+    dims = a.dims;
+    data = a.data as Float32Array;
+  }
+  for (let i = 0; i < data.length; i += 997) data[i] = NaN;
+  await Deno.remove(file);
+  await writeMatV73(file, [{
+    name: "kspace_full",
+    array: { dims, matClass: "single", complex: true, data },
+  }]);
+  const r = await scoreSubmission({ submission: ZF, truth, task: "cine", accs: [4] });
+  assert.equal(r.incomplete, true);
+  assert.equal(r.truthProblems.length, 1);
+  assert.equal(r.truthProblems[0].path, file);
+  assert.match(r.truthProblems[0].reason, /NaN or Inf/);
+  assert.deepEqual(r.files.map((f) => f.file), [SAX4.replace("cine_sax", "cine_lax")]);
+});
+
+Deno.test("score: a label that cannot be read names the label file and the fix", async () => {
+  const labels = `${root}/gzlabels`;
+  const seg = `${labels}/SegmentROI/P001`;
+  await Deno.mkdir(seg, { recursive: true });
+  await Deno.writeFile(`${seg}/T1map_label.nii.gz`, new Uint8Array(64).fill(7));
+  await Deno.copyFile(
+    `${D}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
+    `${seg}/T2map_label.mat`,
+  );
+  const r = await scoreSubmission({
+    submission: ZF,
+    truth: `${D}/GroundTruth`,
+    task: "mapping",
+    labels,
+    accs: [4],
+  });
+  assert.deepEqual(r.maps!.files.map((f) => f.view), ["T2"]);
+  assert.equal(r.maps!.skipped.length, 1);
+  assert.equal(r.maps!.skipped[0].path, `${seg}/T1map_label.nii.gz`);
+  assert.ok(r.maps!.skipped[0].fix, "a fix is given");
 });
 
 globalThis.addEventListener("unload", () => {

@@ -3,12 +3,13 @@ import { discover } from "../../src/challenge/layout.ts";
 import { reductionPlan } from "../../src/challenge/reduce.ts";
 import {
   expectedFiles,
+  expectedSubmission,
   imageDimsOf,
   matlabSqueezeTrailing,
   submissionFolder,
   writeImg4Ranking,
 } from "../../src/challenge/submission.ts";
-import { ShapeError } from "../../src/errors.ts";
+import { LayoutError, ShapeError } from "../../src/errors.ts";
 import { readMatV5 } from "../../src/mat/v5.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 
@@ -175,6 +176,36 @@ Deno.test("expectedFiles: test split gives full-size dims (no reduction)", async
   assert.equal(by.cine_sax.reduced, false);
   assert.equal(by.cine_sax.relPath, "MultiCoil/Cine/TestSet/AccFactor08/P001/cine_sax.mat");
   await assert.rejects(() => expectedFiles(dir, { split: "validation" }), /no k-space files/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("expectedFiles: an input entry that cannot be read is an error naming it, never dropped", async () => {
+  const dir = await Deno.makeTempDir();
+  await synthesize({
+    out: dir,
+    size: "small",
+    patients: 1,
+    splits: ["validation"],
+    accs: [4],
+    tasks: ["cine"],
+    seed: 3,
+  });
+  const p2 = `${dir}/MultiCoil/Cine/ValidationSet/AccFactor04/P002`;
+  await Deno.mkdir(`${p2}/cine_sax.mat`, { recursive: true });
+  const plan = await expectedSubmission(dir);
+  assert.deepEqual(plan.files.map((f) => f.case.patient), ["P001", "P001"]);
+  assert.equal(plan.problems.length, 1);
+  assert.equal(plan.problems[0].path, `${p2}/cine_sax.mat`);
+  assert.equal(
+    plan.problems[0].submissionPath,
+    "MultiCoil/Cine/ValidationSet/AccFactor04/P002/cine_sax.mat",
+  );
+  await assert.rejects(() => expectedFiles(dir), (e: Error) => {
+    assert.ok(e instanceof LayoutError);
+    assert.match(e.message, /P002\/cine_sax\.mat: is a directory, not a k-space file/);
+    assert.match(e.message, /fix: put the k-space file itself there/);
+    return true;
+  });
   await Deno.remove(dir, { recursive: true });
 });
 

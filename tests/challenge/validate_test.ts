@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { validate as validateCommand } from "../../cli/validate.ts";
 import { submissionFolder, writeImg4Ranking } from "../../src/challenge/submission.ts";
 import {
+  checkImg4RankingFile,
   formatReport,
   locateSubmission,
   parseSubmissionPath,
@@ -13,7 +14,10 @@ import { LayoutError } from "../../src/errors.ts";
 import { numel } from "../../src/mat/types.ts";
 import { writeMatV5 } from "../../src/mat/v5.ts";
 import { writeMatV73 } from "../../src/mat/v73.ts";
+import { writeRunManifest } from "../../src/pipeline/run_manifest.ts";
+import { runManifest } from "./run_manifest_fixture.ts";
 import { correctSubmission, getDataset, image, removeDataset } from "./submission_fixture.ts";
+import { lazyBomb } from "./bomb_fixture.ts";
 
 const SAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
 const LAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_lax.mat";
@@ -70,17 +74,18 @@ Deno.test("validate: missing and extra files are listed with fixes and counted",
   await Deno.writeTextFile(`${root}/MultiCoil/.DS_Store`, "x");
   await Deno.writeTextFile(`${root}/MultiCoil/Cine/ValidationSet/notes.txt`, "x");
   await Deno.writeTextFile(`${root}/${SAX}.tmp-0a1b2c3d4e5f`, "x");
+  await Deno.writeTextFile(`${root}/${SAX}.tmp-4242-0a1b2c3d`, "x"); // tempPathFor's form
   const r = await validateSubmission(out, { input });
   assert.equal(r.ok, false);
-  assert.deepEqual(kinds(r.problems), ["extra", "junk", "junk", "missing", "not-mat"]);
+  assert.deepEqual(kinds(r.problems), ["extra", "junk", "junk", "junk", "missing", "not-mat"]);
   const missing = only(r, "missing");
   assert.equal(missing.file, LAX);
   assert.match(missing.fix, /reconstruct .*cine_lax\.mat \(kspace_sub04\).*dims \[32, 32, 2, 3\]/);
   assert.equal(only(r, "extra").file, extra);
   assert.match(only(r, "not-mat").file, /notes\.txt$/);
-  const junk = r.problems.filter((p) => p.kind === "junk");
-  assert.match(junk[0].message + junk[1].message, /macOS/);
-  assert.match(junk[0].message + junk[1].message, /temporary file/);
+  const junk = r.problems.filter((p) => p.kind === "junk").map((p) => p.message).join(" ");
+  assert.match(junk, /macOS/);
+  assert.equal(junk.match(/temporary file/g)?.length, 2);
   const cine = r.groups.find((g) => g.group === "MultiCoil/Cine/AccFactor04")!;
   assert.deepEqual(cine, {
     group: "MultiCoil/Cine/AccFactor04",
@@ -91,7 +96,7 @@ Deno.test("validate: missing and extra files are listed with fixes and counted",
   const text = formatReport(r);
   assert.match(text, /1\/2 present/);
   assert.match(text, /fix: /);
-  assert.match(text, /INVALID: 5 problem\(s\)/);
+  assert.match(text, /INVALID: 6 problem\(s\)/);
   await Deno.remove(out, { recursive: true });
 });
 
@@ -363,6 +368,147 @@ Deno.test("validate command: exit codes, --json report, usage errors", async () 
   await assert.rejects(() => validateCommand.run([out, "--year", "2025"]), /2023 or 2024/);
   await assert.rejects(() => validateCommand.run([`${out}/missing`]), /no such folder/);
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("validate: a folder with no submission file is never OK, with or without filters", async () => {
+  const out = await Deno.makeTempDir({ prefix: "cmrx-validate-empty-" });
+  await Deno.mkdir(`${out}/Submission`);
+  const r = await validateSubmission(out);
+  assert.equal(r.ok, false);
+  const p = only(r, "empty");
+  assert.equal(p.path, `${out}/Submission`);
+  assert.match(p.message, /no validation-split img4ranking file found in .*Submission/);
+  assert.match(p.fix, /deno task submit --split validation/);
+  assert.match(formatReport(r), /INVALID: 1 problem/);
+  assert.doesNotMatch(formatReport(r), /OK: 0 file/);
+  // Files of another task only: nothing in scope is not OK either.
+  const { out: full } = await correctSubmission("cmrx-validate-out-");
+  await Deno.remove(`${full}/Submission/MultiCoil/Mapping`, { recursive: true });
+  const m = await validateSubmission(full, { task: "mapping" });
+  assert.match(only(m, "empty").message, /for task mapping/);
+  assert.equal(await quiet(() => validateCommand.run([out])), 1);
+  await Deno.remove(out, { recursive: true });
+  await Deno.remove(full, { recursive: true });
+});
+
+/** Makes a named pipe (FIFO) with mkfifo. */
+async function mkfifo(path: string): Promise<void> {
+  const r = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+/** Runs `fn` with console.log captured; returns its result (the lines go to `lines`). */
+async function quiet<T>(fn: () => Promise<T>, lines: string[] = []): Promise<T> {
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
+  }
+}
+
+Deno.test("validate: input entries that cannot be read are errors naming the entry and the fix", async () => {
+  const { out, root, input } = await correctSubmission("cmrx-validate-out-");
+  // An input whose P001 is the real one and whose P002 holds a dangling link and a pipe.
+  const bad = await Deno.makeTempDir({ prefix: "cmrx-validate-badinput-" });
+  const acc = "MultiCoil/Cine/ValidationSet/AccFactor04";
+  await Deno.mkdir(`${bad}/${acc}/P002`, { recursive: true });
+  await Deno.symlink(`${input}/${acc}/P001`, `${bad}/${acc}/P001`);
+  await Deno.symlink(`${bad}/nowhere.mat`, `${bad}/${acc}/P002/cine_sax.mat`);
+  await mkfifo(`${bad}/${acc}/P002/cine_lax.mat`);
+  // The submission holds P002's sax (it is not "extra": its input entry is the problem).
+  const sax2 = `${acc}/P002/cine_sax.mat`;
+  await writeImg4Ranking(root, sax2, image(await dimsOf(SAX)), await dimsOf(SAX));
+  const r = await validateSubmission(out, { input: bad, task: "cine" });
+  assert.equal(r.ok, false);
+  assert.deepEqual(kinds(r.problems), ["input", "input"]);
+  const byPath = Object.fromEntries(r.problems.map((p) => [p.path, p]));
+  const link = byPath[`${bad}/${sax2}`];
+  assert.match(link.message, /input entry is a symbolic link whose target does not exist/);
+  assert.match(link.message, /P002\/cine_sax\.mat cannot be checked/);
+  assert.match(link.fix, /repair the link/);
+  assert.match(byPath[`${bad}/${acc}/P002/cine_lax.mat`].message, /named pipe \(FIFO\)/);
+  assert.match(formatReport(r), /INVALID: 2 problem/);
+  await Deno.remove(bad, { recursive: true });
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("validate command: task, split and edition from the run manifest, else from the content", async () => {
+  const { out, input } = await correctSubmission("cmrx-validate-out-");
+  await Deno.remove(`${out}/Submission/MultiCoil/Mapping`, { recursive: true });
+  // No manifest: a cine-only folder is a cine submission.
+  let lines: string[] = [];
+  assert.equal(await quiet(() => validateCommand.run([out, "--input", input]), lines), 0);
+  assert.match(
+    lines[0],
+    /^submission: task cine \(content: Cine files only\), split validation \(content: ValidationSet files\), 2023 rules \(default\)$/,
+  );
+  // A manifest saying both: the Mapping files are missing.
+  await writeRunManifest(out, runManifest({ task: "both" }));
+  lines = [];
+  assert.equal(await quiet(() => validateCommand.run([out, "--input", input]), lines), 1);
+  assert.match(
+    lines[0],
+    /task both, split validation, 2023 rules \(from the run manifest .*cmrxkit-run\.json\)/,
+  );
+  assert.match(
+    lines.join("\n"),
+    /MultiCoil\/Mapping\/ValidationSet\/AccFactor04\/P001\/T1map\.mat: missing/,
+  );
+  // The manifest next to Submission/ is found from the Submission folder too; flags override.
+  lines = [];
+  assert.equal(
+    await quiet(
+      () => validateCommand.run([`${out}/Submission`, "--input", input, "--task", "cine"]),
+      lines,
+    ),
+    0,
+  );
+  assert.match(lines[0], /task cine \(--task\), split validation \(run manifest/);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("validate: a compressed img4ranking is refused on its declared dims before it is inflated", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cmrx-validate-bomb-" });
+  const f = `${dir}/cine_sax.mat`;
+  // 4096 x 4096 single (64 MiB declared): implausible for the validation split, wrong
+  // against the expected dims. The data part cannot be inflated: reading it would say
+  // "corrupt" instead (after allocating 64 MiB).
+  await Deno.writeFile(f, lazyBomb([4096, 4096]));
+  const ctx = {
+    split: "validation" as const,
+    task: "cine" as const,
+    name: "cine_sax",
+    year: 2023 as const,
+  };
+  for (const expectedDims of [undefined, [32, 36, 2, 3]]) {
+    const c = await checkImg4RankingFile(f, "cine_sax.mat", { ...ctx, expectedDims });
+    assert.deepEqual(kinds(c.problems), ["dims"], JSON.stringify(c.problems));
+    assert.match(c.problems[0].message, /dims \[4096, 4096\]/);
+    assert.deepEqual(c.dims, [4096, 4096]);
+  }
+  // Test split, no dims known: plausible in shape, but 2^28 values is more than any
+  // CMRxRecon image holds (1 GiB as single): refused on that bound.
+  await Deno.writeFile(f, lazyBomb([8192, 8192, 2, 2]));
+  const t = await checkImg4RankingFile(f, "cine_sax.mat", { ...ctx, split: "test" });
+  assert.deepEqual(kinds(t.problems), ["dims"], JSON.stringify(t.problems));
+  assert.match(t.problems[0].message, /268435456 values.*more than/);
+  // A big other variable beside a good img4ranking is refused too, not inflated.
+  const good = [32, 36, 2, 3];
+  await writeMatV5(f, [{
+    name: "img4ranking",
+    array: { dims: good, matClass: "single", complex: false, data: image(good) },
+  }]);
+  const both = new Uint8Array([
+    ...await Deno.readFile(f),
+    ...lazyBomb([4096, 4096, 16], "extra").subarray(128),
+  ]);
+  await Deno.writeFile(f, both);
+  const o = await checkImg4RankingFile(f, "cine_sax.mat", { ...ctx, expectedDims: good });
+  assert.deepEqual(kinds(o.problems), ["variable"], JSON.stringify(o.problems));
+  assert.match(o.problems[0].message, /'extra'.*\[4096, 4096, 16\]/);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("validate: cleanup shared dataset", async () => {
