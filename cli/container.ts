@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { defaultLeaderboardPath, Leaderboard } from "../src/challenge/leaderboard.ts";
 import { formatReport, summaryLine, validateSubmission } from "../src/challenge/validate.ts";
 import {
@@ -22,6 +23,8 @@ import {
   checkUserArgs,
   CONTAINER_INPUT,
   CONTAINER_OUTPUT,
+  describeProblems,
+  entrypointExitCode,
   flagValue,
   preflight,
   submitArgsFor,
@@ -40,9 +43,11 @@ import { GraphBuilder } from "../src/engine/onnx.ts";
 import { cudaAvailable, Engine as OnnxEngine, parseBytes } from "../src/engine/session.ts";
 import { CmrxError, UsageError } from "../src/errors.ts";
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
+import { checkOutputDir } from "../src/pipeline/output_dir.ts";
 import { parseDuration } from "../src/pipeline/submit.ts";
 import { Progress } from "../src/progress.ts";
 import { synthesize } from "../src/synth/dataset.ts";
+import { listForMessage } from "../src/written_files.ts";
 import { type Command, formatBytes, formatDuration, parseFlags } from "./command.ts";
 import { printReport, yearFlag } from "./score.ts";
 import { submitCommand } from "./submit.ts";
@@ -175,12 +180,24 @@ async function build(args: string[]): Promise<number> {
       : values["ca-file"] ?? hostCaFile((k) => Deno.env.get(k)),
   });
   const ctx = values.context ?? await Deno.makeTempDir({ prefix: "cmrxkit-context-" });
-  await writeContext(ctx, plan);
+  const written = await writeContext(ctx, plan);
   console.log(
     `build context ${ctx}: ${plan.entries.length} files, ${formatBytes(plan.bytes)}; models: ${
       plan.info.models.join(", ") || "none (classical methods)"
     }; onnxruntime provider: ${ort === "cuda12" ? "CUDA 12 + CPU" : "CPU only"}`,
   );
+  if (written.removed.length) {
+    console.log(
+      `  removed ${written.removed.length} file(s) of the earlier context not needed now`,
+    );
+  }
+  if (written.kept.length) {
+    console.log(
+      `  note: left ${written.kept.length} entr${written.kept.length === 1 ? "y" : "ies"} ` +
+        `cmrxkit did not write (${listForMessage(written.kept)}); they are part of the build ` +
+        "context, remove them if the image should not see them",
+    );
+  }
   const registry = values.registry ?? Deno.env.get("NPM_CONFIG_REGISTRY") ??
     Deno.env.get("npm_config_registry");
   const bargs = buildArgs({
@@ -485,6 +502,14 @@ function printEvaluation(r: Awaited<ReturnType<typeof evaluateImage>>, gpu?: num
         (gpu === undefined ? "" : ": GPUs in containers need the NVIDIA container toolkit"),
     );
   }
+  for (const e of describeProblems(r.inputProblems)) console.log(`error: ${e}`);
+  if (r.inputProblems.length) {
+    console.log(
+      `the input has ${r.inputProblems.length} entr${
+        r.inputProblems.length === 1 ? "y" : "ies"
+      } that cannot be read: the run is incomplete and does not pass`,
+    );
+  }
   if (r.validation) console.log(summaryLine(r.validation));
   if (r.validationError) console.log(`validation could not run: ${r.validationError}`);
   if (r.scoreError) console.log(`scoring failed: ${r.scoreError}`);
@@ -504,12 +529,18 @@ async function merge(args: string[]): Promise<number> {
   if (values.split && values.split !== "test" && values.split !== "validation") {
     throw new UsageError("container merge: --split must be test or validation");
   }
+  await checkOutputDir(values.out, "--out");
   await Deno.mkdir(values.out, { recursive: true });
   const r = await mergeShards(values.out, positionals);
   console.log(
     `merged into ${r.root}: ${r.copied} file(s) copied, ${r.same} already there with the same ` +
       `content; run logs: ${r.shards.length}`,
   );
+  if (r.manifest) {
+    console.log(
+      `  run manifest: ${r.manifest.copied ? "copied from" : "the same as"} ${r.manifest.from}`,
+    );
+  }
   for (const s of r.shards) {
     console.log(
       `  ${(s.shard ?? "unsharded").padEnd(9)} ${s.file}: ${s.cases} case(s), ${s.written} ` +
@@ -597,18 +628,33 @@ async function selfTest(): Promise<number> {
   }
 }
 
+/** The checkout (or the image's app folder) this file belongs to, as a file path. */
+const APP_ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
+
+/**
+ * The Deno arguments of `entrypoint cmrxkit COMMAND ...`: main.ts run offline with the
+ * project's configuration named (its import map, lock file and node_modules), so the child
+ * works whatever folder it starts in; it starts in the caller's, where relative paths of the
+ * command line point. Paths are file paths (a folder with spaces is not URL-encoded).
+ */
+export function childArgs(command: readonly string[], root = APP_ROOT): string[] {
+  return [
+    "run",
+    "--cached-only",
+    "-A",
+    "--config",
+    `${root}/deno.json`,
+    `${root}/cli/main.ts`,
+    ...command,
+  ];
+}
+
 async function entrypoint(args: string[]): Promise<number> {
   if (args[0] === "cmrxkit") {
     // Another command in a child Deno (importing main.ts here would be a cycle: main.ts is
     // still evaluating its top-level await); offline like the parent.
     const status = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--cached-only",
-        "-A",
-        new URL("./main.ts", import.meta.url).pathname,
-        ...args.slice(1),
-      ],
+      args: childArgs(args.slice(1)),
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
@@ -620,7 +666,7 @@ async function entrypoint(args: string[]): Promise<number> {
   const input = flagValue(args, "input") ?? CONTAINER_INPUT;
   const output = flagValue(args, "output") ?? CONTAINER_OUTPUT;
   const t0 = performance.now();
-  const info = buildInfoLine(new URL("../build-info.json", import.meta.url).pathname);
+  const info = buildInfoLine(`${APP_ROOT}/build-info.json`);
   if (info) console.log(info);
   const pf = await preflight(
     input,
@@ -629,11 +675,18 @@ async function entrypoint(args: string[]): Promise<number> {
   );
   for (const l of pf.lines) console.log(l);
   for (const w of pf.warnings) console.log(`warning: ${w}`);
+  for (const e of pf.errors) console.error(`error: ${e}`);
   const cuda = cudaAvailable();
   console.log(
     `GPU: ${cuda.available ? "CUDA available" : `CPU only (${cuda.reason?.split(" (")[0]})`}`,
   );
-  const code = await submitCommand.run(submitArgsFor(args, pf.split));
+  const code = entrypointExitCode(await submitCommand.run(submitArgsFor(args, pf.split)), pf);
+  if (pf.problems.length) {
+    console.error(
+      `error: ${pf.problems.length} input entr${pf.problems.length === 1 ? "y" : "ies"} could ` +
+        `not be read (listed above): the output is incomplete`,
+    );
+  }
   console.log(`cmrxkit container: exit ${code} after ${formatDuration(performance.now() - t0)}`);
   return code;
 }

@@ -18,12 +18,24 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { CmrxError, UsageError } from "../errors.ts";
 import { listModels, type ModelEntry } from "../models/registry.ts";
 import { exec } from "./engine.ts";
+import { checkOwnedFolder } from "../outdir.ts";
+import {
+  checkNoForeignFiles,
+  readWrittenList,
+  removeWritten,
+  unrecorded,
+  writeMarker,
+} from "../written_files.ts";
 
-/** The repository root (where deno.json is). */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+/** The repository root (where deno.json is); a file path, spaces and all (not URL-encoded). */
+export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(
+  /\/$/,
+  "",
+);
 
 /** The default base image: CUDA 12 + cuDNN 9 runtime, as onnxruntime-node 1.30's CUDA
  * provider needs (CUDA 12.4 runs on drivers >= 525; the 2025 challenge machine has 550). */
@@ -254,44 +266,66 @@ export async function planContext(opts: PlanOptions = {}): Promise<ContextPlan> 
   return { entries, info, bytes };
 }
 
+/** The file that marks a folder as a build context cmrxkit assembled (and lists its files). */
+export const CONTEXT_MARKER = ".cmrxkit-context";
+
+const CONTEXT_ABOUT = "build context assembled by cmrxkit (deno task container build)\n" +
+  "a later build into this folder replaces or removes only the files listed below;\n" +
+  "anything else here stays (and is part of the build context)";
+
+/** What {@link writeContext} did. */
+export interface WriteContextResult {
+  /** True when an earlier context in the folder was updated. */
+  reused: boolean;
+  /** Files of the earlier context that this plan does not have, removed (relative paths). */
+  removed: string[];
+  /**
+   * What is in the folder that cmrxkit did not write (relative paths; folders end in `/`):
+   * left as it is, and part of the build context.
+   */
+  kept: string[];
+}
+
 /**
- * Writes a planned context into `dir` (emptied first when it holds an earlier context;
- * refused when it holds anything else). Files are copied (not linked: the planned modes
- * are set on the copies, never on the repository's files).
+ * Writes a planned context into `dir`: a new or empty folder, or one holding an earlier
+ * context (its marker lists the files cmrxkit wrote). Of an earlier context only the files
+ * cmrxkit wrote are replaced or removed; anything a user added stays and is reported in
+ * {@link WriteContextResult.kept}. A folder holding anything else is refused, and so is a
+ * file at a planned path that cmrxkit did not write. Files are copied (not linked: the
+ * planned modes are set on the copies, never on the repository's files).
  */
 export async function writeContext(
   dir: string,
   plan: ContextPlan,
   onFile?: (to: string) => void,
-): Promise<void> {
-  let existing: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) existing.push(e.name);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  existing = existing.filter((n) => n !== ".cmrxkit-context");
-  if (existing.length) {
-    try {
-      await Deno.stat(`${dir}/.cmrxkit-context`);
-    } catch {
-      throw new UsageError(`the context folder is not empty and was not made by cmrxkit`, {
-        file: dir,
-        hint: "choose an empty or new folder for --context",
-      });
-    }
-    await Deno.remove(dir, { recursive: true });
-  }
+): Promise<WriteContextResult> {
+  const state = await checkOwnedFolder(dir, {
+    marker: CONTEXT_MARKER,
+    what: "container build context",
+    flag: "--context",
+  });
+  const marker = `${dir}/${CONTEXT_MARKER}`;
+  const planned = plan.entries.map((e) => e.to);
+  const plannedSet = new Set(planned);
+  const written = state === "owned" ? await readWrittenList(marker) : [];
+  await checkNoForeignFiles(dir, planned, written, "--context");
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/.cmrxkit-context`, "build context made by cmrxkit\n");
+  // Recorded first: a build stopped half-way leaves a marker naming all it may have written.
+  await writeMarker(marker, CONTEXT_ABOUT, [...(written ?? []), ...planned]);
+  const removed = await removeWritten(dir, (written ?? []).filter((r) => !plannedSet.has(r)));
   for (const e of plan.entries) {
     const to = `${dir}/${e.to}`;
+    // A link left at the path (cmrxkit's file, replaced) is removed, never written through.
+    await removeWritten(dir, [e.to]);
     await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
-    if (e.text !== undefined) await Deno.writeTextFile(to, e.text);
+    if (e.text !== undefined) await Deno.writeTextFile(to, e.text, { createNew: true });
     else await Deno.copyFile(e.from!, to);
     await Deno.chmod(to, e.mode);
     onFile?.(e.to);
   }
+  await writeMarker(marker, CONTEXT_ABOUT, planned);
+  const kept = await unrecorded(dir, planned, CONTEXT_MARKER);
+  return { reused: state === "owned", removed, kept };
 }
 
 /** Options of {@link buildArgs}. */

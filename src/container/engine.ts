@@ -7,6 +7,7 @@
  */
 
 import { CmrxError } from "../errors.ts";
+import { tempPathFor } from "../tempname.ts";
 
 /** A container engine cmrxkit knows how to drive. */
 export type EngineKind = "docker" | "podman";
@@ -173,14 +174,16 @@ export async function saveImage(
   out: string,
   onBytes?: (tarBytes: number) => void,
 ): Promise<number> {
-  const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  const child = new Deno.Command(engine.command, {
-    args: ["save", image],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
+  const tmp = tempPathFor(out);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true });
+  } catch (e) {
+    throw new CmrxError(`cannot write the image file (${e instanceof Error ? e.message : e})`, {
+      file: out,
+      hint: "check that its folder exists and is writable, or choose another --out",
+    });
+  }
   let tarBytes = 0;
   const count = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, ctl) {
@@ -190,7 +193,13 @@ export async function saveImage(
     },
   });
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const child = new Deno.Command(engine.command, {
+      args: ["save", image],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
     const gzip = new CompressionStream("gzip") as unknown as TransformStream<
       Uint8Array,
       Uint8Array
@@ -205,6 +214,9 @@ export async function saveImage(
     await Deno.rename(tmp, out);
     return (await Deno.stat(out)).size;
   } catch (e) {
+    try {
+      file.close();
+    } catch { /* closed by the stream */ }
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }

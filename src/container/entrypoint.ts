@@ -10,7 +10,12 @@
  * @module
  */
 
-import { type Case, discover } from "../challenge/layout.ts";
+import {
+  type Case,
+  discover,
+  type DiscoveryProblem,
+  type SplitFolder,
+} from "../challenge/layout.ts";
 import { CmrxError, LayoutError, UsageError } from "../errors.ts";
 
 /** Where the organisers mount the data and collect the results. */
@@ -19,21 +24,66 @@ export const CONTAINER_INPUT = "/input";
 export const CONTAINER_OUTPUT = "/output";
 
 /**
- * The split the image reconstructs: `test` when any TestSet case is present (the challenge
- * run), else `validation` (a dry run on the validation data).
- * @throws {LayoutError} no TestSet or ValidationSet case at all
+ * The split folder an input entry that cannot be read lies in (from its submission path, else
+ * from its path below `root`), or undefined when it lies above the split folders.
+ */
+export function problemSplit(
+  p: Pick<DiscoveryProblem, "path" | "submissionPath">,
+  root = CONTAINER_INPUT,
+): SplitFolder | undefined {
+  const base = root.replace(/\/+$/, "");
+  const rel = p.submissionPath ??
+    (p.path.startsWith(`${base}/`) ? p.path.slice(base.length + 1) : p.path);
+  const parts = rel.split("/");
+  return (["TestSet", "ValidationSet", "TrainingSet"] as const).find((s) => parts.includes(s));
+}
+
+/**
+ * The split the image reconstructs: `test` when any TestSet case is present, or a TestSet
+ * entry that cannot be read (the challenge run; the broken entries are errors), else
+ * `validation` (a dry run on the validation data).
+ * @throws {LayoutError} no TestSet or ValidationSet k-space files found
  */
 export function detectSplit(
   cases: Pick<Case, "split">[],
   root = CONTAINER_INPUT,
+  problems: readonly Pick<DiscoveryProblem, "path" | "submissionPath">[] = [],
 ): "test" | "validation" {
-  if (cases.some((c) => c.split === "TestSet")) return "test";
-  if (cases.some((c) => c.split === "ValidationSet")) return "validation";
+  const broken = problems.map((p) => problemSplit(p, root));
+  if (cases.some((c) => c.split === "TestSet") || broken.includes("TestSet")) return "test";
+  if (cases.some((c) => c.split === "ValidationSet") || broken.includes("ValidationSet")) {
+    return "validation";
+  }
   throw new LayoutError("no TestSet or ValidationSet k-space files found", {
     file: root,
     hint: "mount the folder that holds MultiCoil/ (or SingleCoil/) with " +
       "{Cine,Mapping}/TestSet/AccFactorNN/Pxxx/*.mat at /input",
   });
+}
+
+/**
+ * The input entries that cannot be read (see {@link DiscoveryProblem}) which matter for a run
+ * of `split`: those in its split folder and those above the split folders.
+ */
+export function problemsOfSplit(
+  problems: readonly DiscoveryProblem[],
+  split: "test" | "validation",
+  root = CONTAINER_INPUT,
+): DiscoveryProblem[] {
+  const folder = split === "test" ? "TestSet" : "ValidationSet";
+  return problems.filter((p) => {
+    const s = problemSplit(p, root);
+    return s === undefined || s === folder;
+  });
+}
+
+/** One line per input entry that cannot be read: what it is, the case it hides, the fix. */
+export function describeProblems(problems: readonly DiscoveryProblem[]): string[] {
+  return problems.map((p) =>
+    `input entry ${p.path} ${p.reason}${
+      p.submissionPath ? ` (${p.submissionPath} cannot be reconstructed)` : ""
+    }; fix: ${p.fix}`
+  );
 }
 
 /** The value of `--name V` / `--name=V` in an argument list, if present. */
@@ -104,6 +154,21 @@ export interface Preflight {
   lines: string[];
   /** Things that differ from the challenge's run (printed as warnings, not errors). */
   warnings: string[];
+  /**
+   * Input entries of the split that cannot be read: each is an error, its case is missing
+   * from the output, and the run must not end in success ({@link entrypointExitCode}).
+   */
+  problems: DiscoveryProblem[];
+  /** {@link describeProblems} of {@link problems} (printed as errors). */
+  errors: string[];
+}
+
+/**
+ * The exit code of the image: `submit`'s, and never 0 while an input entry could not be
+ * read (its case is missing from the output).
+ */
+export function entrypointExitCode(submitCode: number, pf: Pick<Preflight, "problems">): number {
+  return submitCode === 0 && pf.problems.length ? 1 : submitCode;
 }
 
 function readText(path: string): string | undefined {
@@ -133,13 +198,19 @@ export async function preflight(
   output: string,
   split?: "test" | "validation",
 ): Promise<Preflight> {
-  const { cases: all } = await discover(input);
-  const chosen = split ?? detectSplit(all, input);
+  const found = await discover(input);
+  const chosen = split ?? detectSplit(found.cases, input, found.problems);
   const folder = chosen === "test" ? "TestSet" : "ValidationSet";
-  const cases = all.filter((c) => c.split === folder);
+  const cases = found.cases.filter((c) => c.split === folder);
+  const problems = problemsOfSplit(found.problems, chosen, input);
   const lines: string[] = [], warnings: string[] = [];
   lines.push(
-    `input ${input}: ${cases.length} ${folder} file(s) -> ${
+    `input ${input}: ${cases.length} ${folder} file(s)${
+      problems.length
+        ? ` and ${problems.length} entr${problems.length === 1 ? "y" : "ies"} ` +
+          "that cannot be read"
+        : ""
+    } -> ${
       chosen === "test" ? "test split, full size, no reduction" : "validation split, run4Ranking"
     }`,
   );
@@ -178,7 +249,7 @@ export async function preflight(
     if (nets.length) warnings.push("the container has a network; the challenge runs with none");
   }
   if (uid === 0) warnings.push("running as root; the image works as any user");
-  return { split: chosen, cases, lines, warnings };
+  return { split: chosen, cases, lines, warnings, problems, errors: describeProblems(problems) };
 }
 
 /** Reads `build-info.json` beside the code (inside the image), if present. */

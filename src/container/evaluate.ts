@@ -5,7 +5,7 @@
  * validate and score what it wrote.
  *
  * ```
- * inspect image ; discover input -> split
+ * inspect image ; discover input -> split, input entries that cannot be read (errors)
  * docker run --name N --network none -v IN:/input:ro -v WORK/output:/output --shm-size 32g
  *            --gpus device=G --user U IMAGE      (output -> WORK/container.log)
  *   every interval: docker stats N ; nvidia-smi -i G      (-> WORK/samples.csv)
@@ -17,13 +17,13 @@
  * @module
  */
 
-import { discover } from "../challenge/layout.ts";
+import { discover, type DiscoveryProblem } from "../challenge/layout.ts";
 import type { Year } from "../challenge/reduce.ts";
 import { type ScoreReport, scoreSubmission } from "../challenge/score.ts";
 import { validateSubmission, type ValidationReport } from "../challenge/validate.ts";
 import { CmrxError } from "../errors.ts";
 import { type Engine, exec, inspectImage } from "./engine.ts";
-import { detectSplit } from "./entrypoint.ts";
+import { detectSplit, problemsOfSplit } from "./entrypoint.ts";
 import { containerName, prepareOutput, runArgs } from "./run.ts";
 import {
   type Sample,
@@ -76,6 +76,12 @@ export interface EvaluationResult {
   work: string;
   output: string;
   split: "test" | "validation";
+  /**
+   * Input entries of the split that cannot be read (dangling links, named pipes, folders at
+   * k-space positions, ...): each is an error, and the run does not count as a success while
+   * there is any (its case is missing from the output and from the score).
+   */
+  inputProblems: DiscoveryProblem[];
   exitCode: number;
   timedOut: boolean;
   seconds: number;
@@ -169,7 +175,9 @@ export async function runMonitored(
 /** Runs, samples, validates and scores one image. See the module docs. */
 export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResult> {
   const info = await inspectImage(o.engine, o.image);
-  const split = o.split ?? detectSplit((await discover(o.input)).cases, o.input);
+  const found = await discover(o.input);
+  const split = o.split ?? detectSplit(found.cases, o.input, found.problems);
+  const inputProblems = problemsOfSplit(found.problems, split, o.input);
   await Deno.mkdir(o.work, { recursive: true });
   const work = await Deno.realPath(o.work);
   const output = await prepareOutput(`${work}/output`, o.user);
@@ -203,6 +211,7 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
     work,
     output,
     split,
+    inputProblems,
     exitCode: run.exitCode,
     timedOut: run.timedOut,
     seconds: run.seconds,
@@ -241,5 +250,5 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
 /** Whether an evaluation counts as a successful challenge run. */
 export function evaluationOk(r: EvaluationResult): boolean {
   return r.exitCode === 0 && !r.timedOut && r.vramExceeded !== true &&
-    (r.validation?.ok ?? false) && r.score !== null;
+    (r.validation?.ok ?? false) && r.score !== null && !(r.inputProblems?.length);
 }

@@ -5,7 +5,9 @@
  * Shards may write into one shared output folder (then there is nothing to copy) or each
  * into its own; {@link mergeShards} copies every shard's `Submission/` files into the target
  * (temporary file + rename), after checking that no two shards disagree about a file, so a
- * conflict leaves the target untouched.
+ * conflict leaves the target untouched. The shards' run manifests (`cmrxkit-run.json`, what
+ * model, options and input made the files) must agree too; the target gets a copy, so that
+ * `validate`, `pack` and `score` take the task and split of the merged folder from it.
  *
  * @module
  */
@@ -13,6 +15,13 @@
 import { CmrxError } from "../errors.ts";
 import { listSubmissionFiles, locateSubmission } from "../challenge/validate.ts";
 import { submissionFolder } from "../challenge/submission.ts";
+import {
+  manifestDifferences,
+  readRunManifest,
+  RUN_MANIFEST,
+  type RunManifest,
+} from "../pipeline/run_manifest.ts";
+import { tempPathFor } from "../tempname.ts";
 
 /** Bytes 0..115 of a MAT v5 file: the descriptive text with its "Created on" date. */
 export const MAT_HEADER_TEXT_BYTES = 116;
@@ -134,8 +143,28 @@ export interface MergeReport {
   logs: string[];
   /** Status of every run log in the target. */
   shards: ShardLogStatus[];
-  /** {@link checkShardSet} problems. */
+  /**
+   * The run manifest of the merged folder: the shard manifest it was copied from (`copied`
+   * false: the target already had the same one, or the shards shared the target); null when
+   * there is none.
+   */
+  manifest: { from: string; copied: boolean } | null;
+  /** {@link checkShardSet} problems, and shards without a run manifest beside others with one. */
   problems: string[];
+}
+
+/**
+ * What differs between two run manifests of shards of one run: {@link manifestDifferences}
+ * (model, options, split, edition, input identity; not the input's path, which may be
+ * mounted elsewhere on another node) and the cases asked for (task, coil, accelerations).
+ */
+export function shardManifestDifferences(a: RunManifest, b: RunManifest): string[] {
+  const out = manifestDifferences(a, b);
+  for (const k of ["task", "coil", "acc"] as const) {
+    const x = JSON.stringify(a[k] ?? null), y = JSON.stringify(b[k] ?? null);
+    if (x !== y) out.push(`${k}: ${x} vs ${y}`);
+  }
+  return out;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -161,7 +190,7 @@ async function runLogs(dir: string): Promise<string[]> {
 
 async function copyAtomic(from: string, to: string): Promise<void> {
   await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
-  const tmp = `${to}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  const tmp = tempPathFor(to);
   try {
     await Deno.copyFile(from, tmp);
     await Deno.rename(tmp, to);
@@ -186,6 +215,11 @@ export async function mergeShards(
   // Plan: every (source, rel) pair; compare duplicates before anything is written.
   const plan = new Map<string, string>(); // rel -> source path
   const logs: { from: string; name: string }[] = [];
+  // Run manifests: the target's (shards that shared it, an earlier merge), then each shard's.
+  const manifests: { path: string; m: RunManifest }[] = [];
+  const targetManifest = await readRunManifest(out);
+  if (targetManifest) manifests.push({ path: `${out}/${RUN_MANIFEST}`, m: targetManifest });
+  const withoutManifest: string[] = [];
   let same = 0;
   for (const dir of shardDirs) {
     if ((await Deno.realPath(dir).catch(() => dir)) === outReal) continue;
@@ -211,6 +245,22 @@ export async function mergeShards(
     }
     const base = kind === "Submission" ? root.slice(0, root.lastIndexOf("/")) || "." : dir;
     for (const name of await runLogs(base)) logs.push({ from: `${base}/${name}`, name });
+    const m = await readRunManifest(base);
+    if (m) manifests.push({ path: `${base}/${RUN_MANIFEST}`, m });
+    else withoutManifest.push(base);
+  }
+  for (const x of manifests.slice(1)) {
+    const diffs = shardManifestDifferences(manifests[0].m, x.m);
+    if (!diffs.length) continue;
+    throw new CmrxError(
+      `the shards were not run with the same settings: ${manifests[0].path} and ${x.path} ` +
+        `differ:\n    ${diffs.join("\n    ")}`,
+      {
+        file: x.path,
+        hint: "merge the shards of one run only (same model, options, input, task and split); " +
+          "re-run the shard that differs with the others' settings (submit --force --shard i/n)",
+      },
+    );
   }
   await Deno.mkdir(target, { recursive: true });
   for (const [rel, src] of plan) {
@@ -230,16 +280,33 @@ export async function mergeShards(
       copiedLogs.push(name);
     }
   }
+  let manifest: MergeReport["manifest"] = null;
+  const problems: string[] = [];
+  const fromShard = manifests.find((x) => x.m !== targetManifest);
+  if (fromShard && withoutManifest.length) {
+    problems.push(
+      `no run manifest (${RUN_MANIFEST}) in ${withoutManifest.join(", ")}, while ` +
+        `${fromShard.path} has one: cannot tell what made those files, so the merged folder ` +
+        "gets none (re-run those shards with this cmrxkit, or pass --task and --split to " +
+        "validate, pack and score)",
+    );
+  } else if (fromShard && !targetManifest) {
+    await copyAtomic(fromShard.path, `${out}/${RUN_MANIFEST}`);
+    manifest = { from: fromShard.path, copied: true };
+  } else if (fromShard) manifest = { from: fromShard.path, copied: false };
+  else if (targetManifest) manifest = { from: `${out}/${RUN_MANIFEST}`, copied: false };
   const shards: ShardLogStatus[] = [];
   for (const name of await runLogs(out)) {
     shards.push(shardLogStatus(await Deno.readTextFile(`${out}/${name}`), name));
   }
+  problems.push(...checkShardSet(shards));
   return {
     root: target,
     copied: plan.size,
     same,
     logs: copiedLogs,
+    manifest,
     shards,
-    problems: checkShardSet(shards),
+    problems,
   };
 }

@@ -80,6 +80,17 @@ import {
 } from "./panels.ts";
 import { encodePng, type RasterImage } from "./png.ts";
 import { readRunLog, type RunLog, type RunTiming, runTiming } from "./runlog.ts";
+import { checkOwnedFolder } from "../outdir.ts";
+import { tempPathFor } from "../tempname.ts";
+import {
+  checkNoForeignFiles,
+  listForMessage,
+  present,
+  readWrittenList,
+  removeWritten,
+  unrecorded,
+  writeMarker,
+} from "../written_files.ts";
 
 /** Options of {@link buildReport}. */
 export interface ReportOptions {
@@ -323,6 +334,14 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   }
   const out = opts.out.replace(/\/+$/, "");
   await checkOutFolder(out);
+  const foreign = await foreignEntries(out);
+  if (foreign.length) {
+    warnings.push(
+      `the output folder ${out} holds ${foreign.length} entr${
+        foreign.length === 1 ? "y" : "ies"
+      } cmrxkit did not write (${listForMessage(foreign)}): left as they are`,
+    );
+  }
   const names = uniqueNames(opts.runs, opts.names);
   const runs: Run[] = [];
   for (const [i, d] of opts.runs.entries()) runs.push(await loadRun(d, names[i], year));
@@ -347,7 +366,16 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const inputCases = new Map<string, Case>();
   if (input) {
     try {
-      for (const c of (await discover(input, { split })).cases) inputCases.set(c.submissionPath, c);
+      const found = await discover(input, { split });
+      for (const c of found.cases) inputCases.set(c.submissionPath, c);
+      // Broken entries of the input: their cases have no zero-filled column or map times.
+      for (const p of found.problems) {
+        warnings.push(
+          `error: input entry ${p.path} ${p.reason}${
+            p.submissionPath ? ` (${p.submissionPath} has no input here)` : ""
+          }; fix: ${p.fix}`,
+        );
+      }
     } catch (e) {
       if (!(e instanceof CmrxError)) throw e;
       warnings.push(`input dataset ${input} could not be read: ${e.message.split("\n")[0]}`);
@@ -667,7 +695,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     }),
     mapErrors: mapErr.toRecord({ rmse: "rmse", mae: "mae" }),
   };
-  await writeAtomically(out, html, images, JSON.stringify(summary, null, 1));
+  await writeReport(out, html, images, JSON.stringify(summary, null, 1));
   return {
     out,
     index: `${out}/index.html`,
@@ -1213,52 +1241,87 @@ function timingSection(runs: Run[], models: ModelEntry[], budget?: number): Sect
 
 /** Refuses an output folder that holds something other than an earlier report. */
 async function checkOutFolder(out: string): Promise<void> {
-  let st: Deno.FileInfo;
-  try {
-    st = await Deno.stat(out);
-  } catch {
-    return;
-  }
-  if (!st.isDirectory) {
-    throw new UsageError("the report's output exists and is not a folder", {
-      file: out,
-      hint: "choose another --out",
-    });
-  }
-  const entries: string[] = [];
-  for await (const e of Deno.readDir(out)) entries.push(e.name);
-  if (entries.length && !entries.includes(REPORT_MARKER)) {
-    throw new UsageError("the output folder is not empty and holds no earlier report", {
-      file: out,
-      hint: "choose a new or empty folder (an earlier report there would be replaced)",
-    });
-  }
+  await checkOwnedFolder(out, { marker: REPORT_MARKER, what: "report", flag: "--out" });
 }
 
-/** Writes the report into a sibling temporary folder, then swaps it in. */
-async function writeAtomically(
+const REPORT_ABOUT = "written by cmrxkit's report (deno task report)\n" +
+  "a later report into this folder replaces or removes only the files listed below;\n" +
+  "anything else here stays";
+
+/**
+ * The files an earlier report in `out` wrote: the list in its marker; for a report of an
+ * older cmrxkit (a marker without a list) the names the report writes (`index.html`,
+ * `report.json`, `img/*.png`).
+ */
+async function previousReportFiles(out: string): Promise<string[]> {
+  const listed = await readWrittenList(`${out}/${REPORT_MARKER}`);
+  if (listed) return listed;
+  const known = ["index.html", "report.json"];
+  try {
+    for await (const e of Deno.readDir(`${out}/img`)) {
+      if (e.isFile && e.name.endsWith(".png")) known.push(`img/${e.name}`);
+    }
+  } catch { /* no images */ }
+  return known;
+}
+
+/** What is in an earlier report's folder that cmrxkit did not write (left as it is). */
+async function foreignEntries(out: string): Promise<string[]> {
+  if (!(await present(`${out}/${REPORT_MARKER}`))) return [];
+  return await unrecorded(out, await previousReportFiles(out), REPORT_MARKER);
+}
+
+/**
+ * Writes the report: every file into a temporary folder beside `out` first (a failure
+ * leaves an earlier report whole), then moved into `out`. Of an earlier report only the
+ * files it wrote are replaced or removed; anything else in the folder stays.
+ */
+async function writeReport(
   out: string,
   html: string,
   images: Map<string, Uint8Array>,
   json: string,
 ) {
-  const tag = crypto.randomUUID().slice(0, 8);
-  const tmp = `${out}.tmp-${tag}`;
-  await Deno.mkdir(`${tmp}/img`, { recursive: true });
+  const files = new Map<string, Uint8Array | string>([
+    ...images,
+    ["report.json", json + "\n"],
+    ["index.html", html],
+  ]);
+  const rels = [...files.keys()];
+  const owned = await checkOwnedFolder(out, {
+    marker: REPORT_MARKER,
+    what: "report",
+    flag: "--out",
+  }) === "owned";
+  const old = owned ? await previousReportFiles(out) : [];
+  await checkNoForeignFiles(out, rels, old, "--out");
+  const tmp = tempPathFor(out);
   try {
-    for (const [rel, bytes] of images) await Deno.writeFile(`${tmp}/${rel}`, bytes);
-    await Deno.writeTextFile(`${tmp}/index.html`, html);
-    await Deno.writeTextFile(`${tmp}/report.json`, json + "\n");
-    await Deno.writeTextFile(`${tmp}/${REPORT_MARKER}`, "written by cmrxkit's report\n");
-    let old: string | undefined;
-    if (await exists(out)) {
-      old = `${out}.old-${tag}`;
-      await Deno.rename(out, old);
+    await Deno.mkdir(`${tmp}/img`, { recursive: true });
+    for (const [rel, bytes] of files) {
+      if (typeof bytes === "string") await Deno.writeTextFile(`${tmp}/${rel}`, bytes);
+      else await Deno.writeFile(`${tmp}/${rel}`, bytes);
     }
-    await Deno.rename(tmp, out);
-    if (old) await Deno.remove(old, { recursive: true });
-  } catch (e) {
+    await Deno.mkdir(out, { recursive: true });
+    const marker = `${out}/${REPORT_MARKER}`;
+    // Recorded first: a run stopped half-way leaves a marker naming all it may have written.
+    await writeMarker(marker, REPORT_ABOUT, [...old, ...rels]);
+    for (const rel of rels) {
+      const to = `${out}/${rel}`;
+      try {
+        await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+        await Deno.rename(`${tmp}/${rel}`, to);
+      } catch (e) {
+        throw new CmrxError(
+          `cannot put the report's ${rel} in place (${e instanceof Error ? e.message : e})`,
+          { file: to, hint: "move what is there out of the folder, or choose another --out" },
+        );
+      }
+    }
+    const fresh = new Set(rels);
+    await removeWritten(out, old.filter((r) => !fresh.has(r)));
+    await writeMarker(marker, REPORT_ABOUT, rels);
+  } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
   }
 }

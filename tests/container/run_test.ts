@@ -1,19 +1,26 @@
 import assert from "node:assert/strict";
-import { normalizeGpuFlag } from "../../cli/container.ts";
+import { pathToFileURL } from "node:url";
+import { childArgs, normalizeGpuFlag } from "../../cli/container.ts";
 import {
   buildArgs,
+  type BuildInfo,
+  CONTEXT_MARKER,
+  type ContextPlan,
   depsConfig,
   isLinuxX64Elf,
   pickModels,
   planContext,
   REPO_ROOT,
+  writeContext,
 } from "../../src/container/context.ts";
 import { ContainerError, detectEngine, engineKind } from "../../src/container/engine.ts";
 import {
   describeCases,
   detectSplit,
+  entrypointExitCode,
   flagValue,
   mountOptions,
+  preflight,
   submitArgsFor,
 } from "../../src/container/entrypoint.ts";
 import { evaluationOk, type EvaluationResult } from "../../src/container/evaluate.ts";
@@ -142,6 +149,83 @@ Deno.test("entrypoint: split detection and the submit arguments it builds", () =
   ]);
 });
 
+Deno.test("entrypoint and harness: input entries that cannot be read are errors, never success", async () => {
+  // A TestSet with one readable k-space file and a named pipe at another k-space position.
+  const tmp = await Deno.makeTempDir({ prefix: "cmrxkit-broken-input-" });
+  const input = `${tmp}/in`, p = `${input}/MultiCoil/Cine/TestSet/AccFactor04/P001`;
+  await Deno.mkdir(p, { recursive: true });
+  await Deno.writeFile(`${p}/cine_sax.mat`, new Uint8Array(256));
+  const mk = await new Deno.Command("mkfifo", { args: [`${p}/cine_lax.mat`] }).output();
+  assert.ok(mk.success, "mkfifo");
+  const pf = await preflight(input, `${tmp}/out`);
+  assert.equal(pf.split, "test");
+  assert.equal(pf.cases.length, 1);
+  assert.deepEqual(pf.problems.map((x) => x.path), [`${p}/cine_lax.mat`]);
+  assert.equal(pf.errors.length, 1);
+  assert.match(pf.errors[0], /cine_lax\.mat .*named pipe.*MultiCoil\/Cine\/TestSet\/.*fix: /);
+  assert.match(pf.lines[0], /1 TestSet file\(s\) and 1 entry that cannot be read/);
+  // submit succeeding on the rest does not make the run a success.
+  assert.equal(entrypointExitCode(0, pf), 1);
+  assert.equal(entrypointExitCode(3, pf), 3);
+  assert.equal(entrypointExitCode(0, { problems: [] }), 0);
+  // Only broken entries: the split is still the test split (not the validation data).
+  await Deno.remove(`${p}/cine_sax.mat`);
+  await Deno.mkdir(`${input}/MultiCoil/Cine/ValidationSet/AccFactor04/P001`, { recursive: true });
+  await Deno.writeFile(
+    `${input}/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`,
+    new Uint8Array(256),
+  );
+  const only = await preflight(input, `${tmp}/out`);
+  assert.equal(only.split, "test");
+  assert.equal(only.problems.length, 1);
+  // The validation split does not carry the TestSet's broken entry.
+  const val = await preflight(input, `${tmp}/out`, "validation");
+  assert.deepEqual(val.problems, []);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("entrypoint cmrxkit: the child finds the project from any folder, spaces and all", async () => {
+  // The project in a folder whose name has a space (URL paths would say %20).
+  const tmp = await Deno.makeTempDir({ prefix: "cmrxkit-space-" });
+  const proj = `${tmp}/my project`;
+  await Deno.mkdir(proj);
+  for (const d of ["cli", "src", "deno.json", "deno.lock"]) {
+    const cp = await new Deno.Command("cp", { args: ["-r", `${REPO_ROOT}/${d}`, `${proj}/`] })
+      .output();
+    assert.ok(cp.success, d);
+  }
+  await Deno.symlink(`${REPO_ROOT}/node_modules`, `${proj}/node_modules`);
+  const ctx = await import(pathToFileURL(`${proj}/src/container/context.ts`).href);
+  assert.equal(ctx.REPO_ROOT, proj);
+  const cli = await import(pathToFileURL(`${proj}/cli/container.ts`).href);
+  const a: string[] = cli.childArgs(["help", "validate"]);
+  assert.deepEqual(a.slice(-4), [`${proj}/deno.json`, `${proj}/cli/main.ts`, "help", "validate"]);
+  assert.deepEqual(childArgs([]).slice(-2), [`${REPO_ROOT}/deno.json`, `${REPO_ROOT}/cli/main.ts`]);
+  // Run from another folder, as the image's 'cmrxkit COMMAND' does.
+  const elsewhere = `${tmp}/elsewhere`;
+  await Deno.mkdir(elsewhere);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${proj}/cli/main.ts`,
+      "container",
+      "entrypoint",
+      "cmrxkit",
+      "help",
+      "validate",
+    ],
+    cwd: elsewhere,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, text);
+  assert.match(text, /Usage: deno task validate/);
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("entrypoint: mount options of /input from mountinfo (read-only or not)", () => {
   // Shape of /proc/self/mountinfo inside `docker run -v DIR:/input:ro -v OUT:/output`.
   const mi = [
@@ -263,6 +347,65 @@ Deno.test("build context: only what the image needs; ELF check; build arguments"
   await Deno.remove(tmp, { recursive: true });
 });
 
+Deno.test("build context: a rebuild replaces only what cmrxkit wrote; a user's files stay", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "cmrxkit-ctxw-" });
+  const ctx = `${tmp}/ctx`;
+  const plan = (files: Record<string, string>): ContextPlan => ({
+    entries: Object.entries(files).map(([to, text]) => ({ to, text, mode: 0o644 })),
+    info: {} as BuildInfo,
+    bytes: 0,
+  });
+  const read = (rel: string) => Deno.readTextFile(`${ctx}/${rel}`);
+  const there = (rel: string) => Deno.lstat(`${ctx}/${rel}`).then(() => true, () => false);
+  const first = await writeContext(
+    ctx,
+    plan({ Dockerfile: "FROM a\n", "app/src/a.ts": "a", "app/models/old.onnx": "m" }),
+  );
+  assert.deepEqual(first.kept, []);
+  assert.equal(first.reused, false);
+  // The user adds files, and replaces one of cmrxkit's by a link to a file outside.
+  await Deno.writeTextFile(`${ctx}/notes.txt`, "mine");
+  await Deno.mkdir(`${ctx}/app/src/extra`);
+  await Deno.writeTextFile(`${ctx}/app/src/extra/x.ts`, "mine too");
+  await Deno.writeTextFile(`${tmp}/outside.txt`, "outside");
+  await Deno.remove(`${ctx}/app/src/a.ts`);
+  await Deno.symlink(`${tmp}/outside.txt`, `${ctx}/app/src/a.ts`);
+  const second = await writeContext(ctx, plan({ Dockerfile: "FROM b\n", "app/src/a.ts": "a2" }));
+  assert.equal(second.reused, true);
+  assert.equal(await read("notes.txt"), "mine");
+  assert.equal(await read("app/src/extra/x.ts"), "mine too");
+  assert.equal(await Deno.readTextFile(`${tmp}/outside.txt`), "outside", "never written through");
+  assert.equal(await read("Dockerfile"), "FROM b\n");
+  assert.equal(await read("app/src/a.ts"), "a2");
+  // The earlier context's file the new plan lacks is removed, and its folder, left empty.
+  assert.deepEqual(second.removed, ["app/models/old.onnx"]);
+  assert.equal(await there("app/models"), false);
+  assert.deepEqual(second.kept, ["app/src/extra/", "notes.txt"]);
+  assert.match(await read(CONTEXT_MARKER), /\nDockerfile\napp\/src\/a\.ts\n$/);
+  // A file at a path cmrxkit would write, which it did not write: refused, nothing changed.
+  await Deno.writeTextFile(`${ctx}/build-info.json`, "mine");
+  await assert.rejects(
+    () => writeContext(ctx, plan({ Dockerfile: "FROM c\n", "build-info.json": "{}" })),
+    (e) =>
+      e instanceof UsageError && /build-info\.json, which cmrxkit did not write/.test(e.message),
+  );
+  assert.equal(await read("build-info.json"), "mine");
+  assert.equal(await read("Dockerfile"), "FROM b\n");
+  // A context of an older cmrxkit (marker without a list): only overwritten, nothing removed.
+  await Deno.writeTextFile(`${ctx}/${CONTEXT_MARKER}`, "build context made by cmrxkit\n");
+  const legacy = await writeContext(ctx, plan({ Dockerfile: "FROM d\n" }));
+  assert.deepEqual(legacy.removed, []);
+  assert.equal(await read("app/src/a.ts"), "a2");
+  assert.equal(await read("build-info.json"), "mine");
+  // A folder that is not a context is refused, its files untouched.
+  const busy = `${tmp}/busy`;
+  await Deno.mkdir(busy);
+  await Deno.writeTextFile(`${busy}/data.txt`, "x");
+  await assert.rejects(() => writeContext(busy, plan({ Dockerfile: "" })), UsageError);
+  assert.deepEqual([...Deno.readDirSync(busy)].map((e) => e.name), ["data.txt"]);
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("engine detection: unknown or missing engines give a clear error", async () => {
   assert.equal(engineKind("/usr/bin/podman"), "podman");
   assert.equal(engineKind("docker"), "docker");
@@ -289,4 +432,13 @@ Deno.test("evaluationOk: exit code, time limit, VRAM, validation and score all c
   assert.equal(evaluationOk({ ...ok, vramExceeded: false }), true);
   assert.equal(evaluationOk({ ...ok, validation: null }), false);
   assert.equal(evaluationOk({ ...ok, score: null }), false);
+  // An input entry that cannot be read: its case is missing, so the run does not pass.
+  const broken = {
+    path: "/in/MultiCoil/Cine/TestSet/AccFactor04/P001/cine_lax.mat",
+    kind: "fifo" as const,
+    reason: "is a named pipe (FIFO), not a k-space file",
+    fix: "put the k-space file itself there",
+  };
+  assert.equal(evaluationOk({ ...ok, inputProblems: [] }), true);
+  assert.equal(evaluationOk({ ...ok, inputProblems: [broken] }), false);
 });

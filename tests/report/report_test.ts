@@ -149,8 +149,35 @@ Deno.test("report: without truth it shows images and timings; bad folders are re
   await Deno.writeTextFile(`${busy}/notes.txt`, "mine");
   await assert.rejects(buildReport({ runs: [`${root}/grappa`], out: busy }), UsageError);
   assert.equal(await Deno.readTextFile(`${busy}/notes.txt`), "mine");
-  // An earlier report is replaced, and no temporary folder is left behind.
-  await buildReport({ runs: [`${root}/grappa`], out: `${root}/report-nt`, input: data });
+  // An earlier report is replaced, and no temporary folder is left behind; what a user added
+  // to the report's folder stays, and is mentioned.
+  const nt = `${root}/report-nt`;
+  const before = await listFiles(nt);
+  await Deno.writeTextFile(`${nt}/notes.txt`, "mine");
+  await Deno.writeTextFile(`${nt}/img/mine.txt`, "mine too");
+  await Deno.writeTextFile(`${nt}/img/stale.png`, "written by an earlier report");
+  const marker = await Deno.readTextFile(`${nt}/${REPORT_MARKER}`);
+  await Deno.writeTextFile(`${nt}/${REPORT_MARKER}`, `${marker}img/stale.png\n`);
+  const again = await buildReport({ runs: [`${root}/grappa`], out: nt, input: data });
+  assert.equal(await Deno.readTextFile(`${nt}/notes.txt`), "mine");
+  assert.equal(await Deno.readTextFile(`${nt}/img/mine.txt`), "mine too");
+  assert.deepEqual(await listFiles(nt), [...before, "img/mine.txt", "notes.txt"].sort());
+  assert.ok(
+    again.warnings.some((w) =>
+      /2 entries cmrxkit did not write \(img\/mine\.txt, notes\.txt\)/.test(w)
+    ),
+    again.warnings.join("\n"),
+  );
+  // A file a report would write, which cmrxkit did not write there: refused, kept.
+  await Deno.remove(`${nt}/report.json`);
+  await Deno.writeTextFile(`${nt}/report.json`, "mine");
+  const m2 = (await Deno.readTextFile(`${nt}/${REPORT_MARKER}`)).replace("report.json\n", "");
+  await Deno.writeTextFile(`${nt}/${REPORT_MARKER}`, m2);
+  await assert.rejects(
+    buildReport({ runs: [`${root}/grappa`], out: nt, input: data }),
+    /report\.json, which cmrxkit did not write/,
+  );
+  assert.equal(await Deno.readTextFile(`${nt}/report.json`), "mine");
   const left = [];
   for await (const e of Deno.readDir(root)) if (/\.(tmp|old)-/.test(e.name)) left.push(e.name);
   assert.deepEqual(left, []);
@@ -161,6 +188,27 @@ Deno.test("report: without truth it shows images and timings; bad folders are re
   await assert.rejects(
     buildReport({ runs: [`${root}/zf`], out: `${root}/r3`, patient: "P009" }),
     UsageError,
+  );
+});
+
+Deno.test("report: input entries that cannot be read are listed as errors", async () => {
+  const broken = `${root}/data-broken`;
+  const cp = await new Deno.Command("cp", { args: ["-r", data, broken] }).output();
+  assert.ok(cp.success);
+  const p = `${broken}/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`;
+  await Deno.remove(p);
+  await Deno.symlink(`${root}/nowhere.mat`, p);
+  const r = await buildReport({
+    runs: [`${root}/grappa`],
+    out: `${root}/report-broken`,
+    input: broken,
+  });
+  const w = r.warnings.find((x) => x.includes(p));
+  assert.ok(w, r.warnings.join("\n"));
+  assert.match(w!, /^error: input entry .* link whose target does not exist.*fix: repair the link/);
+  assert.match(
+    await Deno.readTextFile(r.index),
+    /cine_sax\.mat is a symbolic link whose target does not exist/,
   );
 });
 

@@ -1,0 +1,193 @@
+/**
+ * The list of files cmrxkit wrote into a folder it owns (a build context, a report): kept in
+ * the folder's marker file, so that a later run replaces or removes only those files and
+ * leaves whatever a user added there since.
+ *
+ * The marker is text: comment lines (`# ...`), then the line {@link LIST_HEADER}, then one
+ * path per line, relative to the folder. A marker without that line (written by an older
+ * cmrxkit) lists nothing: a later run then removes nothing, it only overwrites the files it
+ * writes again.
+ *
+ * @module
+ */
+
+import { CmrxError, UsageError } from "./errors.ts";
+import { parseTempName, tempPathFor } from "./tempname.ts";
+
+/** The line after which a marker lists the files cmrxkit wrote. */
+export const LIST_HEADER =
+  "# files cmrxkit wrote here (a later run replaces or removes only these):";
+
+/** Whether `rel` is a plain relative path inside a folder (no `..`, `.`, empty part, `/` start). */
+export function isInsideRel(rel: string): boolean {
+  if (!rel || rel.startsWith("/") || rel.includes("\0")) return false;
+  return rel.split("/").every((p) => p !== "" && p !== "." && p !== "..");
+}
+
+/** The marker text: `about` (one or more lines, written as comments) and the file list. */
+export function markerText(about: string, files: Iterable<string>): string {
+  const lines = about.split("\n").map((l) => `# ${l}`);
+  lines.push(LIST_HEADER, ...[...new Set(files)].sort());
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The files a marker lists; null when it lists none because an older cmrxkit wrote it (see
+ * the module docs). Paths that would leave the folder are dropped.
+ */
+export function parseMarker(text: string): string[] | null {
+  const lines = text.split("\n");
+  const at = lines.indexOf(LIST_HEADER);
+  if (at < 0) return null;
+  return lines.slice(at + 1).map((l) => l.trim()).filter((l) => l && isInsideRel(l));
+}
+
+/** Reads the file list of the marker at `path` ({@link parseMarker}); null when it has none. */
+export async function readWrittenList(path: string): Promise<string[] | null> {
+  try {
+    const st = await Deno.lstat(path);
+    if (!st.isFile) return null;
+    return parseMarker(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new CmrxError(`cannot read cmrxkit's marker (${describe(e)})`, {
+      file: path,
+      hint: "make it readable, or choose another output folder",
+    });
+  }
+}
+
+/** Writes the marker at `path` atomically (temporary file, then rename). */
+export async function writeMarker(path: string, about: string, files: Iterable<string>) {
+  const tmp = tempPathFor(path);
+  try {
+    await Deno.writeTextFile(tmp, markerText(about, files), { createNew: true });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    throw new CmrxError(`cannot write cmrxkit's marker (${describe(e)})`, {
+      file: path,
+      hint: "check that the folder is writable, or choose another output folder",
+    });
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** Whether anything (a file, a folder, a link, even a dangling one) is at `path`. */
+export async function present(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses to write `planned` files into `dir` where something is already at one of their
+ * paths that cmrxkit did not write there (not in `written`): it would be overwritten.
+ * Nothing is checked when `written` is null (an older marker: the paths are cmrxkit's).
+ */
+export async function checkNoForeignFiles(
+  dir: string,
+  planned: Iterable<string>,
+  written: readonly string[] | null,
+  flag: string,
+): Promise<void> {
+  if (written === null) return;
+  const mine = new Set(written);
+  for (const rel of planned) {
+    if (mine.has(rel) || !(await present(`${dir}/${rel}`))) continue;
+    throw new UsageError(
+      `holds ${rel}, which cmrxkit did not write there and would have to overwrite`,
+      {
+        file: `${dir}/${rel}`,
+        hint: `move it out of the folder, or choose another ${flag}; cmrxkit never deletes or ` +
+          "overwrites files it did not write",
+      },
+    );
+  }
+}
+
+/**
+ * Removes the files `rels` (written by cmrxkit, relative to `dir`): regular files and links
+ * only, never a folder's contents; then the folders that held them, where they are left
+ * empty. Returns the paths removed.
+ */
+export async function removeWritten(dir: string, rels: Iterable<string>): Promise<string[]> {
+  const removed: string[] = [];
+  const parents = new Set<string>();
+  for (const rel of rels) {
+    if (!isInsideRel(rel)) continue;
+    const path = `${dir}/${rel}`;
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.lstat(path);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory) continue; // a user put a folder there: never emptied
+    try {
+      await Deno.remove(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw new CmrxError(`cannot remove a file an earlier run wrote (${describe(e)})`, {
+        file: path,
+        hint: "remove it yourself, or choose another output folder",
+      });
+    }
+    removed.push(rel);
+    const parts = rel.split("/");
+    for (let k = parts.length - 1; k > 0; k--) parents.add(parts.slice(0, k).join("/"));
+  }
+  // Deepest first; a folder that still holds anything stays.
+  for (const p of [...parents].sort((a, b) => b.split("/").length - a.split("/").length)) {
+    await Deno.remove(`${dir}/${p}`).catch(() => {});
+  }
+  return removed;
+}
+
+/**
+ * What is in `dir` that cmrxkit did not write (not in `written`, not the marker, not one of
+ * cmrxkit's temporary files): files by path, and folders holding none of cmrxkit's files as
+ * `name/`. Sorted.
+ */
+export async function unrecorded(
+  dir: string,
+  written: Iterable<string>,
+  marker: string,
+): Promise<string[]> {
+  const mine = new Set(written);
+  const prefixes = new Set<string>();
+  for (const rel of mine) {
+    const parts = rel.split("/");
+    for (let k = 1; k < parts.length; k++) prefixes.add(parts.slice(0, k).join("/"));
+  }
+  const out: string[] = [];
+  const walk = async (path: string, rel: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(path));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (mine.has(r) || (!rel && e.name === marker) || parseTempName(e.name)) continue;
+      if (e.isDirectory && prefixes.has(r)) await walk(`${path}/${e.name}`, r);
+      else out.push(e.isDirectory ? `${r}/` : r);
+    }
+  };
+  await walk(dir, "");
+  return out.sort();
+}
+
+/** `notes.txt, old/ and 3 more` for messages. */
+export function listForMessage(paths: readonly string[], limit = 5): string {
+  const shown = paths.slice(0, limit).join(", ");
+  return paths.length > limit ? `${shown} and ${paths.length - limit} more` : shown;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
