@@ -7,7 +7,7 @@
 
 import { cases } from "./cases.ts";
 import { container } from "./container.ts";
-import { type Command, reportError } from "./command.ts";
+import { closest, type Command, reportError } from "./command.ts";
 import { demo } from "./demo.ts";
 import { inspect } from "./inspect.ts";
 import { maps } from "./maps.ts";
@@ -52,6 +52,19 @@ function usage(): string {
   ].join("\n");
 }
 
+/**
+ * `deno task` runs commands in the repository root and sets `INIT_CWD` to the folder the user
+ * ran it from; relative paths on the command line mean that folder, so work there. (The
+ * repository's own files, such as models/ and docker/, are found from import.meta.url.)
+ */
+export function enterUserFolder(env: { get(name: string): string | undefined } = Deno.env) {
+  const dir = env.get("INIT_CWD");
+  if (!dir) return;
+  try {
+    if (Deno.statSync(dir).isDirectory) Deno.chdir(dir);
+  } catch { /* the folder is gone: stay where deno task put us */ }
+}
+
 /** Runs one command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -62,7 +75,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   if (!cmd) {
-    console.error(`error: unknown command '${name}'\n\n${usage()}`);
+    const near = closest(name, COMMANDS.map((c) => c.name));
+    console.error(
+      `error: unknown command '${name}'\n  fix: ${
+        near ? `did you mean '${near}'?` : "choose one of the commands listed below"
+      }\n\n${usage()}`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -77,5 +95,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  enterUserFolder();
   Deno.exit(await main(Deno.args));
 }

@@ -10,13 +10,15 @@ import { openMat } from "../src/mat/read.ts";
 import { readMappingCsv, sourceSlices, timesForSlices } from "../src/mapping/csv.ts";
 import { fitMaps, type MapKind, mapKindOf, writeMaps } from "../src/mapping/maps.ts";
 import { Progress } from "../src/progress.ts";
-import { type Command, formatDuration, parseFlags } from "./command.ts";
+import { choice, type Command, formatDuration, parseFlags } from "./command.ts";
 
 function rangeFlag(flag: string, v: string | undefined): [number, number] | undefined {
   if (v === undefined) return undefined;
   const r = v.split(",").map(Number);
   if (r.length !== 2 || r.some((x) => !Number.isFinite(x)) || r[0] >= r[1]) {
-    throw new UsageError(`maps: --${flag} takes 'min,max' in ms, got '${v}'`);
+    throw new UsageError(`maps: --${flag} takes 'min,max' in ms, got '${v}'`, {
+      hint: `e.g. --${flag} ${flag === "t1-range" ? "0,5000" : "0,500"}`,
+    });
   }
   return [r[0], r[1]];
 }
@@ -66,16 +68,19 @@ Example:
     }
     let kind: MapKind | null = null;
     if (values.kind !== undefined) {
-      if (values.kind !== "T1" && values.kind !== "T2") {
-        throw new UsageError("maps: --kind must be T1 or T2");
-      }
-      kind = values.kind;
+      kind = choice("maps", "kind", values.kind, ["T1", "T2"]);
     } else kind = mapKindOf(values.csv) ?? mapKindOf(values.input);
     if (!kind) {
-      throw new UsageError("maps: cannot tell T1 from T2 by the file names; give --kind T1|T2");
+      throw new UsageError("maps: cannot tell T1 from T2 by the file names", {
+        hint: "give --kind T1 or --kind T2",
+      });
     }
     const air = values.air === undefined ? 0.05 : Number(values.air);
-    if (!(air >= 0 && air < 1)) throw new UsageError("maps: --air takes a fraction in [0, 1)");
+    if (!(air >= 0 && air < 1)) {
+      throw new UsageError(`maps: --air takes a fraction in [0, 1), got '${values.air}'`, {
+        hint: "e.g. --air 0.05 (the default; 0 fits every pixel)",
+      });
+    }
     const t0 = performance.now();
     using mat = await openMat(values.input);
     const vars = mat.variables();
@@ -114,6 +119,11 @@ Example:
       if (slices.length !== d[2] || slices.some((s) => !Number.isInteger(s) || s < 0)) {
         throw new UsageError(
           `maps: --slices needs ${d[2]} 1-based slice numbers, got '${values.slices}'`,
+          {
+            hint: `list the source slice of each of the image's ${
+              d[2]
+            } slice(s), e.g. --slices 2,3`,
+          },
         );
       }
     } else slices = sourceSlices(table, d[2]);

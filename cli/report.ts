@@ -133,7 +133,9 @@ Example:
     const accs = list(values.acc)?.map((a) => {
       const n = Number(a);
       if (!Number.isInteger(n) || n < 1) {
-        throw new UsageError(`report: --acc: '${a}' is not an acceleration`);
+        throw new UsageError(`report: --acc: '${a}' is not an acceleration`, {
+          hint: "write the factors separated by commas, e.g. --acc 4,8",
+        });
       }
       return n;
     });
@@ -141,11 +143,18 @@ Example:
       ? undefined
       : Number(values["error-scale"]);
     if (errorScale !== undefined && !(errorScale > 0 && errorScale <= 1)) {
-      throw new UsageError("report: --error-scale must be a number in (0, 1]");
+      throw new UsageError(
+        `report: --error-scale must be a number in (0, 1], got '${values["error-scale"]}'`,
+        { hint: "e.g. --error-scale 0.2" },
+      );
     }
     const slice = intFlag("report", "slice", values.slice, 1);
     const frame = intFlag("report", "frame", values.frame, 1);
-    if (slice < 1 || frame < 1) throw new UsageError("report: --slice and --frame count from 1");
+    if (slice < 1 || frame < 1) {
+      throw new UsageError("report: --slice and --frame count from 1", {
+        hint: "the first slice is --slice 1",
+      });
+    }
     const result = await buildReport({
       runs,
       names: list(values.names),

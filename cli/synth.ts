@@ -8,7 +8,14 @@ import type { Split } from "../src/challenge/layout.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
 import { GEOMETRY, synthesize, type SynthSize } from "../src/synth/dataset.ts";
-import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
+import {
+  choice,
+  type Command,
+  formatBytes,
+  formatDuration,
+  intFlag,
+  parseFlags,
+} from "./command.ts";
 
 export const synth: Command = {
   name: "synth",
@@ -53,22 +60,22 @@ Example:
     if (!values.out) {
       throw new UsageError("synth: --out DIR is required", { hint: "deno task synth --out data" });
     }
-    if (values.size !== "small" && values.size !== "full") {
-      throw new UsageError(`synth: --size must be small or full, got '${values.size}'`);
-    }
-    if (!["cine", "mapping", "both"].includes(values.task!)) {
-      throw new UsageError(`synth: --task must be cine, mapping or both`);
-    }
+    const size = choice("synth", "size", values.size!, ["small", "full"]);
+    const task = choice("synth", "task", values.task!, ["cine", "mapping", "both"]);
     const accs = values.acc ? values.acc.split(",").map(Number) : [4, 8, 10];
     if (accs.some((a) => !Number.isInteger(a) || a < 2 || a > 99)) {
-      throw new UsageError("synth: --acc takes factors between 2 and 99, like 4,8,10");
+      throw new UsageError(`synth: --acc takes factors between 2 and 99, got '${values.acc}'`, {
+        hint: "write the factors separated by commas, e.g. --acc 4,8,10",
+      });
     }
     const noise = values.noise === undefined ? 0.01 : Number(values.noise);
-    if (!(noise >= 0)) throw new UsageError("synth: --noise must be a number >= 0");
+    if (!(noise >= 0)) {
+      throw new UsageError(`synth: --noise must be a number >= 0, got '${values.noise}'`, {
+        hint: "e.g. --noise 0.01 (the default)",
+      });
+    }
     const patients = intFlag("synth", "patients", values.patients, 2);
-    const tasks: ("cine" | "mapping")[] = values.task === "both"
-      ? ["cine", "mapping"]
-      : [values.task as "cine" | "mapping"];
+    const tasks: ("cine" | "mapping")[] = task === "both" ? ["cine", "mapping"] : [task];
     const splits: Split[] = ["training"];
     if (!values["no-validation"]) splits.push("validation");
     if (values.test) splits.push("test");
@@ -76,7 +83,7 @@ Example:
     const perKind = (mapping: boolean) => (1 + accs.length) * (mapping ? 2 : 1) + accs.length + 1;
     const total = splits.length * patients *
       tasks.reduce((s, t) => s + 2 * perKind(t === "mapping"), 0);
-    const geom = GEOMETRY[values.size as SynthSize];
+    const geom = GEOMETRY[size];
     const kspaceBytes = (k: keyof typeof geom) =>
       8 * 10 * geom[k].nx * geom[k].ny * geom[k].nslices * geom[k].nframes;
     const perPatient =
@@ -90,7 +97,7 @@ Example:
     const t0 = performance.now();
     const report = await synthesize({
       out: values.out,
-      size: values.size as SynthSize,
+      size,
       seed: intFlag("synth", "seed", values.seed, 1),
       patients,
       tasks,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import type { Case } from "../challenge/layout.ts";
 import { CmrxError, UsageError } from "../errors.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../recon/registry.ts";
@@ -14,7 +15,7 @@ import type { Reconstructor } from "../recon/types.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */
-export const SHIPPED_MODELS: string = new URL("../../models/", import.meta.url).pathname;
+export const SHIPPED_MODELS: string = fileURLToPath(new URL("../../models/", import.meta.url));
 
 /** A manifest with where it was found. */
 export interface ModelEntry {

@@ -6,8 +6,9 @@ Reference fits (also used by bench/mapping_scipy.py for the speed ratio):
   * T1 (MOLLI): model  s(TI) = A - B exp(-TI / T1*)  fitted with scipy.optimize.curve_fit to
     the magnitudes with polarity restoration: samples sorted by TI; for every k = 0..n-1 the
     first k samples are negated and fitted; the fit with the least residual sum of squares
-    wins (the official CMRxRecon code, Mapping/CalEvalMap.py, does this search for 1..6
-    flips with curve_fit). T1 = T1* (B / A - 1).
+    wins (cmrxkit's search; the official CMRxRecon code, Mapping/CalEvalMap.py, loops over
+    1..6 flips with curve_fit but stops after the first fit that succeeds, i.e. after
+    flipping TI1 only: see docs/mapping.md). T1 = T1* (B / A - 1).
   * T2 (T2-prep): model  s(TE) = S0 exp(-TE / T2)  with curve_fit, started from the
     log-linear fit.
 
