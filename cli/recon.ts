@@ -18,13 +18,9 @@ import { createSelector } from "../src/pipeline/select.ts";
 import { Progress } from "../src/progress.ts";
 import { methodNames } from "../src/recon/registry.ts";
 import { defaultWorkers, SlicePool } from "../src/recon/pool.ts";
-import {
-  checkOutputFile,
-  type MaskInput,
-  planReconstruction,
-  reconstructFile,
-} from "../src/recon/run.ts";
-import { type Command, formatDuration, intFlag, parseFlags } from "./command.ts";
+import { checkOutputFile } from "../src/output.ts";
+import { type MaskInput, planReconstruction, reconstructFile } from "../src/recon/run.ts";
+import { choice, type Command, formatDuration, intFlag, parseFlags } from "./command.ts";
 
 export const recon: Command = {
   name: "recon",
@@ -88,15 +84,13 @@ Examples:
         hint: "--method and --model both name what reconstructs (a method or a model)",
       });
     }
-    if (values.format !== "v5" && values.format !== "v73") {
-      throw new UsageError("recon: --format must be v5 or v73");
-    }
-    if (values.kind && values.kind !== "cine" && values.kind !== "mapping") {
-      throw new UsageError("recon: --kind must be cine or mapping");
-    }
-    if (values.coil && values.coil !== "multi" && values.coil !== "single") {
-      throw new UsageError("recon: --coil must be multi or single");
-    }
+    const format = choice("recon", "format", values.format!, ["v5", "v73"]);
+    const kindFlag = values.kind === undefined
+      ? undefined
+      : choice("recon", "kind", values.kind, ["cine", "mapping"]);
+    const coil = values.coil === undefined
+      ? undefined
+      : choice("recon", "coil", values.coil, ["multi", "single"]);
     const workers = values.workers
       ? intFlag("recon", "workers", values.workers, 1)
       : defaultWorkers();
@@ -104,9 +98,8 @@ Examples:
     const input = values.input, out = values.out;
     await assertRegularFile(input, "k-space file");
     if (values.mask) await assertRegularFile(values.mask, "mask file");
-    const kind = (values.kind as "cine" | "mapping" | undefined) ??
-      (/T[12]map/i.test(input) ? "mapping" : "cine");
-    const singleCoil = values.coil ? values.coil === "single" : undefined;
+    const kind = kindFlag ?? (/T[12]map/i.test(input) ? "mapping" : "cine");
+    const singleCoil = coil ? coil === "single" : undefined;
     const target = caseOf(input, kind, singleCoil);
 
     // The method or model: an unknown name is refused here, before any work.
@@ -152,7 +145,7 @@ Examples:
           progress.update(done);
         },
       });
-      await writeImage(out, values.format, image, dims);
+      await writeImage(out, format, image, dims);
       console.log(
         `${out}: img [${dims.join(" x ")}] (x, y, slice, frame), ${method.name}, ${
           formatDuration(performance.now() - t0)

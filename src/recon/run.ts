@@ -6,8 +6,7 @@
  * @module
  */
 
-import { CmrxError, ShapeError } from "../errors.ts";
-import { describeKind, type EntryKind, entryKind } from "../fsutil.ts";
+import { CmrxError, MatFormatError, ShapeError } from "../errors.ts";
 import { formatBytes } from "../format.ts";
 import type { MatReader } from "../mat/read.ts";
 import type { MatVarInfo } from "../mat/types.ts";
@@ -72,6 +71,7 @@ export function findKspaceVariable(mat: MatReader, name?: string): MatVarInfo {
   const vars = mat.variables();
   const usable = vars.filter((v) => !whyNotKspace(v));
   const named = usable.filter((v) => KSPACE_NAME.test(v.name));
+  refuseUnusableKspace(mat.file, vars, usable, named);
   const pick = named.length === 1 ? named[0] : usable.length === 1 ? usable[0] : undefined;
   if (pick) return pick;
   if (usable.length > 1) {
@@ -95,6 +95,48 @@ export function findKspaceVariable(mat: MatReader, name?: string): MatVarInfo {
   );
 }
 
+/**
+ * Refuses to pick another variable when the k-space cannot be read: a k-space-named
+ * variable that is unusable (damaged, or of a type cmrxkit does not read), or, when the
+ * pick would be the only complex variable, any damaged variable (it may be the k-space).
+ */
+function refuseUnusableKspace(
+  file: string,
+  vars: MatVarInfo[],
+  usable: MatVarInfo[],
+  named: MatVarInfo[],
+): void {
+  const namedBad = vars.filter((v) => v.unusable && KSPACE_NAME.test(v.name));
+  const bad = namedBad.length
+    ? namedBad
+    : named.length === 0 && usable.length === 1
+    ? vars.filter((v) => v.damaged)
+    : [];
+  // with nothing usable, the caller's error lists every variable and why
+  if (bad.length === 0 || usable.length === 0) return;
+  const list = bad.map((v) => `${describeVar(v)}: ${v.unusable}`).join("; ");
+  const others = usable.filter((v) => !bad.includes(v));
+  const instead = others.length
+    ? `; no other variable is reconstructed in its place (name one with --var ${
+      others[0].name
+    } if that is what you mean)`
+    : "";
+  if (bad.some((v) => v.damaged)) {
+    throw new MatFormatError(
+      `${namedBad.length ? "the k-space" : "a variable that may be the k-space"} cannot be ` +
+        `read: ${list}${instead}`,
+      { file, hint: "the file is damaged; download or copy it again" },
+    );
+  }
+  throw new ShapeError(`the k-space cannot be read: ${list}${instead}`, {
+    file,
+    hint: `cmrxkit reads ${KSPACE_EXPECTED}` +
+      (others.length
+        ? `; to reconstruct another variable, name it with --var ${others[0].name}`
+        : ""),
+  });
+}
+
 /** Sizes of a k-space variable; `single` when it has no coil dim. */
 export interface KspaceGeometry {
   nx: number;
@@ -106,53 +148,18 @@ export interface KspaceGeometry {
 }
 
 /**
- * The most a compressed dataset can inflate: deflate's limit is 1032:1, so stored data can
- * never be larger than the file times this (a generous bound, for any filter cmrxkit reads).
+ * Refuses dims that cannot be real: zero (empty) or not safe integers. Dims with more data
+ * than the file holds never get here: the readers list such variables as damaged (MAT
+ * v7.3 against the file's size, MAT v5 against the bytes its data elements hold).
  */
-export const MAX_COMPRESSION_RATIO = 1100;
-
-/** Bytes of one real value of each class. */
-const CLASS_BYTES: Record<string, number> = {
-  double: 8,
-  int64: 8,
-  uint64: 8,
-  single: 4,
-  int32: 4,
-  uint32: 4,
-  int16: 2,
-  uint16: 2,
-};
-
-/** Bytes of one element of a variable as stored. */
-function elementBytes(info: MatVarInfo): number {
-  return (CLASS_BYTES[info.matClass] ?? 1) * (info.complex ? 2 : 1);
-}
-
-/**
- * Refuses dims that cannot be real: not positive integers, or more data than the file
- * could hold even compressed (`fileBytes` times {@link MAX_COMPRESSION_RATIO}).
- */
-function checkDeclaredSize(info: MatVarInfo, file: string, fileBytes?: number): void {
+function checkDims(info: MatVarInfo, file: string): void {
   const d = info.dims;
-  const dims = `[${d.join(" x ")}]`;
   if (!d.every((n) => Number.isSafeInteger(n) && n >= 1)) {
     const why = d.some((n) => n === 0) ? "it is empty" : "the dims are corrupt";
-    throw new ShapeError(`'${info.name}' has dims ${dims}: ${why}`, {
+    throw new ShapeError(`'${info.name}' has dims [${d.join(" x ")}]: ${why}`, {
       file,
       hint: "the file is damaged or not k-space; download or copy it again",
     });
-  }
-  if (fileBytes === undefined) return;
-  const declared = d.reduce((a, n) => a * n, elementBytes(info));
-  if (declared > Math.max(fileBytes, 4096) * MAX_COMPRESSION_RATIO) {
-    throw new ShapeError(
-      `'${info.name}' declares dims ${dims} (${storedAs(info)}, ${
-        formatBytes(declared)
-      }) but the file holds only ${
-        formatBytes(fileBytes)
-      }: no compression reaches that ratio, so the data is not there`,
-      { file, hint: "the file is damaged or truncated; download or copy it again" },
-    );
   }
 }
 
@@ -160,17 +167,15 @@ function checkDeclaredSize(info: MatVarInfo, file: string, fileBytes?: number): 
  * K-space geometry from MATLAB dims: multi-coil
  * `(kx, ky, coil, slice, frame)`, single-coil `(kx, ky, slice, frame)` — single-coil when
  * `singleCoil` says so, else when the variable (`kspace_single_*`) or the path
- * (`/SingleCoil/`) says so. With `fileBytes` (the file's size), dims with more data than
- * the file can hold are refused before anything is allocated.
+ * (`/SingleCoil/`) says so. Empty or corrupt (not safe integer) dims are refused.
  */
 export function kspaceGeometry(
   info: MatVarInfo,
   file: string,
   singleCoil?: boolean,
-  fileBytes?: number,
 ): KspaceGeometry {
   const d = info.dims;
-  checkDeclaredSize(info, file, fileBytes);
+  checkDims(info, file);
   const single = singleCoil ?? (/single/.test(info.name) || /(^|\/)SingleCoil\//.test(file));
   if (single) {
     if (d.length < 2 || d.length > 4) {
@@ -190,15 +195,6 @@ export function kspaceGeometry(
     );
   }
   return { nx: d[0], ny: d[1], nc: d[2], nz: d[3] ?? 1, nt: d[4] ?? 1, single };
-}
-
-/** The size of a file in bytes, or undefined when it cannot be told. */
-function fileSize(path: string): number | undefined {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -342,7 +338,7 @@ export interface ReconstructionPlan {
 
 /**
  * Every check {@link reconstructFile} makes before reading data, without doing any work:
- * the k-space variable, its geometry against the file's size, the method against the
+ * the k-space variable, its geometry, the method against the
  * coils, and the mask against the geometry. Callers run it to fail fast (e.g. before
  * creating an output folder).
  */
@@ -352,7 +348,7 @@ export function planReconstruction(
   opts: Pick<ReconstructFileOptions, "variable" | "mask" | "singleCoil"> = {},
 ): ReconstructionPlan {
   const info = findKspaceVariable(mat, opts.variable);
-  const geometry = kspaceGeometry(info, mat.file, opts.singleCoil, fileSize(mat.file));
+  const geometry = kspaceGeometry(info, mat.file, opts.singleCoil);
   if (geometry.nc === 1 && !method.singleCoil) {
     throw new CmrxError(`${method.name} needs multi-coil data and this file is single-coil`, {
       file: mat.file,
@@ -447,122 +443,4 @@ export async function reconstructFile(
   }
   await Promise.all(pending);
   return { image, dims: [nx, ny, slices.length, nt] };
-}
-
-/** The folder part of a path (`.` for a bare name). */
-function parentOf(path: string): string {
-  const p = path.replace(/\/+$/, "");
-  const i = p.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : p.slice(0, i);
-}
-
-/** A path's identity (device and inode), or undefined when it does not exist. */
-function identity(path: string): string | undefined {
-  try {
-    const st = Deno.statSync(path);
-    return st.ino === null ? undefined : `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** What {@link checkOutputFile} did. */
-export interface OutputCheck {
-  /** The folder it created (with its missing parents), when the output's folder was missing. */
-  createdFolder?: string;
-}
-
-/**
- * Checks, before any work, that a file can be written at `path` the way cmrxkit writes
- * (a temporary file beside it, renamed over it): the path is not a directory, a FIFO, a
- * device or a broken link, it is none of `inputs`, and its folder exists (it is created
- * when missing, as `mkdir -p` would) and is writable, tested by creating and removing a
- * temporary file of cmrxkit's own. Errors name the path and the fix.
- *
- * @param path the output file
- * @param opts `inputs`: files the command reads, which must not be overwritten; `flag`: the
- *   option that named the path, for messages (default `--out`)
- */
-export async function checkOutputFile(
-  path: string,
-  opts: { inputs?: string[]; flag?: string } = {},
-): Promise<OutputCheck> {
-  const flag = opts.flag ?? "--out";
-  const folder = parentOf(path);
-  const folderKind = await entryKind(folder);
-  if (folderKind.kind !== "directory" && folderKind.kind !== "missing") {
-    throw folderError(folder, flag, folderKind.kind, folderKind.detail);
-  }
-  const { kind, detail } = await entryKind(path);
-  if (kind === "directory" || path.endsWith("/")) {
-    throw new CmrxError(`${flag} names a folder; it must name the .mat file to write`, {
-      file: path,
-      hint: `give a file name, e.g. ${flag} ${path.replace(/\/+$/, "")}/recon.mat`,
-    });
-  }
-  if (kind !== "file" && kind !== "missing") {
-    throw new CmrxError(`${flag} is ${describeKind(kind, detail)}, not a file cmrxkit can write`, {
-      file: path,
-      hint: kind === "dangling-link" || kind === "link-loop"
-        ? "repair or remove the link, or choose another path"
-        : "choose another path for the output",
-    });
-  }
-  const self = identity(path);
-  const clash = self && (opts.inputs ?? []).find((p) => identity(p) === self);
-  if (clash) {
-    throw new CmrxError(`${flag} is the input file ${clash}; writing would destroy it`, {
-      file: path,
-      hint: "write the output to another file",
-    });
-  }
-  const created = folderKind.kind === "missing" && await createFolder(folder, flag);
-  await probeWritable(path, folder, flag);
-  return created ? { createdFolder: folder } : {};
-}
-
-/** The error for an output folder that is not a folder. */
-function folderError(folder: string, flag: string, kind: EntryKind, detail?: string) {
-  const underFile = kind === "file" || /not a directory/i.test(detail ?? "");
-  return new CmrxError(
-    underFile
-      ? `the folder of ${flag} is a file (or lies under one), not a folder`
-      : `the folder of ${flag} is ${describeKind(kind, detail)}`,
-    { file: folder, hint: "choose an output path inside a folder" },
-  );
-}
-
-/** Creates a missing output folder (and its missing parents); true when done. */
-async function createFolder(folder: string, flag: string): Promise<boolean> {
-  try {
-    await Deno.mkdir(folder, { recursive: true });
-  } catch (e) {
-    throw new CmrxError(
-      `cannot create the folder for ${flag} (${e instanceof Error ? e.message : e})`,
-      {
-        file: folder,
-        hint: "check the path (a part of it may be a file), or create the folder first",
-      },
-    );
-  }
-  return true;
-}
-
-/** Creates and removes a temporary file beside `path`, as the atomic writers do. */
-async function probeWritable(path: string, folder: string, flag: string): Promise<void> {
-  const probe = `${path}.tmp-probe-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
-  } catch (e) {
-    throw new CmrxError(
-      `cannot write in the folder of ${flag} (${e instanceof Error ? e.message : e})`,
-      {
-        file: folder,
-        hint: "choose a folder you can write to, or fix its permissions",
-      },
-    );
-  }
-  try {
-    await Deno.remove(probe);
-  } catch { /* the write itself will tell */ }
 }
