@@ -147,15 +147,3 @@ export function assertRegularFileSync(path: string, what = "file"): void {
   const { kind, detail } = entryKindSync(path);
   if (kind !== "file") throw notRegularError(path, kind, detail, what);
 }
-
-/** Reads a whole regular file; refuses anything else (see {@link assertRegularFile}). */
-export async function readRegularFile(path: string, what = "file"): Promise<Uint8Array> {
-  await assertRegularFile(path, what);
-  return await Deno.readFile(path);
-}
-
-/** Reads a whole regular text file; refuses anything else (see {@link assertRegularFile}). */
-export async function readRegularTextFile(path: string, what = "file"): Promise<string> {
-  await assertRegularFile(path, what);
-  return await Deno.readTextFile(path);
-}

@@ -16,9 +16,9 @@
  * @module
  */
 
-import { Gunzip } from "fflate";
 import { CmrxError } from "../errors.ts";
 import { assertNotSpecial } from "../fsutil.ts";
+import { boundedInflate, InflateError, inflatePrefix, MAX_COMPRESSION_RATIO } from "../inflate.ts";
 
 /** A NIfTI volume: dims as the header gives them (`dim[1..dim[0]]`), values column-major. */
 export interface NiftiVolume {
@@ -45,10 +45,8 @@ const TYPES: Record<
 
 /** The most voxels a label volume may declare (CMRxRecon label volumes hold a few million). */
 export const MAX_NIFTI_VOXELS = 2 ** 28;
-/** Deflate shrinks data at most about 1032 to 1. */
-const MAX_COMPRESSION_RATIO = 1100;
-/** Compressed bytes pushed to the inflater at a time (bounds each output chunk). */
-const INFLATE_STEP = 16 * 1024;
+/** Bytes a `.nii.gz` may inflate to past its header's voxels (writers' padding). */
+const NIFTI_SLACK = 64 * 1024;
 
 /** What the header says: where the voxels are and how to read them. */
 interface NiftiHeader {
@@ -131,58 +129,34 @@ function parseHeader(b: Uint8Array, file: string): NiftiHeader {
 }
 
 /**
- * Inflates a `.nii.gz` only as far as its header says the voxels go: the header is read
- * first, its dims checked, and inflation stops at `vox_offset + voxels x bytes`, so a small
- * file that inflates to gigabytes never does.
+ * Inflates a `.nii.gz`: its header is inflated first and its dims checked, then the whole
+ * gzip stream is inflated into at most the bytes the header says the file takes (plus
+ * {@link NIFTI_SLACK}) and its CRC-32 and length verified, so a small file that inflates
+ * to gigabytes is refused early and a damaged one is refused, not read as other labels.
  */
 function gunzipNifti(gz: Uint8Array, file: string): Uint8Array {
-  const corrupt = (e: unknown) =>
-    new CmrxError(`corrupt gzip data (${e instanceof Error ? e.message : e})`, {
+  const corrupt = (why: string, cause?: unknown) =>
+    new CmrxError(`corrupt gzip data: the stream ${why}`, {
       file,
       hint: "the .nii.gz file is truncated or damaged; copy it again",
+      cause,
     });
-  const chunks: Uint8Array[] = [];
-  let got = 0;
-  let out: Uint8Array | null = null;
-  let need = 0;
-  let ended = false;
-  const z = new Gunzip((chunk, final) => {
-    if (final) ended = true;
-    if (out === null) {
-      chunks.push(chunk.slice());
-      got += chunk.length;
-      if (got < 540) return; // a whole file this small is checked after the loop
-      const head = concat(chunks, got);
-      need = headerSize(head, file, gz.length);
-      out = new Uint8Array(need);
-      out.set(head.subarray(0, Math.min(need, head.length)));
-      got = Math.min(need, head.length);
-      chunks.length = 0;
-      return;
-    }
-    const fit = Math.min(chunk.length, need - got);
-    out.set(chunk.subarray(0, fit), got);
-    got += fit;
-  });
   try {
-    for (let p = 0; p < gz.length && !ended && (out === null || got < need); p += INFLATE_STEP) {
-      const q = Math.min(p + INFLATE_STEP, gz.length);
-      z.push(gz.subarray(p, q), q === gz.length);
+    const head = inflatePrefix(gz, 540, "gzip").out;
+    // shorter than a header: inflated (and verified) whole below, then parseNifti says so
+    const need = head.length >= 348 ? headerSize(head, file, gz.length) : head.length;
+    try {
+      return boundedInflate(gz, need + NIFTI_SLACK, "gzip", { expected: need });
+    } catch (e) {
+      if (e instanceof InflateError && e.reason === "overflow") {
+        throw corrupt(`inflates to more than the ${need} bytes its header declares`, e);
+      }
+      throw e;
     }
   } catch (e) {
-    if (e instanceof CmrxError) throw e;
-    throw corrupt(e);
+    if (e instanceof InflateError) throw corrupt(e.detail, e);
+    throw e;
   }
-  if (!ended && (out === null || got < need)) throw corrupt("the stream ends early");
-  if (out === null) {
-    // the whole stream gave less than a header: check its length trailer (ISIZE)
-    const isize = gz.length >= 18
-      ? new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true)
-      : -1;
-    if (isize !== got) throw corrupt("the stream is truncated or its length does not match");
-    return concat(chunks, got); // shorter than a header: parseNifti says so
-  }
-  return (out as Uint8Array).subarray(0, got);
 }
 
 /** The bytes header + voxels take, from the start of an inflated file; checks the header. */
@@ -199,23 +173,14 @@ function headerSize(head: Uint8Array, file: string, compressed: number): number 
   return need;
 }
 
-function concat(chunks: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c.subarray(0, n - o), o);
-    o += Math.min(c.length, n - o);
-  }
-  return out;
-}
-
 /**
- * Decodes the bytes of a `.nii` or `.nii.gz` file. A `.nii.gz` is inflated only as far as
- * its header says the voxels go, after checking its dims (at most {@link MAX_NIFTI_VOXELS}).
+ * Decodes the bytes of a `.nii` or `.nii.gz` file. A `.nii.gz` is inflated only after its
+ * dims are checked (at most {@link MAX_NIFTI_VOXELS}), never past the bytes they take, and
+ * its CRC-32 is verified.
  *
  * @param bytes file content (gzip is detected by its magic bytes)
  * @param file path, named in errors
- * @throws {CmrxError} not NIfTI, an unsupported data type, or truncated data
+ * @throws {CmrxError} not NIfTI, an unsupported data type, truncated or damaged data
  */
 export function parseNifti(bytes: Uint8Array, file: string): NiftiVolume {
   const b = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b

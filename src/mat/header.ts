@@ -55,9 +55,15 @@ export function detectMatFormat(head: Uint8Array, file: string): MatFormat {
 /**
  * Reads the first `n` bytes of a file (fewer if the file is shorter). Anything but a
  * regular file (after links) is refused with a `CmrxError` naming it: a FIFO would block.
+ *
+ * @param opts `checked`: the caller has just made sure that `path` is a regular file
  */
-export async function readHead(path: string, n = 520): Promise<Uint8Array> {
-  await assertRegularFile(path, "MATLAB file");
+export async function readHead(
+  path: string,
+  n = 520,
+  opts: { checked?: boolean } = {},
+): Promise<Uint8Array> {
+  if (!opts.checked) await assertRegularFile(path, "MATLAB file");
   const f = await Deno.open(path, { read: true });
   try {
     const buf = new Uint8Array(n);

@@ -101,6 +101,9 @@ export function sliceArray(a: MatArray, ranges: DimRange[], file = ""): MatArray
  * inflated only that far) and a variable's data is inflated and converted when it is read,
  * so listing a 1 MB file that inflates to 1 GiB costs nothing.
  */
+/** The fix for a damaged file. */
+const HINT_CORRUPT = "the file is truncated or corrupt; copy or download it again";
+
 class MatV5Reader implements MatReader {
   readonly format = "v5" as const;
   #infos: MatVarInfo[];
@@ -116,6 +119,16 @@ class MatV5Reader implements MatReader {
   info(name: string): MatVarInfo {
     let found: MatVarInfo | undefined;
     for (const v of this.#infos) if (v.name === name) found = v; // the later one wins
+    const damaged = this.#infos.find((v) => v.damaged);
+    if (!found && damaged) {
+      // the variable may be the damaged one
+      throw new MatFormatError(
+        `no readable variable '${name}' (variables present: ${
+          this.#infos.map((v) => v.name).join(", ")
+        }); ${damaged.name} ${damaged.unusable}`,
+        { file: this.file, hint: HINT_CORRUPT },
+      );
+    }
     if (!found) {
       throw new MatVariableError(
         `no variable '${name}' (variables present: ${
@@ -127,7 +140,7 @@ class MatV5Reader implements MatReader {
     if (found.unusable) {
       throw new MatFormatError(`variable '${name}' ${found.unusable}`, {
         file: this.file,
-        hint: "save the data as a numeric array (single or double)",
+        hint: found.damaged ? HINT_CORRUPT : "save the data as a numeric array (single or double)",
       });
     }
     return { ...found, dims: [...found.dims] };
@@ -209,17 +222,25 @@ class H5Reader implements MatReader {
  * (small by nature: submissions, masks) are parsed into memory.
  */
 export async function openMat(path: string): Promise<MatReader> {
-  const { kind, detail } = await entryKind(path);
-  if (kind === "missing") {
-    throw new CmrxError("cannot open: no such file", {
-      file: path,
-      hint: "check the path; it must be an existing .mat file",
-    });
+  // one stat: it tells a regular file (a FIFO would block the reads) and the file's size;
+  // entryKind runs only to say what a path that is not a file is
+  let st: Deno.FileInfo | undefined;
+  try {
+    st = await Deno.stat(path);
+  } catch { /* classified below */ }
+  if (!st?.isFile) {
+    const { kind, detail } = await entryKind(path);
+    if (kind === "missing") {
+      throw new CmrxError("cannot open: no such file", {
+        file: path,
+        hint: "check the path; it must be an existing .mat file",
+      });
+    }
+    throw notRegularError(path, kind === "file" ? "unreadable" : kind, detail, "MATLAB file");
   }
-  if (kind !== "file") throw notRegularError(path, kind, detail, "MATLAB file");
   let head: Uint8Array;
   try {
-    head = await readHead(path);
+    head = await readHead(path, 520, { checked: true });
   } catch (e) {
     if (e instanceof CmrxError) throw e;
     throw new CmrxError(`cannot open: ${e instanceof Error ? e.message : e}`, {
@@ -237,7 +258,7 @@ export async function openMat(path: string): Promise<MatReader> {
     }
     return new MatV5Reader(path, bytes);
   }
-  return new H5Reader(format, await MatV73Reader.open(path));
+  return new H5Reader(format, await MatV73Reader.open(path, { size: st.size }));
 }
 
 /** Reads one whole variable from a MATLAB file of either format. */

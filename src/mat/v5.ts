@@ -18,9 +18,10 @@
  * @module
  */
 
-import { Unzlib, zlibSync } from "fflate";
+import { zlibSync } from "fflate";
 import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
 import { assertNotSpecial } from "../fsutil.ts";
+import { boundedInflate, InflateError, inflatePrefix, MAX_COMPRESSION_RATIO } from "../inflate.ts";
 import { outputDate } from "../reproducible.ts";
 import { tempPathFor } from "../tempname.ts";
 import { type MatArray, type MatClass, type MatVarInfo, numel } from "./types.ts";
@@ -120,11 +121,6 @@ const HINT_FORMAT =
 const HEAD_BYTES = 1024;
 /** Largest variable MAT v5 can hold (bytes of its miMATRIX element). */
 const MAX_ELEMENT_BYTES = 2 ** 31 - 1;
-/** Deflate shrinks data at most about 1032 to 1: a compressed element declaring more bytes
- * than its size times this has no data behind it. */
-const MAX_COMPRESSION_RATIO = 1100;
-/** Bytes of compressed input pushed to the inflater at a time (bounds each output chunk). */
-const INFLATE_STEP = 16 * 1024;
 /** Extra inflated bytes tolerated after the declared miMATRIX element (writers' padding). */
 const INFLATE_SLACK = 4096;
 
@@ -149,11 +145,19 @@ interface Entry {
   array?: MatArray;
   /** Dims of a variable of another class. */
   dims?: number[];
+  /** Set when the element is damaged (in a tolerant scan): why. `info` is kept when the
+   * header could be read. */
+  error?: MatFormatError;
 }
 
 /** Which variables' data to convert while scanning. */
 type Want = ({ all: true } | { all: false; name?: string }) & {
   check?: (info: MatVarInfo) => void;
+  /**
+   * Record a damaged element whose extent is intact as a damaged entry (named when its
+   * header got that far) and go on to the next, instead of failing the whole scan.
+   */
+  tolerant?: boolean;
 };
 
 /**
@@ -306,10 +310,12 @@ function fill(out: Float32Array | Float64Array, s: Source, complex: boolean, par
 }
 
 /**
- * Parses the miMATRIX element whose data spans `[start, end)` of `src`. Returns null for an
- * unnamed variable (MATLAB's subsystem data). Converts the data only when `decode` is true.
+ * Parses the miMATRIX element whose data spans `[start, end)` of `src` (`limit`: where the
+ * element really ends, past `end` when `src` holds only its inflated start). Returns null
+ * for an unnamed variable (MATLAB's subsystem data). Converts the data only when `decode`
+ * is true; otherwise checks the tags of the data parts it holds against the dims.
  */
-function parseMatrix(src: Src, start: number, end: number, decode: Decide) {
+function parseMatrix(src: Src, start: number, end: number, decode: Decide, limit = end) {
   if (start === end) return null; // empty miMATRIX
   const dv = src.dv;
   const le = src.le;
@@ -355,10 +361,14 @@ function parseMatrix(src: Src, start: number, end: number, decode: Decide) {
   const dims = matlabDims(rawDims);
   const info: MatVarInfo = { name, dims, matClass, complex };
   const entry: Entry = { name, kind: matClass, info };
-  if (!decode(name, info)) return entry;
+  if (!decode(name, info)) {
+    // dims declaring data the element does not hold make the variable damaged, listed so
+    checkPartTags(src, pos, limit, rawDims, complex, name);
+    return entry;
+  }
+  const count = numel(rawDims);
 
   // check both parts before allocating, so corrupt dims cannot cause a huge allocation
-  const count = numel(rawDims);
   const parts: Tag[] = [];
   for (const what of complex ? ["real part", "imaginary part"] : ["real part"]) {
     const t = src.tag(pos, end, `${what} of '${name}'`);
@@ -366,13 +376,7 @@ function parseMatrix(src: Src, start: number, end: number, decode: Decide) {
     if (size === undefined) {
       src.fail(`${what} of '${name}' has unsupported storage type ${t.type}`, pos);
     }
-    if (t.nbytes !== count * size) {
-      src.fail(
-        `${what} of '${name}' holds ${t.nbytes} bytes, but ${dimsText(rawDims)} elements of ` +
-          `${size} bytes need ${count * size}`,
-        pos,
-      );
-    }
+    checkPartSize(src, t, rawDims, what, name, pos);
     parts.push(t);
     pos = t.next;
   }
@@ -395,28 +399,47 @@ function parseMatrix(src: Src, start: number, end: number, decode: Decide) {
   return entry;
 }
 
-/** Inflates the start of a zlib stream: at least `want` bytes unless the stream is shorter. */
-function inflateHead(comp: Uint8Array, want: number): { out: Uint8Array; complete: boolean } {
-  const chunks: Uint8Array[] = [];
-  let got = 0;
-  let complete = false;
-  const z = new Unzlib((chunk, final) => {
-    chunks.push(chunk.slice());
-    got += chunk.length;
-    if (final) complete = true;
-  });
-  const step = 512;
-  for (let p = 0; p < comp.length && got < want && !complete; p += step) {
-    const q = Math.min(p + step, comp.length);
-    z.push(comp.subarray(p, q), q === comp.length);
+/** A data part's tag holds exactly the bytes `count` elements of its storage type take. */
+function checkPartSize(
+  src: Src,
+  t: Tag,
+  rawDims: number[],
+  what: string,
+  name: string,
+  at: number,
+) {
+  const count = numel(rawDims);
+  const size = MI_SIZE[t.type];
+  if (size === undefined) {
+    src.fail(`${what} of '${name}' has unsupported storage type ${t.type}`, at);
   }
-  const out = new Uint8Array(got);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
+  if (t.nbytes !== count * size) {
+    src.fail(
+      `${what} of '${name}' holds ${t.nbytes} bytes, but ${dimsText(rawDims)} elements of ` +
+        `${size} bytes need ${count * size}`,
+      at,
+    );
   }
-  return { out, complete };
+}
+
+/**
+ * Checks the data parts' tags that lie in `src` (all of them in a file, those in the
+ * inflated start of a compressed element) against the dims, without reading the data.
+ */
+function checkPartTags(
+  src: Src,
+  pos: number,
+  limit: number,
+  rawDims: number[],
+  complex: boolean,
+  name: string,
+): void {
+  for (const what of complex ? ["real part", "imaginary part"] : ["real part"]) {
+    if (pos + 8 > src.buf.length) return; // not inflated yet: checked when the data is read
+    const t = src.tag(pos, limit, `${what} of '${name}'`);
+    checkPartSize(src, t, rawDims, what, name, pos);
+    pos = t.next;
+  }
 }
 
 /** Parses the miMATRIX element at the start of an inflated buffer. */
@@ -427,83 +450,32 @@ function parseInflated(src: Src, complete: boolean, decode: Decide) {
   return parseMatrix(src, t.data, Math.min(t.data + t.nbytes, end), decode);
 }
 
-/** Adler-32 (RFC 1950) of `buf`, continuing from `adler` (1 for a new stream). */
-export function adler32(buf: Uint8Array, adler = 1): number {
-  let a = adler & 0xffff;
-  let b = adler >>> 16;
-  for (let i = 0; i < buf.length;) {
-    const end = Math.min(i + 5552, buf.length); // largest run without 32-bit overflow
-    for (; i < end; i++) {
-      a += buf[i];
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
-/** The zlib trailer's Adler-32 matches `sum`; up to 7 zero bytes of padding may follow it. */
-function trailerMatches(comp: Uint8Array, sum: number): boolean {
-  for (let pad = 0; pad <= 7 && comp.length - pad >= 6; pad++) {
-    if (pad > 0 && comp[comp.length - pad] !== 0) break;
-    const at = comp.length - pad - 4;
-    const stored =
-      ((comp[at] << 24) | (comp[at + 1] << 16) | (comp[at + 2] << 8) | comp[at + 3]) >>>
-      0;
-    if (stored === sum) return true;
-  }
-  return false;
-}
-
-class InflateOverflow extends Error {}
-
 /**
- * Inflates a whole zlib stream that must yield `size` bytes: the output buffer is allocated
- * once, inflation stops as soon as the stream gives more (a compression bomb cannot make
- * it allocate past `size`), and the Adler-32 checksum is verified.
+ * Inflates a whole zlib stream that must yield `size` bytes (at most {@link INFLATE_SLACK}
+ * more, which are dropped): a compression bomb cannot make it allocate past that, and the
+ * Adler-32 checksum is verified.
  */
 function inflateExactly(comp: Uint8Array, size: number, src: Src, at: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let got = 0;
-  let extra = 0;
-  let ended = false;
-  let sum = 1;
-  const z = new Unzlib((chunk, final) => {
-    sum = adler32(chunk, sum);
-    const fit = Math.min(chunk.length, size - got);
-    out.set(fit === chunk.length ? chunk : chunk.subarray(0, fit), got);
-    got += fit;
-    extra += chunk.length - fit;
-    if (extra > INFLATE_SLACK) throw new InflateOverflow();
-    if (final) ended = true;
-  });
+  let out: Uint8Array;
   try {
-    for (let p = 0; p < comp.length && !ended; p += INFLATE_STEP) {
-      const q = Math.min(p + INFLATE_STEP, comp.length);
-      z.push(comp.subarray(p, q), q === comp.length);
-    }
+    out = boundedInflate(comp, size + INFLATE_SLACK, "zlib", { expected: size, padding: 7 });
   } catch (e) {
-    if (e instanceof InflateOverflow) {
+    if (!(e instanceof InflateError)) throw e;
+    if (e.reason === "overflow") {
       src.fail(
         `compressed variable inflates to more than the ${size} bytes its header declares`,
         at,
       );
     }
-    src.fail(`compressed variable cannot be inflated (${errText(e)})`, at);
+    src.fail(`compressed variable ${e.detail}`, at);
   }
-  if (!ended) src.fail("compressed variable cannot be inflated (its zlib stream ends early)", at);
-  if (got < size) {
-    src.fail(`compressed variable inflates to ${got} bytes, but its header declares ${size}`, at);
-  }
-  if (!trailerMatches(comp, sum)) {
+  if (out.length < size) {
     src.fail(
-      "compressed variable fails its Adler-32 checksum: the inflated data differ from what " +
-        "was written",
+      `compressed variable inflates to ${out.length} bytes, but its header declares ${size}`,
       at,
     );
   }
-  return out;
+  return out.length === size ? out : out.subarray(0, size);
 }
 
 /**
@@ -520,14 +492,27 @@ function readCompressed(
   const where = `compressed variable at byte ${at}, inflated `;
   let head: { out: Uint8Array; complete: boolean };
   try {
-    head = inflateHead(comp, HEAD_BYTES);
+    head = inflatePrefix(comp, HEAD_BYTES, "zlib");
   } catch (e) {
-    outer.fail(`compressed variable cannot be inflated (${errText(e)})`, at);
+    outer.fail(`compressed variable ${e instanceof InflateError ? e.detail : errText(e)}`, at);
   }
   const headSrc = new Src(head.out, outer.le, outer.file, where);
   const t = headSrc.tag(0, head.complete ? head.out.length : Infinity, "compressed variable");
   if (t.type !== miMATRIX) headSrc.fail(`compressed element holds type ${t.type}, not miMATRIX`, 0);
   const size = 8 + t.nbytes;
+  let found: Entry | null | undefined;
+  let wanted = false;
+  try {
+    // decode() sees the info here, so the caller's check runs before the data is inflated
+    found = parseMatrix(headSrc, 8, Math.min(size, head.out.length), (name, info) => {
+      wanted = decode(name, info);
+      return false;
+    }, size);
+  } catch (e) {
+    // a header longer than the inflated start: inflate it all below
+    if (head.complete || !(e instanceof MatFormatError)) throw e;
+  }
+  // checked after the header, so that a damaged variable is known by its name
   if (t.nbytes > MAX_ELEMENT_BYTES) {
     outer.fail(`compressed variable declares ${t.nbytes} bytes; MAT v5 holds at most 2 GiB`, at);
   }
@@ -537,18 +522,6 @@ function readCompressed(
         "compressed bytes can hold",
       at,
     );
-  }
-  let found: Entry | null | undefined;
-  let wanted = false;
-  try {
-    // decode() sees the info here, so the caller's check runs before the data is inflated
-    found = parseMatrix(headSrc, 8, Math.min(size, head.out.length), (name, info) => {
-      wanted = decode(name, info);
-      return false;
-    });
-  } catch (e) {
-    // a header longer than the inflated start: inflate it all below
-    if (head.complete || !(e instanceof MatFormatError)) throw e;
   }
   if (found === null || (found && (!found.info || !wanted))) return found;
   const inner = inflateExactly(comp, size, outer, at);
@@ -610,7 +583,10 @@ function scanUnchecked(bytes: Uint8Array, file: string, want: Want): Entry[] {
     );
   }
 
+  /** The variable whose element is being read, once its header has named it. */
+  let current: { name: string; info?: MatVarInfo } | undefined;
   const decode: Decide = (name, info) => {
+    current = { name, info: info ?? current?.info };
     const yes = want.all || want.name === name;
     if (yes && info) want.check?.(info);
     return yes;
@@ -632,20 +608,30 @@ function scanUnchecked(bytes: Uint8Array, file: string, want: Want): Entry[] {
         pos,
       );
     }
-    let entry: Entry | null = null;
-    if (type === miCOMPRESSED) {
-      const comp = bytes.subarray(pos + 8, pos + 8 + nbytes);
-      entry = readCompressed(src, comp, pos, decode);
-      pos += 8 + nbytes;
-    } else if (type === miMATRIX) {
-      entry = parseMatrix(src, pos + 8, pos + 8 + nbytes, decode);
-      pos += 8 + pad8(nbytes);
-    } else {
+    if (type !== miCOMPRESSED && type !== miMATRIX) {
       src.fail(
         `unexpected data element type ${type} at top level (expected miMATRIX or miCOMPRESSED)`,
         pos,
       );
     }
+    let entry: Entry | null = null;
+    current = undefined;
+    try {
+      entry = type === miCOMPRESSED
+        ? readCompressed(src, bytes.subarray(pos + 8, pos + 8 + nbytes), pos, decode)
+        : parseMatrix(src, pos + 8, pos + 8 + nbytes, decode);
+    } catch (e) {
+      // the element's extent is intact: the next one can still be read
+      if (!want.tolerant || !(e instanceof MatFormatError)) throw e;
+      const c = current as { name: string; info?: MatVarInfo } | undefined;
+      entry = {
+        name: c?.name ?? `(damaged element at byte ${pos})`,
+        kind: "damaged variable",
+        info: c?.info,
+        error: e,
+      };
+    }
+    pos += 8 + (type === miCOMPRESSED ? nbytes : pad8(nbytes));
     if (entry) entries.push(entry);
   }
   return entries;
@@ -655,11 +641,21 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** `is damaged: <what the error says>`, without its file name and fix. */
+function damageText(e: MatFormatError): string {
+  let m = e.message;
+  if (e.file && m.startsWith(`${e.file}: `)) m = m.slice(e.file.length + 2);
+  const fix = m.indexOf("\n  fix: ");
+  return `is damaged: ${fix < 0 ? m : m.slice(0, fix)}`;
+}
+
 function describe(entries: readonly Entry[]): string {
   if (entries.length === 0) return "the file holds no variables";
   return "variables present: " +
     entries.map((e) =>
-      e.info
+      e.error
+        ? `${e.name} (damaged)`
+        : e.info
         ? `${e.name} (${e.info.complex ? "complex " : ""}${e.info.matClass} ${
           dimsText(e.info.dims)
         })`
@@ -671,11 +667,21 @@ function pick(entries: readonly Entry[], name: string, file: string): MatArray {
   let found: Entry | undefined;
   for (const e of entries) if (e.name === name) found = e;
   if (!found) {
+    const damaged = entries.find((e) => e.error);
+    if (damaged) {
+      // it may be the damaged one
+      throw new MatFormatError(
+        `no readable variable '${name}'; ${describe(entries)}; ${damaged.name} ` +
+          damageText(damaged.error!),
+        { file, hint: HINT_CORRUPT, cause: damaged.error },
+      );
+    }
     throw new MatVariableError(`no variable '${name}'; ${describe(entries)}`, {
       file,
       hint: "check the variable name (names are case-sensitive)",
     });
   }
+  if (found.error) throw found.error;
   if (!found.array) {
     throw new MatFormatError(
       `variable '${name}' is a ${found.kind}; cmrxkit reads only numeric and logical arrays`,
@@ -715,9 +721,12 @@ export function parseMatV5(
  * Parses one variable of a MAT v5 file, converting only its data (other compressed variables
  * are inflated only as far as their headers). Dims and data as in {@link parseMatV5}.
  *
+ * Another variable that is damaged is passed over; when `name` is not found and some
+ * variable is damaged, that one may be it and the damage is reported.
+ *
  * @throws {MatVariableError} the file has no variable `name` (the message lists those present)
- * @throws {MatFormatError} `name` is not a numeric or logical array, or the file is not a
- *   readable MAT v5 file
+ * @throws {MatFormatError} `name` is not a numeric or logical array, it (or a variable that
+ *   may be it) is damaged, or the file is not a readable MAT v5 file
  */
 export function parseMatV5Var(
   bytes: Uint8Array,
@@ -725,7 +734,8 @@ export function parseMatV5Var(
   name: string,
   opts: MatV5ReadOptions = {},
 ): MatArray {
-  return pick(scan(bytes, file, { all: false, name, check: opts.check }), name, file);
+  const entries = scan(bytes, file, { all: false, name, check: opts.check, tolerant: true });
+  return pick(entries, name, file);
 }
 
 /**
@@ -745,20 +755,34 @@ export function listMatV5(bytes: Uint8Array, file: string): MatVarInfo[] {
 /**
  * Lists every variable of a MAT v5 file like {@link listMatV5}, but also those of other
  * classes (cell, struct, char, sparse, ...), with {@link MatVarInfo.unusable} saying what
- * they are; their `matClass` is then `double` and `stored` names the class.
+ * they are; their `matClass` is then `double` and `stored` names the class. A damaged
+ * variable (corrupt header, dims its data does not fill, a compressed element declaring
+ * more than it can hold) is listed too, `damaged` and `unusable` saying why, by name when
+ * its header got that far (else as `(damaged element at byte N)`), and the listing goes on.
  *
- * @throws {MatFormatError} not a MAT v5 file, or a header is truncated or corrupt
+ * @throws {MatFormatError} not a MAT v5 file, or the file's layout of variables is broken
+ *   (a variable runs past the end of the file, an element of unknown type)
  */
 export function listMatV5All(bytes: Uint8Array, file: string): MatVarInfo[] {
-  return scan(bytes, file, { all: false }).map((e) =>
-    e.info ?? {
-      name: e.name,
-      dims: e.dims ?? [0, 0],
-      matClass: "double",
-      complex: false,
-      stored: e.kind,
-      unusable: `is a MATLAB ${e.kind}, not a numeric array`,
-    }
+  return scan(bytes, file, { all: false, tolerant: true }).map((e): MatVarInfo =>
+    e.error
+      ? {
+        name: e.name,
+        dims: e.info?.dims ?? [],
+        matClass: e.info?.matClass ?? "double",
+        complex: e.info?.complex ?? false,
+        ...(e.info ? {} : { stored: "unreadable data" }),
+        unusable: damageText(e.error),
+        damaged: true,
+      }
+      : e.info ?? {
+        name: e.name,
+        dims: e.dims ?? [0, 0],
+        matClass: "double",
+        complex: false,
+        stored: e.kind,
+        unusable: `is a MATLAB ${e.kind}, not a numeric array`,
+      }
   );
 }
 

@@ -17,6 +17,7 @@
 import h5wasm, { Module } from "h5wasm/node";
 import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
 import { assertRegularFile } from "../fsutil.ts";
+import { MAX_COMPRESSION_RATIO } from "../inflate.ts";
 import { outputDate } from "../reproducible.ts";
 import { tempPathFor } from "../tempname.ts";
 import { matV73Header } from "./header.ts";
@@ -246,11 +247,6 @@ interface VarMeta {
   hint?: string;
 }
 
-/**
- * Deflate cannot shrink data more than about 1032 to 1; a variable declaring more bytes
- * than the file size times this has no data behind its dims.
- */
-export const MAX_COMPRESSION_RATIO = 1100;
 /** The most bytes a variable may declare (CMRxRecon files are a few GB). */
 export const MAX_DECLARED_BYTES = 2 ** 40;
 
@@ -309,13 +305,16 @@ export class MatV73Reader {
   /**
    * Opens a v7.3 / HDF5 MAT file for reading; refuses anything that is not a regular file
    * (a FIFO would block forever); throws {@link MatFormatError} when it is not HDF5.
+   *
+   * @param opts `size`: the file's size, from the caller's own check that `path` is a
+   *   regular file (then it is not checked again)
    */
-  static async open(path: string): Promise<MatV73Reader> {
-    await assertRegularFile(path, "MATLAB file");
+  static async open(path: string, opts: { size?: number } = {}): Promise<MatV73Reader> {
+    if (opts.size === undefined) await assertRegularFile(path, "MATLAB file");
     await h5Ready();
-    let size: number;
+    let size = opts.size ?? -1;
     try {
-      size = (await Deno.stat(path)).size;
+      if (size < 0) size = (await Deno.stat(path)).size;
     } catch (e) {
       throw new CmrxError(`cannot open: ${describe(e)}`, {
         file: path,

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import * as zlib from "node:zlib";
+import { gunzipSync, gzipSync } from "fflate";
 import { CmrxError } from "../../src/errors.ts";
 import {
   parseMappingCsv,
@@ -91,6 +93,83 @@ Deno.test("NIfTI labels written by nibabel: NIfTI-1 uint8 gz, big-endian float32
   const lab = await readMappingLabel(`${fixtures}/label_u8.nii.gz`, "T1");
   assert.deepEqual(lab.dims, [7, 5, 3]);
   assert.equal(lab.truth, undefined);
+});
+
+/** A NIfTI-1 uint8 header with these dims (voxels follow at byte 352). */
+function niftiHeader(dims: number[]): Uint8Array {
+  const b = new Uint8Array(352);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, 348, true);
+  v.setInt16(40, dims.length, true);
+  dims.forEach((d, i) => v.setInt16(42 + 2 * i, d, true));
+  v.setInt16(70, 2, true);
+  v.setInt16(72, 8, true);
+  v.setFloat32(108, 352, true);
+  b.set([0x6e, 0x2b, 0x31], 344); // "n+1"
+  return b;
+}
+
+Deno.test(".nii.gz: a changed data byte that still inflates fails the CRC-32 and is refused by name", async () => {
+  // level 0 (stored blocks): a flipped voxel byte inflates to other labels
+  const nii = new Uint8Array(352 + 105);
+  nii.set(niftiHeader([7, 5, 3]));
+  nii.set(expectedLabel(), 352);
+  const gz = gzipSync(nii, { level: 0 });
+  assert.deepEqual(Array.from(parseNifti(gz, "ok.nii.gz").data), expectedLabel());
+  const bad = gz.slice();
+  bad[gz.length - 8 - 50] ^= 0x01; // a voxel byte, 50 from the end of the data
+  assert.equal(gunzipSync(bad)[352 + 105 - 50], nii[352 + 105 - 50] ^ 1); // still inflates
+  assert.throws(() => parseNifti(bad, "flip.nii.gz"), (e: Error) => {
+    assert.ok(e instanceof CmrxError, String(e));
+    assert.equal(e.file, "flip.nii.gz");
+    assert.match(e.message, /CRC-32/);
+    assert.match(e.hint!, /copy it again/);
+    return true;
+  });
+  // the nibabel fixture: every flip is refused or reads the same labels
+  const good = await Deno.readFile(`${fixtures}/label_u8.nii.gz`);
+  const want = expectedLabel();
+  for (let i = 10; i < good.length; i++) {
+    const b = good.slice();
+    b[i] ^= 0x04;
+    let got: number[] | null = null;
+    try {
+      got = Array.from(parseNifti(b, "f.nii.gz").data);
+    } catch (e) {
+      assert.ok(e instanceof CmrxError && e.file === "f.nii.gz", `flip at ${i}: ${e}`);
+    }
+    if (got) assert.deepEqual(got, want, `flip at ${i} read other labels silently`);
+  }
+});
+
+Deno.test(".nii.gz: 1 GiB of zeros behind a small header is refused in bounded memory and time", () => {
+  // raw deflate of 1 MiB of zeros ending on a byte boundary (sync flush, not final): 1024
+  // copies of it in a row are one valid stream of 1 GiB
+  const flush = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+  const first = new Uint8Array(352 + 105 + 2 ** 20);
+  first.set(niftiHeader([7, 5, 3]));
+  const head = zlib.deflateRawSync(first, flush);
+  const mib = zlib.deflateRawSync(new Uint8Array(2 ** 20), flush);
+  const parts = [new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), head];
+  for (let i = 0; i < 1023; i++) parts.push(mib);
+  parts.push(new Uint8Array([3, 0]), new Uint8Array(8)); // an empty final block; the trailer
+  const gz = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    gz.set(p, o);
+    o += p.length;
+  }
+  assert.ok(gz.length < 2 * 2 ** 20, `${gz.length} bytes`);
+  const rss0 = Deno.memoryUsage().rss;
+  const t0 = performance.now();
+  assert.throws(() => parseNifti(gz, "bomb.nii.gz"), (e: Error) => {
+    assert.ok(e instanceof CmrxError, String(e));
+    assert.equal(e.file, "bomb.nii.gz");
+    assert.match(e.message, /inflates to more than the 457 bytes its header declares/);
+    return true;
+  });
+  assert.ok(performance.now() - t0 < 2000, "the bomb was inflated");
+  assert.ok(Deno.memoryUsage().rss - rss0 < 128 * 2 ** 20, "the bomb was held in memory");
 });
 
 Deno.test("labels are cut to a reduced image with the ranking slices and centre crop", () => {

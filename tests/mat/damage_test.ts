@@ -20,6 +20,7 @@ import { MatV73Reader, MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
 import {
   encodeMatV5,
   listMatV5,
+  listMatV5All,
   parseMatV5,
   parseMatV5Var,
   readMatV5,
@@ -99,6 +100,33 @@ Deno.test("a FIFO, directory, /dev/zero link, dangling link or link loop is refu
 });
 
 // ------------------------------------------------- v7.3: declared dims with no data behind
+
+Deno.test("openMat stats the file once (v5 and v7.3)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
+  const stat = Deno.stat;
+  try {
+    await writeMatV5(`${dir}/a.mat`, [{ name: "x", array: img }]);
+    await writeMatV73(`${dir}/b.mat`, [{ name: "x", array: img }]);
+    for (const f of ["a.mat", "b.mat"]) {
+      let calls = 0;
+      Object.assign(Deno, {
+        stat: (p: string | URL) => {
+          calls++;
+          return stat(p);
+        },
+      });
+      try {
+        using mat = await openMat(`${dir}/${f}`);
+        assert.deepEqual(mat.info("x").dims, [8, 6]);
+      } finally {
+        Object.assign(Deno, { stat });
+      }
+      assert.equal(calls, 1, `${f}: ${calls} stats`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("v7.3 dims with no data behind them (5e7 kx, 2^61 frames) are unusable before any allocation", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
@@ -379,6 +407,37 @@ function compressedFile(inner: Uint8Array): Uint8Array {
   return out;
 }
 
+Deno.test("MAT v5: a damaged variable is listed as damaged by name; the others still read", async () => {
+  const bytes = encodeMatV5([
+    { name: "bad", array: img },
+    { name: "good", array: img },
+  ]);
+  // 'bad' declares 9 rows: its real part (48 values) no longer fills its dims
+  new DataView(bytes.buffer).setInt32(128 + 32, 9, true);
+  const vars = listMatV5All(bytes, "two.mat");
+  assert.deepEqual(vars.map((v) => [v.name, v.damaged ?? false]), [["bad", true], ["good", false]]);
+  assert.match(vars[0].unusable!, /^is damaged: real part of 'bad' holds 192 bytes, but 9x6/);
+  assert.deepEqual(vars[0].dims, [9, 6]);
+  assert.deepEqual(parseMatV5Var(bytes, "two.mat", "good").data, img.data);
+  throwsNaming(() => parseMatV5Var(bytes, "two.mat", "bad"), "two.mat", /holds 192 bytes/);
+  throwsNaming(() => parseMatV5(bytes, "two.mat"), "two.mat", /holds 192 bytes/, MatFormatError);
+  // through openMat: the damaged one's error says to copy the file again
+  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
+  try {
+    await Deno.writeFile(`${dir}/two.mat`, bytes);
+    using mat = await openMat(`${dir}/two.mat`);
+    assert.deepEqual(mat.read("good").data, img.data);
+    assert.throws(() => mat.info("bad"), (e: Error) => {
+      assert.ok(e instanceof MatFormatError);
+      assert.match(e.message, /variable 'bad' is damaged: /);
+      assert.match(e.hint!, /copy or download it again/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("MAT v5: a compressed element never inflates past its declared size", () => {
   const plain = encodeMatV5([{ name: "img4ranking", array: img }]);
   const element = plain.subarray(128);
@@ -488,7 +547,7 @@ function niftiHeader(dims: number[]): Uint8Array {
   return b;
 }
 
-Deno.test(".nii.gz: dims are checked from the header and nothing past the voxels is inflated", async () => {
+Deno.test(".nii.gz: dims are checked from the header and nothing past the voxels is held", async () => {
   const { gzipSync } = await import("fflate");
   // huge dims: refused from the header, before inflating the rest
   const huge = gzipSync(niftiHeader([30000, 30000, 300]));
@@ -501,14 +560,21 @@ Deno.test(".nii.gz: dims are checked from the header and nothing past the voxels
     "b.nii.gz",
     /more than \d+ compressed bytes can hold/,
   );
-  // 7x5x3 voxels, then 64 MiB of trailing zeros that are never inflated
+  // 7x5x3 voxels, then 64 MiB of trailing zeros: the whole stream is checked (CRC-32), so
+  // it is inflated, but refused after 64 KiB past the voxels, not held
   const small = new Uint8Array(352 + 105 + 64 * 1024 * 1024);
   small.set(niftiHeader([7, 5, 3]));
   for (let i = 0; i < 105; i++) small[352 + i] = i % 4;
   const gz = gzipSync(small, { level: 1 });
   const t0 = performance.now();
-  const vol = parseNifti(gz, "s.nii.gz");
+  throwsNaming(
+    () => parseNifti(gz, "s.nii.gz"),
+    "s.nii.gz",
+    /inflates to more than the 457 bytes its header declares/,
+  );
   assert.ok(performance.now() - t0 < 2000, "the trailing data was inflated");
+  // the same voxels without the trailing zeros read back
+  const vol = parseNifti(gzipSync(small.subarray(0, 352 + 105)), "s.nii.gz");
   assert.deepEqual(vol.dims, [7, 5, 3]);
   assert.deepEqual(Array.from(vol.data.subarray(0, 6)), [0, 1, 2, 3, 0, 1]);
 });
