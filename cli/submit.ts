@@ -53,8 +53,8 @@ export const submitCommand: Command = {
   --split          validation: official run4Ranking reduction (only the two scored slices are
                    reconstructed); test: full-size images, no reduction (2023 rules)
   --shard i/n      do shard i of n (1-based): n runs (GPUs, nodes) share a split, balanced by
-                   work (slices x frames x pixels of each case); disjoint and complete;
-                   validate/zip after the last merge
+                   work (per case, from its header: slices reconstructed x frames x pixels x
+                   coils); disjoint and complete; validate/zip after the last merge
   --time-budget T  e.g. 4h: scales the measured time per pixel, frame and coil to the real
                    sizes of the 2023 test set of the task and says whether it fits (and
                    whether the estimate is reliable); stops cleanly before exceeding it

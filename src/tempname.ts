@@ -9,6 +9,10 @@
  * - `<target>.tmp-<8 or 12 hex>` (optionally `.h5`): the older form without a pid, written
  *   by earlier cmrxkit versions.
  *
+ * A name alone does not make a file cmrxkit's (a user's `backup.tmp-20240101-cafebabe` has
+ * the same shape): the number must be a real pid (1 to {@link PID_LIMIT} - 1), and cleaners also
+ * check that the target is a file they write.
+ *
  * @module
  */
 
@@ -25,13 +29,41 @@ export interface TempName {
   pid?: number;
 }
 
+/**
+ * No pid reaches this: Linux's `PID_MAX_LIMIT` (2^22 on 64-bit systems), the most that
+ * `/proc/sys/kernel/pid_max` may be set to (see {@link pidMax}).
+ */
+export const PID_LIMIT = 2 ** 22;
+
 const WITH_PID = /^(.+)\.tmp-(\d{1,10})-[0-9a-f]{8}(\.h5)?$/;
 const LEGACY = /^(.+)\.tmp-(?:[0-9a-f]{8}|[0-9a-f]{12})(\.h5)?$/;
 
-/** Parses a file name written by {@link tempPathFor} or an older cmrxkit writer; else null. */
+/**
+ * Parses a file name written by {@link tempPathFor} or an older cmrxkit writer; else null
+ * (also when the number where the pid goes is no pid: 0, or {@link PID_LIMIT} and above).
+ */
 export function parseTempName(name: string): TempName | null {
   const p = WITH_PID.exec(name);
-  if (p) return { target: p[1], pid: Number(p[2]) };
+  if (p) {
+    const pid = Number(p[2]);
+    return pid >= 1 && pid < PID_LIMIT ? { target: p[1], pid } : null;
+  }
   const l = LEGACY.exec(name);
   return l ? { target: l[1] } : null;
+}
+
+let cachedPidMax: number | undefined;
+
+/**
+ * The bound of this host's pids (every pid is below it): `/proc/sys/kernel/pid_max` on Linux
+ * (where it is readable), else {@link PID_LIMIT}.
+ */
+export function pidMax(): number {
+  if (cachedPidMax !== undefined) return cachedPidMax;
+  let max = PID_LIMIT;
+  try {
+    const v = Number(Deno.readTextFileSync("/proc/sys/kernel/pid_max").trim());
+    if (Number.isInteger(v) && v > 0) max = Math.min(v, PID_LIMIT);
+  } catch { /* not Linux, or not readable */ }
+  return cachedPidMax = max;
 }

@@ -14,8 +14,15 @@
  *
  * Two locks of one folder conflict unless both are shards of the same count `n` with
  * different `i` (an unsharded run does every case; shards of different counts overlap).
- * Taking over a stale lock re-reads it right before removing it; a race of two runs taking
- * over the same stale lock at the same moment is not excluded.
+ *
+ * Taking over a stale lock is exclusive: the lock is renamed aside to a name of this run's
+ * own (`<lock>.stale-<pid>-<8 hex>`; a rename is atomic, so of two runs taking over at once
+ * only one moves it), re-read there and removed only when it is still the very lock that was
+ * found stale; then the new lock is created with `createNew`. When the file moved aside is
+ * another run's (it took the stale lock over first), it is put back (a hard link, which never
+ * replaces a lock created meanwhile) and this run is refused naming the holder. A run killed
+ * between the rename and the removal leaves the `.stale-` file, which the stale-file cleaner
+ * (`stale_temp.ts`) removes once its pid is gone.
  *
  * @module
  */
@@ -46,6 +53,12 @@ export interface RunLock extends Disposable {
   tookOver?: LockInfo;
   release(): void;
 }
+
+/**
+ * Test seam: called right before a stale lock is taken over (its destructive step), so tests
+ * can make another run act in between. Never set outside tests.
+ */
+export const lockTestHooks: { beforeTakeOver?: (path: string) => void | Promise<void> } = {};
 
 /** Lock paths held by this process (a second in-process run of the same shard is refused). */
 const held = new Set<string>();
@@ -112,7 +125,7 @@ export async function acquireRunLock(
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createLock(path, info)) {
       held.add(path);
-      const lock = heldLock(path, tookOver);
+      const lock = heldLock(path, lockText(info), tookOver);
       try {
         await checkConflicts(dir, path, info.shard);
       } catch (e) {
@@ -121,14 +134,12 @@ export async function acquireRunLock(
       }
       return lock;
     }
-    const other = await readLock(path);
-    if (other && !(await isStale(path, other))) throw heldError(path, other);
-    // Stale: remove it if it is still the same file, then try again.
-    const again = await readLock(path);
-    if (JSON.stringify(again) === JSON.stringify(other)) {
-      await Deno.remove(path).catch(() => {});
-      tookOver = other ?? undefined;
-    }
+    const text = await readText(path);
+    if (text === null) continue; // released meanwhile
+    const other = parseLock(text);
+    if (!(await isStale(path, other))) throw heldError(path, other);
+    await lockTestHooks.beforeTakeOver?.(path);
+    if (await takeOver(path, text)) tookOver = other ?? undefined;
   }
   throw new CmrxError("could not take the run lock", {
     file: path,
@@ -136,9 +147,47 @@ export async function acquireRunLock(
   });
 }
 
+/**
+ * Removes the stale lock at `path` whose text was `text`, exclusively (see the module docs).
+ * True when it was removed; false when it was gone or another run's lock is there now (put
+ * back in place).
+ */
+async function takeOver(path: string, text: string): Promise<boolean> {
+  const aside = `${path}.stale-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.rename(path, aside);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false; // taken over or released meanwhile
+    throw e;
+  }
+  const moved = await readText(aside);
+  if (moved === text && await isStale(path, parseLock(moved), aside)) {
+    await Deno.remove(aside).catch(() => {});
+    return true;
+  }
+  // Another run's lock (it took the stale one over first): put it back where it was.
+  try {
+    await Deno.link(aside, path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) {
+      // No hard links here: a rename, unless a lock was created meanwhile.
+      if (await readText(path) === null) {
+        await Deno.rename(aside, path).catch(() => {});
+        return false;
+      }
+    }
+  }
+  await Deno.remove(aside).catch(() => {});
+  return false;
+}
+
+function lockText(info: LockInfo): string {
+  return JSON.stringify(info) + "\n";
+}
+
 async function createLock(path: string, info: LockInfo): Promise<boolean> {
   try {
-    await Deno.writeTextFile(path, JSON.stringify(info) + "\n", { createNew: true });
+    await Deno.writeTextFile(path, lockText(info), { createNew: true });
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
@@ -146,7 +195,7 @@ async function createLock(path: string, info: LockInfo): Promise<boolean> {
   }
 }
 
-function heldLock(path: string, tookOver?: LockInfo): RunLock {
+function heldLock(path: string, text: string, tookOver?: LockInfo): RunLock {
   const timer = setInterval(() => {
     const now = new Date();
     Deno.utime(path, now, now).catch(() => {});
@@ -159,7 +208,8 @@ function heldLock(path: string, tookOver?: LockInfo): RunLock {
     clearInterval(timer);
     held.delete(path);
     try {
-      Deno.removeSync(path);
+      // Only this run's own lock (another run may have taken it over, thinking it stale).
+      if (Deno.readTextFileSync(path) === text) Deno.removeSync(path);
     } catch { /* already gone */ }
   };
   return { path, tookOver, release, [Symbol.dispose]: release };
@@ -167,20 +217,80 @@ function heldLock(path: string, tookOver?: LockInfo): RunLock {
 
 /** Reads a lock file; null when it is unreadable or not a lock (a crash mid-write). */
 export async function readLock(path: string): Promise<LockInfo | null> {
+  return parseLock(await readText(path));
+}
+
+/** A file's text; null when it does not exist, "" when it cannot be read. */
+async function readText(path: string): Promise<string | null> {
   try {
-    const v = JSON.parse(await Deno.readTextFile(path));
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? null : "";
+  }
+}
+
+function parseLock(text: string | null): LockInfo | null {
+  try {
+    const v = JSON.parse(text ?? "");
     return typeof v?.pid === "number" && typeof v?.host === "string" ? v as LockInfo : null;
   } catch {
     return null;
   }
 }
 
-/** Whether the holder of a lock is gone (see the module docs). */
-async function isStale(path: string, info: LockInfo | null): Promise<boolean> {
+const LOCK_NAME = /^cmrxkit-run(?:-shard(\d+)of(\d+))?\.lock$/;
+const ASIDE_NAME = /^(cmrxkit-run(?:-shard\d+of\d+)?\.lock)\.stale-(\d{1,10})-[0-9a-f]{8}$/;
+
+/** Whether `name` is the name of a run lock ({@link lockName} of some shard). */
+export function isLockName(name: string): boolean {
+  return LOCK_NAME.test(name);
+}
+
+/**
+ * A stale lock moved aside during a take-over (`<lock>.stale-<pid>-<8 hex>`): the lock's name
+ * and the pid of the run that moved it; null for any other name.
+ */
+export function parseAsideLockName(name: string): { target: string; pid: number } | null {
+  const m = ASIDE_NAME.exec(name);
+  return m ? { target: m[1], pid: Number(m[2]) } : null;
+}
+
+/** A lock of a folder whose holder is alive (see {@link liveLocks}). */
+export interface LiveLock {
+  path: string;
+  /** What it holds; null while it is being written. */
+  info: LockInfo | null;
+  /** `i/n` from the lock itself, else from its name; null for an unsharded run. */
+  shard: string | null;
+}
+
+/**
+ * The locks of `dir` whose holder is alive (not stale, see the module docs), this process's
+ * own included. A lock being written counts as alive.
+ */
+export async function liveLocks(dir: string): Promise<LiveLock[]> {
+  const out: LiveLock[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const m = LOCK_NAME.exec(e.name);
+    if (!e.isFile || !m) continue;
+    const path = `${dir}/${e.name}`;
+    const info = await readLock(path);
+    if (await isStale(path, info)) continue;
+    const shard = info ? info.shard : m[1] && Number(m[2]) > 1 ? `${m[1]}/${m[2]}` : null;
+    out.push({ path, info, shard });
+  }
+  return out;
+}
+
+/**
+ * Whether the holder of the lock at `path` is gone (see the module docs); `file` is where the
+ * lock is now (the take-over moves it aside).
+ */
+async function isStale(path: string, info: LockInfo | null, file = path): Promise<boolean> {
   if (held.has(path)) return false;
   let mtime = 0;
   try {
-    mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
+    mtime = (await Deno.stat(file)).mtime?.getTime() ?? 0;
   } catch {
     return true; // gone meanwhile
   }
@@ -191,12 +301,8 @@ async function isStale(path: string, info: LockInfo | null): Promise<boolean> {
 
 /** Refuses when a live run holds a lock of `dir` that conflicts with shard `mine`. */
 async function checkConflicts(dir: string, own: string, mine: string | null): Promise<void> {
-  for await (const e of Deno.readDir(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (!e.isFile || path === own || !/^cmrxkit-run(-shard\d+of\d+)?\.lock$/.test(e.name)) continue;
-    const other = await readLock(path);
-    if (!other || !conflict(mine, other.shard) || await isStale(path, other)) continue;
-    throw heldError(path, other);
+  for (const l of await liveLocks(dir)) {
+    if (l.path !== own && conflict(mine, l.shard)) throw heldError(l.path, l.info);
   }
 }
 

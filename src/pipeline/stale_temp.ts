@@ -1,11 +1,20 @@
 /**
- * Removing the temporary files a killed run left in a submit output folder. Only files whose
- * name is cmrxkit's own temporary name (`src/tempname.ts`) are candidates, only regular files
- * (never links or folders), only under `<output>/Submission/`, `<output>/Maps/` and at the top
- * of `<output>`, and only when their writer is gone:
+ * Removing the temporary files a killed run left in a submit output folder. `--output` may be
+ * any writable folder, already holding the user's own files, so a file is a candidate only
+ * when both its name and its place say that submit wrote it:
  *
- * - a name with a pid: that pid is not alive on this host, and no live run of another host
- *   holds a lock of the folder (its pids are not visible here);
+ * - its name is cmrxkit's temporary name (`src/tempname.ts`: `<target>.tmp-<pid>-<8 hex>`,
+ *   with a real pid, or the older `<target>.tmp-<8 or 12 hex>`), or a stale lock moved aside
+ *   during a take-over (`<lock>.stale-<pid>-<8 hex>`, `lock.ts`);
+ * - its target is a file submit writes there: a `*.mat` under `<output>/Submission/` or
+ *   `<output>/Maps/`; at the top of `<output>`, `cmrxkit-run.json`, `run-log*.jsonl`,
+ *   `Submission.zip` or a run lock;
+ * - it is a regular file (never a link or a folder);
+ *
+ * and only when its writer is gone:
+ *
+ * - a name with a pid: that pid is below this host's `pid_max` and not alive on this host,
+ *   and no live run of another host holds a lock of the folder (its pids are not visible);
  * - a name without a pid: no live run other than the caller holds a lock of the folder (the
  *   caller holds its own), and the file is older than the caller's start.
  *
@@ -14,8 +23,10 @@
  * @module
  */
 
-import { parseTempName } from "../tempname.ts";
-import { hostName, pidAlive, readLock, STALE_AFTER_MS } from "./lock.ts";
+import { parseTempName, pidMax, type TempName } from "../tempname.ts";
+import { MAPS_FOLDER } from "../mapping/case_maps.ts";
+import { hostName, isLockName, liveLocks, parseAsideLockName, pidAlive } from "./lock.ts";
+import { RUN_MANIFEST } from "./run_manifest.ts";
 
 /** What {@link removeStaleTemps} did. */
 export interface StaleTempResult {
@@ -37,17 +48,18 @@ export async function removeStaleTemps(
   ownLock: string,
   startedMs: number,
 ): Promise<StaleTempResult> {
-  const others = await otherLiveLocks(dir, ownLock);
+  const others = (await liveLocks(dir)).filter((l) => l.path !== ownLock);
+  const otherHost = others.some((l) => l.info && l.info.host !== hostName());
   const result: StaleTempResult = { removed: [], kept: [] };
   const files = [
-    ...await tempFiles(dir, false),
-    ...await tempFiles(`${dir}/Submission`, true),
-    ...await tempFiles(`${dir}/Maps`, true),
+    ...await tempFiles(dir, false, isTopTarget),
+    ...await tempFiles(`${dir}/Submission`, true, isMatTarget),
+    ...await tempFiles(`${dir}/${MAPS_FOLDER}`, true, isMatTarget),
   ];
   for (const { path, pid, mtime } of files) {
     const gone = pid !== undefined
-      ? !pidAlive(pid) && !others.otherHost
-      : !others.any && mtime < startedMs;
+      ? pid < pidMax() && !pidAlive(pid) && !otherHost
+      : others.length === 0 && mtime < startedMs;
     if (!gone) {
       result.kept.push(path);
       continue;
@@ -60,14 +72,37 @@ export async function removeStaleTemps(
   return result;
 }
 
+/** What submit writes at the top of its output folder (see {@link tempFiles}). */
+function isTopTarget(target: string): boolean {
+  return target === RUN_MANIFEST || target === "Submission.zip" || isLockName(target) ||
+    /^run-log[^/]*\.jsonl$/.test(target);
+}
+
+/** What submit writes under `Submission/` and `Maps/`. */
+function isMatTarget(target: string): boolean {
+  return target.endsWith(".mat");
+}
+
 interface TempFile {
   path: string;
   pid?: number;
   mtime: number;
 }
 
-/** cmrxkit temporary files (regular files, links not followed) under `dir`. */
-async function tempFiles(dir: string, recursive: boolean): Promise<TempFile[]> {
+/** The temporary name of a file submit writes, or of a lock moved aside; else null. */
+function tempName(name: string): TempName | null {
+  return parseTempName(name) ?? parseAsideLockName(name);
+}
+
+/**
+ * cmrxkit temporary files (regular files, links not followed) under `dir` whose target
+ * passes `isTarget`.
+ */
+async function tempFiles(
+  dir: string,
+  recursive: boolean,
+  isTarget: (target: string) => boolean,
+): Promise<TempFile[]> {
   const out: TempFile[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -77,36 +112,14 @@ async function tempFiles(dir: string, recursive: boolean): Promise<TempFile[]> {
   }
   for (const e of entries) {
     const path = `${dir}/${e.name}`;
-    if (e.isDirectory && recursive) out.push(...await tempFiles(path, true));
+    if (e.isDirectory && recursive) out.push(...await tempFiles(path, true, isTarget));
     if (!e.isFile) continue;
-    const t = parseTempName(e.name);
-    if (!t) continue;
+    const t = tempName(e.name);
+    if (!t || !isTarget(t.target)) continue;
     try {
       const st = await Deno.lstat(path);
       if (st.isFile) out.push({ path, pid: t.pid, mtime: st.mtime?.getTime() ?? 0 });
     } catch { /* gone */ }
   }
   return out;
-}
-
-/** Whether runs other than the caller hold a live lock of `dir`, and whether on another host. */
-async function otherLiveLocks(dir: string, own: string) {
-  let any = false, otherHost = false;
-  for await (const e of Deno.readDir(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (!e.isFile || path === own || !/^cmrxkit-run(-shard\d+of\d+)?\.lock$/.test(e.name)) continue;
-    const info = await readLock(path);
-    if (!info) {
-      any = true; // being written: count it as live
-      continue;
-    }
-    if (info.host === hostName()) {
-      if (info.pid !== Deno.pid && pidAlive(info.pid)) any = true;
-      else if (info.pid === Deno.pid) any = true; // another run of this process
-    } else {
-      const mtime = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? 0;
-      if (Date.now() - mtime <= STALE_AFTER_MS) any = otherHost = true;
-    }
-  }
-  return { any, otherHost };
 }

@@ -5,7 +5,8 @@
  * time budget, validate the result and optionally zip it.
  *
  * ```
- * check --output (a writable folder, or creatable under one) -> discover(input, task, split)
+ * check --output (a writable folder, or creatable under one) -> discover(input, split), once:
+ *   the whole split for the run manifest's input identity, narrowed to task / coil / acc
  * mkdir output ; lock (per shard: lock.ts) ; run manifest (run_manifest.ts: a mismatch stops)
  * remove stale temporary files of dead runs (stale_temp.ts)
  * geometry of every case (headers) -> shard by work (shard.ts) -> this shard's cases
@@ -20,7 +21,15 @@
  * @module
  */
 
-import { type Case, discover, type Discovery, type Split } from "../challenge/layout.ts";
+import {
+  type Case,
+  type CoilType,
+  discover,
+  type DiscoverOptions,
+  type Discovery,
+  formatProblem,
+  type Split,
+} from "../challenge/layout.ts";
 import { packSubmission } from "../challenge/pack.ts";
 import { applyReduction, reductionPlan, type Year } from "../challenge/reduce.ts";
 import {
@@ -37,6 +46,7 @@ import { peakRssBytes } from "../engine/session.ts";
 import { CmrxError, UsageError } from "../errors.ts";
 import { describeKind, entryKind } from "../fsutil.ts";
 import { openMat } from "../mat/read.ts";
+import { checkOutputDir } from "../output.ts";
 import type { ModelEntry } from "../models/registry.ts";
 import {
   findKspaceVariable,
@@ -57,7 +67,6 @@ import {
   viewTimings,
 } from "./budget.ts";
 import { acquireRunLock, describeLock } from "./lock.ts";
-import { checkOutputDir } from "./output_dir.ts";
 import { inputIdentity, reconcileRunManifest, type RunManifest } from "./run_manifest.ts";
 import { assignShards, type ShardShare } from "./shard.ts";
 import { removeStaleTemps } from "./stale_temp.ts";
@@ -192,9 +201,61 @@ export function parseShard(s: string): [number, number] {
   return [i - 1, n];
 }
 
+/** The filters of a run, as {@link discover} takes them. */
+export type DiscoveryScope = Pick<DiscoverOptions, "task" | "coil" | "acc">;
+
+/**
+ * `all`, the cases of a split of `root` found by {@link discover} without task, coil or
+ * acceleration filters, narrowed to `scope`: the cases and problems that `discover` finds
+ * with those filters, in the same order (`ignored` is left whole). Problems are placed by
+ * their path: `<coil folder>/<modality>/<split>/<acc folder>/<patient>/<file>`.
+ */
+export function narrowDiscovery(all: Discovery, root: string, scope: DiscoveryScope): Discovery {
+  const wantCoil = (c: string) =>
+    !scope.coil || scope.coil === "both" || (scope.coil === "multi") === (c === "MultiCoil");
+  const wantTask = (t: string) => !scope.task || scope.task === "both" || scope.task === t;
+  const wantAcc = (acc: number | null) => !scope.acc || acc === null || scope.acc.includes(acc);
+  const cases = all.cases.filter((c) => wantCoil(c.coil) && wantTask(c.task) && wantAcc(c.acc));
+  const segs = (p: string) => p.split("/").filter((x) => x && x !== ".");
+  const base = segs(root);
+  const isCoil = (x?: string): x is CoilType => x === "MultiCoil" || x === "SingleCoil";
+  const inScope = (path: string): boolean => {
+    const parts = segs(path);
+    if (!base.every((b, k) => parts[k] === b)) return true; // not under the root: keep
+    let rel = parts.slice(base.length);
+    let coil = base[base.length - 1];
+    if (!isCoil(coil)) {
+      const k = rel.findIndex(isCoil);
+      if (k < 0) return true;
+      coil = rel[k];
+      rel = rel.slice(k + 1);
+    }
+    const [modality, , accFolder, , file] = rel;
+    if (!wantCoil(coil)) return false;
+    if (modality !== undefined && !wantTask(modality === "Mapping" ? "mapping" : "cine")) {
+      return false;
+    }
+    if (accFolder === undefined || !scope.acc) return true;
+    const acc2023 = /^AccFactor(\d+)$/.exec(accFolder);
+    if (acc2023) return wantAcc(Number(acc2023[1]));
+    // 2024: the acceleration is in the file names (k-space and mask).
+    const acc2024 = file === undefined
+      ? null
+      : accFolder.startsWith("UnderSample_")
+      ? /_kus_[A-Za-z]+?(\d+)\.mat$/.exec(file)
+      : accFolder.startsWith("Mask_")
+      ? /_mask_[A-Za-z]+?(\d+)\.mat$/.exec(file)
+      : null;
+    return acc2024 ? wantAcc(Number(acc2024[1])) : true;
+  };
+  return { cases, ignored: all.ignored, problems: all.problems.filter((p) => inScope(p.path)) };
+}
+
 /** A case with what its header says: geometry, output dims and work, or why it is unreadable. */
 interface CaseInfo {
   c: Case;
+  /** The k-space variable's name. */
+  variable?: string;
   geometry?: KspaceGeometry;
   dims?: number[];
   /** Slices reconstructed x pixels x frames x coils. */
@@ -219,14 +280,16 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       opts.shard ? `-shard${opts.shard[0] + 1}of${opts.shard[1]}` : ""
     }.jsonl`;
   await checkOutputEntries(opts.output, logPath, !!opts.log);
-  const found = await discover(opts.input, {
-    task: opts.task,
-    split,
-    coil: opts.coil,
-    acc: opts.acc,
-  });
-  const problems = found.problems ?? [];
-  const run = await runManifestOf(opts, year, found);
+  // One discovery of the whole split: the run manifest's input identity covers it, whatever
+  // the filters, so runs with other task / coil / acceleration filters resume into the same
+  // folder; the run's cases are it narrowed to the filters.
+  const scope = { task: opts.task, coil: opts.coil, acc: opts.acc };
+  const all = await discover(opts.input, { split, allowEmpty: true });
+  let found = narrowDiscovery(all, opts.input, scope);
+  // Nothing to do: discover with the filters says what is missing (it throws).
+  if (found.cases.length === 0) found = await discover(opts.input, { split, ...scope });
+  const problems = found.problems;
+  const run = await runManifestOf(opts, year, all);
 
   await Deno.mkdir(opts.output, { recursive: true });
   const command = opts.command ?? `submit --output ${opts.output} (library call)`;
@@ -289,7 +352,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     method: "-",
     status: "failed",
     seconds: 0,
-    error: `${p.path}: ${p.reason}\n  fix: ${p.fix}`,
+    error: formatProblem(p),
   }));
   const todo: CaseInfo[] = [];
   for (const info of mine) {
@@ -325,7 +388,8 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     opts.onCase?.(e, summary.failed.length, total);
   }
   let stopped = false;
-  for (const [k, { c, dims, geometry }] of todo.entries()) {
+  for (const [k, info] of todo.entries()) {
+    const { c, geometry } = info;
     if (stopped) {
       summary.notReached.push(c.submissionPath);
       continue;
@@ -351,7 +415,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       const r = await opts.select(c);
       method = r.name;
       const mapsOut = opts.maps ? opts.output : undefined;
-      const ev = await runCase(c, r, split, year, root, dims!, pool, mapsOut);
+      const ev = await runCase(info, r, split, year, root, pool, mapsOut);
       ev.geometry = geometry &&
         { nx: geometry.nx, ny: geometry.ny, nc: geometry.nc, nz: geometry.nz, nt: geometry.nt };
       const seconds = (performance.now() - started) / 1000;
@@ -468,21 +532,18 @@ function failedEvent(c: Case, method: string, seconds: number, error: string): C
   };
 }
 
-/** The run manifest this run would write (before merging with the folder's). */
+/**
+ * The run manifest this run would write (before merging with the folder's); `all` is the
+ * whole split, whatever the filters (see {@link submit}).
+ */
 async function runManifestOf(
   opts: SubmitOptions,
   year: number,
-  found: Discovery,
+  all: Discovery,
 ): Promise<RunManifest> {
-  // The input identity covers the whole split, whatever the filters, so runs with other
-  // task / coil / acceleration filters resume into the same folder.
-  let all = found.cases;
-  try {
-    all = (await discover(opts.input, { split: opts.split })).cases;
-  } catch (e) {
-    if (!(e instanceof CmrxError)) throw e;
-  }
-  const files = all.flatMap((c) => [c.file, c.maskFile, c.csvFile].filter((f) => !!f)) as string[];
+  const files = all.cases.flatMap((c) =>
+    [c.file, c.maskFile, c.csvFile].filter((f) => !!f)
+  ) as string[];
   const models = opts.models?.filter((m) => !opts.model || opts.model === m.manifest.name);
   return {
     tool: "cmrxkit",
@@ -514,18 +575,15 @@ async function caseInfos(cases: readonly Case[], split: Split, year: Year): Prom
   for (const c of cases) {
     try {
       using mat = await openMat(c.file);
-      const g = kspaceGeometry(
-        findKspaceVariable(mat, c.variable),
-        c.file,
-        c.coil === "SingleCoil",
-      );
+      const variable = findKspaceVariable(mat, c.variable);
+      const g = kspaceGeometry(variable, c.file, c.coil === "SingleCoil");
       const full = [g.nx, g.ny, g.nz, g.nt];
       const plan = split === "validation"
         ? reductionPlan(year, full, c.name, c.task === "mapping")
         : null;
       const dims = plan ? plan.dims : matlabSqueezeTrailing(full);
       const slices = plan ? plan.slices.length : g.nz;
-      out.push({ c, geometry: g, dims, work: slices * sliceUnits(g) });
+      out.push({ c, variable: variable.name, geometry: g, dims, work: slices * sliceUnits(g) });
     } catch (err) {
       if (!(err instanceof CmrxError)) throw err;
       out.push({ c, work: 0, error: err.message });
@@ -564,20 +622,22 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-/** One case: read mask, reconstruct the slices that will be kept, reduce, write. */
+/**
+ * One case: read mask, reconstruct the slices that will be kept, reduce, write. The variable,
+ * geometry and output dims are what {@link caseInfos} read from the header.
+ */
 async function runCase(
-  c: Case,
+  info: CaseInfo,
   method: Reconstructor,
   split: Split,
   year: Year,
   root: string,
-  dims: number[],
   pool: SlicePool,
   mapsOut?: string,
 ): Promise<Omit<CaseEvent, "seconds">> {
+  const { c, variable, geometry: g, dims } = info;
+  if (!variable || !g || !dims) throw new Error(`no header read for ${c.file}`);
   using mat = await openMat(c.file);
-  const info = findKspaceVariable(mat, c.variable);
-  const g = kspaceGeometry(info, c.file, c.coil === "SingleCoil");
   let mask: MaskInput | undefined;
   if (c.maskFile && c.maskVariable) {
     using mm = await openMat(c.maskFile);
@@ -598,7 +658,7 @@ async function runCase(
   // Validation scores two central slices: reconstruct only those (all frames, for context).
   const slices = plan ? plan.slices : undefined;
   const r = await reconstructFile(mat, method, {
-    variable: info.name,
+    variable,
     mask,
     kind: c.task,
     singleCoil: c.coil === "SingleCoil",

@@ -1974,7 +1974,11 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       // with a pid that is not alive, one of the older form without a pid.
       const id = "resume-stale-tmp";
       const out = `${await caseDir(ctx, id)}/out`;
-      const stale = [`${out}/${SUB}.tmp-99999999-0123abcd`, `${out}/${SUB}.tmp-0123456789ab`];
+      // The pid of a process that has exited: a real pid, no longer alive.
+      const child = new Deno.Command("true").spawn();
+      await child.status;
+      const dead = child.pid;
+      const stale = [`${out}/${SUB}.tmp-${dead}-0123abcd`, `${out}/${SUB}.tmp-0123456789ab`];
       await Deno.mkdir(stale[0].slice(0, stale[0].lastIndexOf("/")), { recursive: true });
       for (const f of stale) await Deno.writeFile(f, new Uint8Array(1000));
       const old = new Date(Date.now() - 3600_000);

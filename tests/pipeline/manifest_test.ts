@@ -128,4 +128,9 @@ Deno.test("temporary names carry the writer's pid; older names are recognised", 
   assert.equal(parseTempName("x.mat.tmp"), null);
   assert.equal(parseTempName("x.mat.tmp-mine"), null);
   assert.equal(parseTempName("x.mat"), null);
+  // The number must be a real pid: a user's dated backup is not cmrxkit's.
+  assert.equal(parseTempName("backup.tmp-20240101-cafebabe"), null);
+  assert.equal(parseTempName("x.mat.tmp-0-0a1b2c3d"), null);
+  assert.deepEqual(parseTempName("x.mat.tmp-4194303-0a1b2c3d"), { target: "x.mat", pid: 4194303 });
+  assert.equal(parseTempName("x.mat.tmp-4194304-0a1b2c3d"), null);
 });

@@ -254,6 +254,28 @@ Deno.test("stale temporary files: cmrxkit's own of dead writers are removed, not
   assert.ok(!(await tree(out)).includes("Submission.zip.tmp-00112233aabb"));
 });
 
+Deno.test("stale temporary files: the user's own files in --output are never removed", async () => {
+  const out = `${root}/stale-user`;
+  await submit(base(out));
+  const dir = `${out}/Submission/MultiCoil/Cine/ValidationSet/AccFactor04/P001`;
+  const old = new Date(Date.now() - 3600_000);
+  const user = [
+    "backup.tmp-20240101-cafebabe",
+    "notes.tmp-0a1b2c3d",
+    "Submission/x.txt.tmp-0a1b2c3d",
+  ];
+  const stale =
+    `Submission/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat.tmp-${await deadPid()}-0a1b2c3d`;
+  for (const n of [...user, stale]) {
+    await Deno.writeTextFile(`${out}/${n}`, "mine");
+    await Deno.utime(`${out}/${n}`, old, old);
+  }
+  const s = await submit(base(out));
+  assert.equal(s.staleRemoved, 1);
+  for (const n of user) assert.equal(await Deno.readTextFile(`${out}/${n}`), "mine", n);
+  assert.ok(!(await tree(dir)).some((f) => f.includes(".tmp-")));
+});
+
 Deno.test("lock: a second run of the same output is refused naming the first; shards have their own", async () => {
   const out = `${root}/lock`;
   // Another process holds the lock.

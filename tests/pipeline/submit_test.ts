@@ -13,6 +13,7 @@ import {
 } from "../../src/pipeline/submit.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
+import { submitCommand } from "../../cli/submit.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-submit-" });
 const data = `${root}/data`;
@@ -106,6 +107,28 @@ Deno.test("submit --shard: shards are disjoint, complete and give the same files
   assert.deepEqual(parseShard("2/4"), [1, 4]);
   assert.throws(() => parseShard("0/4"), UsageError);
   assert.throws(() => parseShard("5/4"), UsageError);
+});
+
+Deno.test("submit --shard balances what its help says: slices reconstructed x frames x pixels x coils", async () => {
+  const out = `${root}/shard-work`;
+  let work = 0, shared = 0;
+  for (let i = 0; i < 2; i++) {
+    const s = await submit(base(out, {
+      task: "cine",
+      shard: [i, 2],
+      onCase: (e) => {
+        const g = e.geometry!;
+        work += e.slices! * g.nt * g.nx * g.ny * g.nc;
+      },
+    }));
+    shared = s.shares!.reduce((a, x) => a + x.work, 0);
+  }
+  assert.ok(work > 0);
+  assert.equal(shared, work);
+  assert.match(
+    submitCommand.help.replace(/\s+/g, " "),
+    /balanced by work \(per case, from its header: slices reconstructed x frames x pixels x coils\)/,
+  );
 });
 
 Deno.test("submit test split: full-size images, no reduction, TestSet paths", async () => {
