@@ -10,9 +10,10 @@ import {
   discover,
   type DiscoverOptions,
   type DiscoveryProblem,
+  formatProblem,
 } from "../src/challenge/layout.ts";
 import { UsageError } from "../src/errors.ts";
-import { choice, type Command, parseFlags } from "./command.ts";
+import { accFlag, choice, type Command, parseFlags } from "./command.ts";
 
 /** Parses the shared dataset filters (--task, --split, --coil, --acc). */
 export function datasetFilters(
@@ -25,15 +26,7 @@ export function datasetFilters(
     opts.split = choice(command, "split", values.split, ["training", "validation", "test"]);
   }
   if (values.coil) opts.coil = choice(command, "coil", values.coil, ["multi", "single", "both"]);
-  if (values.acc) {
-    const accs = values.acc.split(",").map(Number);
-    if (accs.some((a) => !Number.isInteger(a) || a < 1)) {
-      throw new UsageError(`${command}: --acc takes a list like 4,8,10, got '${values.acc}'`, {
-        hint: "write the acceleration factors separated by commas, e.g. --acc 4,8",
-      });
-    }
-    opts.acc = accs;
-  }
+  if (values.acc) opts.acc = accFlag(command, values.acc);
   return opts;
 }
 
@@ -42,7 +35,7 @@ export function datasetFilters(
  * the fix), then a line saying the case list is incomplete.
  */
 export function printDiscoveryProblems(problems: readonly DiscoveryProblem[]): void {
-  for (const p of problems) console.error(`error: ${p.path}: ${p.reason}\n  fix: ${p.fix}`);
+  for (const p of problems) console.error(`error: ${formatProblem(p)}`);
   console.error(
     `error: ${problems.length} entr${
       problems.length === 1 ? "y" : "ies"

@@ -109,6 +109,44 @@ export function choice<const C extends string>(
   );
 }
 
+/**
+ * Parses a `--year` value: one of `years` (a {@link choice}), as a number.
+ *
+ * @throws {UsageError} naming the flag and the years it takes
+ */
+export function yearChoice<const Y extends number>(
+  command: string,
+  value: string,
+  years: readonly Y[],
+): Y {
+  const known = ["2023", "2024", "2025"];
+  if (known.includes(value.trim()) && !years.map(String).includes(value.trim())) {
+    fail(
+      `${command}: --year must be ${years.join(" or ")}, got '${value}'`,
+      `the ${value.trim()} rules are not supported by this command yet: use --year ${
+        years.join(" or --year ")
+      }`,
+    );
+  }
+  return Number(choice(command, "year", value, years.map(String))) as Y;
+}
+
+/**
+ * Parses `--acc 4,8,10`: acceleration factors, whole numbers from 1.
+ *
+ * @throws {UsageError} anything else, with an example
+ */
+export function accFlag(command: string, value: string): number[] {
+  const accs = value.split(",").map(Number);
+  if (accs.some((a) => !Number.isInteger(a) || a < 1)) {
+    fail(
+      `${command}: --acc takes a list like 4,8,10, got '${value}'`,
+      "write the acceleration factors separated by commas, e.g. --acc 4,8",
+    );
+  }
+  return accs;
+}
+
 function fail(message: string, hint: string): never {
   throw new UsageError(message, { hint });
 }

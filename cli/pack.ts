@@ -27,8 +27,8 @@ import {
   intFlag,
   parseFlags,
 } from "./command.ts";
-import { contextLine, submissionContext } from "./submission_context.ts";
-import { submissionSplit, submissionYear } from "./validate.ts";
+import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
+import { SUBMISSION_YEARS, submissionSplit, submissionYear } from "./validate.ts";
 
 /**
  * The selection (task, split, edition, coil, accelerations): flags, else the run manifest,
@@ -47,13 +47,8 @@ async function selection(
     year: values.year === undefined ? undefined : submissionYear("pack", values.year),
   });
   console.log(contextLine(ctx));
-  if (ctx.year !== 2023 && ctx.year !== 2024) {
-    throw new UsageError(`pack: the ${ctx.year} submission layout is not supported`, {
-      file: ctx.manifestPath,
-      hint: "pass --year 2023 or --year 2024",
-    });
-  }
-  return { task: ctx.task, coil: ctx.coil, acc: ctx.acc, split: ctx.split, year: ctx.year };
+  const year = contextYear("pack", ctx, SUBMISSION_YEARS);
+  return { task: ctx.task, coil: ctx.coil, acc: ctx.acc, split: ctx.split, year };
 }
 
 export const pack: Command = {

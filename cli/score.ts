@@ -4,14 +4,22 @@
  * @module
  */
 
+import { formatProblem } from "../src/challenge/layout.ts";
 import { Leaderboard, modelLabel, rowMark } from "../src/challenge/leaderboard.ts";
 import { type Year, YEARS } from "../src/challenge/reduce.ts";
 import { type ScoreReport, scoresCsv, scoreSubmission } from "../src/challenge/score.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
-import { choice, type Command, formatDuration, parseFlags } from "./command.ts";
-import { contextLine, submissionContext } from "./submission_context.ts";
-import { checkOutputPath, writeTextAtomic } from "./validate.ts";
+import {
+  accFlag,
+  choice,
+  type Command,
+  formatDuration,
+  parseFlags,
+  yearChoice,
+} from "./command.ts";
+import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
+import { checkOutputFile, writeTextAtomic } from "../src/output.ts";
 
 /** Four decimals; `-` for a value that could not be computed (nothing scored). */
 const f4 = (x: number | null | undefined) =>
@@ -76,7 +84,7 @@ export function printReport(r: ScoreReport): void {
     if (r.malformed.length > 20) console.log(`  ... and ${r.malformed.length - 20} more`);
   }
   for (const p of r.truthProblems ?? []) {
-    console.error(`error: ${p.path}: ${p.reason} (truth entry)\n  fix: ${p.fix}`);
+    console.error(`error: ${formatProblem(p, { note: "truth entry" })}`);
   }
   const verdict = incompleteVerdict(r);
   if (verdict) console.log(`\n${verdict}`);
@@ -154,13 +162,9 @@ export function printMaps(m: NonNullable<ScoreReport["maps"]>): void {
   }
 }
 
-/** Parses --year. */
+/** Parses --year (metric rules: 2023, 2024 or 2025; default 2023). */
 export function yearFlag(command: string, value: string | undefined): Year {
-  const y = Number(value ?? 2023) as Year;
-  if (!YEARS.includes(y)) {
-    throw new UsageError(`${command}: --year must be one of ${YEARS.join(", ")}`);
-  }
-  return y;
+  return value === undefined ? 2023 : yearChoice(command, value, YEARS);
 }
 
 export const score: Command = {
@@ -242,12 +246,7 @@ read: the label file is named).`,
     const task = values.task === undefined
       ? undefined
       : choice("score", "task", values.task, ["cine", "mapping", "both"]);
-    const accs = values.acc?.split(",").map(Number);
-    if (accs?.some((a) => !Number.isInteger(a) || a < 1)) {
-      throw new UsageError(`score: --acc takes a list like 4,8,10, got '${values.acc}'`, {
-        hint: "write the acceleration factors separated by commas, e.g. --acc 4,8",
-      });
-    }
+    const accs = values.acc === undefined ? undefined : accFlag("score", values.acc);
     const ctx = await submissionContext(values.submission, {
       task,
       split,
@@ -255,12 +254,13 @@ read: the label file is named).`,
       acc: accs,
     });
     console.log(contextLine(ctx));
-    const year = yearFlag("score", String(ctx.year));
+    const year = contextYear("score", ctx, YEARS);
     // Output locations first: a path that cannot be written must not cost a scoring run.
     for (const [flag, path] of [["--json", values.json], ["--csv", values.csv]] as const) {
       if (!path) continue;
-      const made = await checkOutputPath(path, flag);
-      if (made) console.log(`created folder ${made} (for ${flag})`);
+      const example = flag === "--csv" ? "scores.csv" : "scores.json";
+      const { createdFolder } = await checkOutputFile(path, { flag, example });
+      if (createdFolder) console.log(`created folder ${createdFolder} (for ${flag})`);
     }
     const t0 = performance.now();
     let progress: Progress | null = null;

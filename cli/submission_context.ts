@@ -14,7 +14,9 @@
 
 import { inferSubmissionContent } from "../src/challenge/context.ts";
 import { SUBMISSION_FOLDER } from "../src/challenge/submission.ts";
+import { UsageError } from "../src/errors.ts";
 import { readRunManifest, RUN_MANIFEST, type RunManifest } from "../src/pipeline/run_manifest.ts";
+import { yearChoice } from "./command.ts";
 
 /** Where a value came from. */
 export type ContextSource =
@@ -153,6 +155,39 @@ export async function submissionContext(
     ctx.sources.acc = flags.acc ? flag("acc") : manifest;
   }
   return ctx;
+}
+
+/**
+ * The edition of `ctx` when `command` takes it (one of `years`), else a {@link UsageError}
+ * naming where it came from: `--year` (as for any flag value), the run manifest (as the file
+ * at fault), or the folder's content.
+ */
+export function contextYear<const Y extends number>(
+  command: string,
+  ctx: SubmissionContext,
+  years: readonly Y[],
+): Y {
+  const src = ctx.sources.year;
+  if (src.from === "flag") return yearChoice(command, String(ctx.year), years);
+  const year = years.find((y) => y === ctx.year);
+  if (year !== undefined) return year;
+  const list = years.length > 1
+    ? `${years.slice(0, -1).join(", ")} or ${years[years.length - 1]}`
+    : String(years[0]);
+  const manifest = src.from === "manifest";
+  const says = manifest
+    ? "the run manifest says"
+    : src.from === "content"
+    ? `the folder's content (${src.evidence}) says`
+    : "the default is";
+  throw new UsageError(
+    `${command}: ${says} year ${ctx.year}; ${command} takes ${list}`,
+    {
+      file: manifest ? ctx.manifestPath : undefined,
+      hint: `pass ${years.map((y) => `--year ${y}`).join(" or ")}` +
+        (manifest ? " (the flag overrides the run manifest)" : ""),
+    },
+  );
 }
 
 function sourceText(s: ContextSource, manifestPath?: string): string {

@@ -7,22 +7,19 @@
 
 import type { Year } from "../src/challenge/reduce.ts";
 import { formatReport, validateSubmission } from "../src/challenge/validate.ts";
-import { CmrxError, UsageError } from "../src/errors.ts";
-import { describeKind, entryKind } from "../src/fsutil.ts";
+import { UsageError } from "../src/errors.ts";
+import { checkOutputFile, writeTextAtomic } from "../src/output.ts";
 import { Progress } from "../src/progress.ts";
 import { datasetFilters } from "./cases.ts";
-import { type Command, parseFlags } from "./command.ts";
-import { contextLine, submissionContext } from "./submission_context.ts";
+import { choice, type Command, parseFlags, yearChoice } from "./command.ts";
+import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
+
+/** The editions whose submission layout the submission commands know. */
+export const SUBMISSION_YEARS = [2023, 2024] as const satisfies readonly Year[];
 
 /** Parses --year for the submission commands (2023 or 2024 layouts). */
 export function submissionYear(command: string, value: string | undefined): Year {
-  if (value === undefined) return 2023;
-  if (value !== "2023" && value !== "2024") {
-    throw new UsageError(`${command}: --year must be 2023 or 2024, got '${value}'`, {
-      hint: "the 2025 submission layout is not supported",
-    });
-  }
-  return Number(value) as Year;
+  return value === undefined ? 2023 : yearChoice(command, value, SUBMISSION_YEARS);
 }
 
 /** Parses --split for the submission commands (validation or test). */
@@ -30,92 +27,7 @@ export function submissionSplit(
   command: string,
   value: string | undefined,
 ): "validation" | "test" | undefined {
-  if (value === undefined) return undefined;
-  if (value !== "validation" && value !== "test") {
-    throw new UsageError(`${command}: --split must be validation or test, got '${value}'`, {
-      hint: "training cases are not submitted",
-    });
-  }
-  return value;
-}
-
-/**
- * Checks where an output file (`--json`, `--csv`) will go, before any work: a missing folder
- * is made (with its missing parents); a path naming a folder, a path under a file, anything
- * but a regular file at the path, or a folder that cannot be written in is refused naming
- * the path and the fix.
- *
- * @param flag the option, for the message (`--json`)
- * @returns the folder made, if one was
- * @throws {CmrxError} the path cannot be written
- */
-export async function checkOutputPath(path: string, flag: string): Promise<string | undefined> {
-  const example = `${flag} ${flag === "--csv" ? "scores.csv" : "report.json"}`;
-  const cut = path.replace(/\/+$/, "").lastIndexOf("/");
-  const folder = cut < 0 ? "." : cut === 0 ? "/" : path.slice(0, cut);
-  const { kind, detail } = await entryKind(path);
-  if (kind === "directory" || path.endsWith("/")) {
-    throw new CmrxError(`${flag} names a folder; it must name the file to write`, {
-      file: path,
-      hint: `give a file name, e.g. ${flag} ${path.replace(/\/+$/, "")}/${example.split(" ")[1]}`,
-    });
-  }
-  if (kind !== "file" && kind !== "missing") {
-    const underFile = /not a directory/i.test(detail ?? "");
-    throw new CmrxError(
-      underFile
-        ? `the folder of ${flag} is a file (or lies under one), not a folder`
-        : `${flag} is ${describeKind(kind, detail)}, not a file cmrxkit can write`,
-      {
-        file: underFile ? folder : path,
-        hint: kind === "dangling-link" || kind === "link-loop"
-          ? "repair or remove the link, or choose another path"
-          : `choose another path, e.g. ${example}`,
-      },
-    );
-  }
-  let made: string | undefined;
-  const fk = await entryKind(folder);
-  if (fk.kind === "missing") {
-    try {
-      await Deno.mkdir(folder, { recursive: true });
-      made = folder;
-    } catch (e) {
-      throw new CmrxError(
-        `cannot create the folder for ${flag} (${e instanceof Error ? e.message : e})`,
-        { file: folder, hint: "check the path (a part of it may be a file), or create the folder" },
-      );
-    }
-  } else if (fk.kind !== "directory") {
-    throw new CmrxError(`the folder of ${flag} is ${describeKind(fk.kind, fk.detail)}`, {
-      file: folder,
-      hint: `choose an output path inside a folder, e.g. ${example}`,
-    });
-  }
-  const probe = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(probe, "", { createNew: true });
-    await Deno.remove(probe);
-  } catch (e) {
-    await Deno.remove(probe).catch(() => {});
-    throw new CmrxError(
-      `cannot write in the folder of ${flag} (${e instanceof Error ? e.message : e})`,
-      { file: folder, hint: "choose a folder you can write to" },
-    );
-  }
-  return made;
-}
-
-/** Writes a file atomically (temporary file + rename). */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text, { createNew: true });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  return value === undefined ? undefined : choice(command, "split", value, ["validation", "test"]);
 }
 
 export const validate: Command = {
@@ -176,8 +88,8 @@ Example:
       split: submissionSplit("validate", values.split),
       year: values.year === undefined ? undefined : submissionYear("validate", values.year),
     });
-    const year = submissionYear("validate", String(ctx.year));
-    if (values.json) await checkOutputPath(values.json, "--json");
+    const year = contextYear("validate", ctx, SUBMISSION_YEARS);
+    if (values.json) await checkOutputFile(values.json, { flag: "--json", example: "report.json" });
     let progress: Progress | undefined;
     const report = await validateSubmission(positionals[0], {
       task: ctx.task === "both" ? undefined : ctx.task,

@@ -12,6 +12,8 @@ export class CmrxError extends Error {
   readonly file?: string;
   /** What the user can do about it. */
   readonly hint?: string;
+  /** What is wrong, without the file and the hint (`message` adds them around it). */
+  readonly detail: string;
 
   constructor(message: string, opts: { file?: string; hint?: string; cause?: unknown } = {}) {
     super(
@@ -21,6 +23,7 @@ export class CmrxError extends Error {
     this.name = new.target.name;
     this.file = opts.file;
     this.hint = opts.hint;
+    this.detail = message;
   }
 }
 

@@ -34,16 +34,20 @@
 
 import { CmrxError, LayoutError } from "../errors.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
-import { numel } from "../mat/types.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import { kspaceGeometry } from "../recon/run.ts";
 import type { SliceInput } from "../recon/types.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
 import { describeKind, entryKind } from "../fsutil.ts";
-import { type Case, discover, kspaceVariable2023, type Split } from "./layout.ts";
+import { type Case, discover, kspaceVariable2023, problemsError, type Split } from "./layout.ts";
 import { scoreVolume } from "./metrics.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
-import { checkImg4RankingFile, locateSubmission, MAX_IMG4RANKING_VALUES } from "./validate.ts";
+import {
+  checkImg4RankingFile,
+  locateSubmission,
+  MAX_IMG4RANKING_VALUES,
+  valuesOf,
+} from "./validate.ts";
 import { aggregateMapScores, MapEvaluator, type MapReport } from "../mapping/evaluate.ts";
 import { checkLabelsRoot, defaultLabelsRoot } from "../mapping/labels.ts";
 
@@ -204,12 +208,10 @@ async function listTruth(
       /* no GroundTruth folder */
     }
     if (problems.length) {
-      throw new LayoutError(
-        `${problems[0].reason}, and no other reference for the ${split} split was found${
-          problems.length > 1 ? ` (${problems.length - 1} more truth entries cannot be read)` : ""
-        }`,
-        { file: problems[0].path, hint: problems[0].fix },
-      );
+      throw problemsError(problems, {
+        context: `and no other reference for the ${split} split was found`,
+        what: "truth entries",
+      });
     }
     throw noTruthError(truth, split);
   }
@@ -257,7 +259,7 @@ export async function referenceImage(
   const vars = mat.variables();
   const ready = vars.find((v) => v.name === "img4ranking");
   if (ready) {
-    const n = numel(ready.dims) * (ready.complex ? 2 : 1);
+    const n = valuesOf(ready);
     if (n > MAX_IMG4RANKING_VALUES) {
       throw new CmrxError(
         `img4ranking declares dims [${ready.dims.join(", ")}] (${n} values), more than the ` +
@@ -458,29 +460,42 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
         ref = await referenceImage(tm, t, year, split, pool);
         refCache.set(t.file, ref);
       } catch (e) {
+        if (!(e instanceof CmrxError)) throw e;
         badTruth.add(t.file);
         report.truthProblems.push(truthReadProblem(t.file, e));
       }
     }
     let pred: Float32Array | undefined;
     if (ref) {
-      try {
-        pred = (await readPrediction(path, ref)).data as Float32Array;
-        const m = scoreVolume(pred, ref.data, ref.dims, year);
-        const fs: FileScore = {
-          file: job.rel,
-          ssim: m.ssim,
-          psnr: m.psnr,
-          nmse: m.nmse,
-          images: m.images,
-        };
-        report.files.push(fs);
-        group.s.push(fs);
-      } catch (e) {
-        pred = undefined;
-        report.malformed.push(
-          await malformedEntry(path, job.rel, e, { split, task: t.task, name: t.name, year, ref }),
-        );
+      const read = await readPrediction(path, job.rel, {
+        split,
+        task: t.task,
+        name: t.name,
+        year,
+        ref,
+      });
+      if ("malformed" in read) report.malformed.push(read.malformed);
+      else {
+        try {
+          const m = scoreVolume(read.data, ref.data, ref.dims, year);
+          const fs: FileScore = {
+            file: job.rel,
+            ssim: m.ssim,
+            psnr: m.psnr,
+            nmse: m.nmse,
+            images: m.images,
+          };
+          report.files.push(fs);
+          group.s.push(fs);
+          pred = read.data;
+        } catch (e) {
+          if (!(e instanceof CmrxError)) throw e;
+          report.malformed.push({
+            file: job.rel,
+            reason: e.detail.split("\n")[0],
+            fix: e.hint ?? VALIDATE_FIX,
+          });
+        }
       }
     }
     if (ref && pred && mapEval && t.task === "mapping") {
@@ -520,36 +535,6 @@ export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> 
   return report;
 }
 
-/** Reads a submitted img4ranking and checks it against the reference's dims. */
-async function readPrediction(path: string, ref: { dims: number[] }) {
-  using pm = await openMat(path);
-  if (pm.format !== "v5") {
-    throw new CmrxError(
-      "saved as MAT v7.3/HDF5: the official scorer's h5py fallback reads it transposed",
-      { hint: "save img4ranking as MAT v5 (deno task submit does)" },
-    );
-  }
-  // Dims and complexity from the header, before the data is inflated: a 1 MB compressed
-  // variable may inflate to 1 GiB.
-  const info = pm.info("img4ranking");
-  if (info.complex) throw new CmrxError("img4ranking is complex; the scorer wants magnitude");
-  const same = info.dims.length === ref.dims.length &&
-    info.dims.every((d, i) => d === ref.dims[i]);
-  if (!same) {
-    throw new CmrxError(
-      `img4ranking has dims [${info.dims.join(", ")}], the reference [${ref.dims.join(", ")}]`,
-    );
-  }
-  const pred = pm.read("img4ranking");
-  let bad = 0;
-  for (let i = 0; i < pred.data.length; i++) if (!Number.isFinite(pred.data[i])) bad++;
-  if (bad) {
-    // the metrics would be NaN, or an Inf would pass for a score
-    throw new CmrxError(`${bad} of ${pred.data.length} values are NaN or Inf`);
-  }
-  return pred;
-}
-
 /** Problems of `validate` that stop a file from being scored (their fix is the one to give). */
 const BLOCKING = new Set([
   "not-mat",
@@ -562,15 +547,19 @@ const BLOCKING = new Set([
   "non-finite",
 ]);
 
+/** The fix of a file that cannot be scored when no check of `validate` says more. */
+const VALIDATE_FIX =
+  "check it with deno task validate SUBMISSION --input DATASET, and write it again";
+
 /**
- * Why a submitted file cannot be scored, with the fix `validate` gives for it (its checks run
- * on the file, with the reference's dims as the expected ones; the fix of the first problem
- * that stops scoring is given).
+ * Reads a submitted img4ranking with `validate`'s checks of one file, the reference's dims as
+ * the expected ones (one read, validate's messages and fixes): its data, or why it cannot be
+ * scored (the first problem that stops scoring). Values validate only warns of or that do
+ * not stop scoring (class, all zero, negative) are scored as the official scorer would.
  */
-async function malformedEntry(
+async function readPrediction(
   path: string,
   rel: string,
-  e: unknown,
   ctx: {
     split: Split;
     task: "cine" | "mapping";
@@ -578,34 +567,37 @@ async function malformedEntry(
     year: Year;
     ref: { dims: number[] };
   },
-): Promise<ScoreReport["malformed"][number]> {
-  const thrown = (e instanceof Error ? e.message : String(e)).replace(`${path}: `, "");
+): Promise<{ data: Float32Array } | { malformed: ScoreReport["malformed"][number] }> {
   const check = await checkImg4RankingFile(path, rel, {
     split: ctx.split === "test" ? "test" : "validation",
     task: ctx.task,
     name: ctx.name,
     year: ctx.year,
     expectedDims: ctx.ref.dims,
+    expectedLabel: "the reference",
+    keepArray: true,
   });
-  const p = check.problems.find((x) => BLOCKING.has(x.kind)) ?? check.problems[0];
-  return {
-    file: rel,
-    reason: thrown.split("\n")[0],
-    fix: p?.fix ??
-      (e instanceof CmrxError && e.hint
-        ? e.hint
-        : "check it with deno task validate SUBMISSION --input DATASET, and write it again"),
-  };
+  const stop = check.problems.find((x) => BLOCKING.has(x.kind)) ??
+    (check.array ? undefined : check.problems[0]);
+  if (stop || !check.array) {
+    return {
+      malformed: {
+        file: rel,
+        reason: stop?.message ?? "img4ranking cannot be read",
+        fix: stop?.fix ?? VALIDATE_FIX,
+      },
+    };
+  }
+  return { data: check.array.data as Float32Array };
 }
 
 /** A truth file that cannot be made into a reference image. */
-function truthReadProblem(file: string, e: unknown): TruthProblem {
-  const msg = (e instanceof Error ? e.message : String(e)).replace(`${file}: `, "");
-  const [reason, hint] = msg.split("\n  fix: ");
+function truthReadProblem(file: string, e: CmrxError): TruthProblem {
+  const other = e.file && e.file !== file ? `${e.file}: ` : "";
   return {
     path: file,
-    reason: `reference cannot be read: ${reason.split("\n")[0]}`,
-    fix: hint ?? "replace it with a complete FullSample k-space or img4ranking file",
+    reason: `reference cannot be read: ${other}${e.detail.split("\n")[0]}`,
+    fix: e.hint ?? "replace it with a complete FullSample k-space or img4ranking file",
   };
 }
 

@@ -26,10 +26,11 @@ import {
   discover,
   type DiscoverOptions,
   type DiscoveryProblem,
+  problemsError,
   type Task,
 } from "./layout.ts";
 import { reductionPlan, type Year } from "./reduce.ts";
-import { CmrxError, LayoutError, ShapeError } from "../errors.ts";
+import { CmrxError, ShapeError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { numel } from "../mat/types.ts";
 import { writeMatV5 } from "../mat/v5.ts";
@@ -251,13 +252,7 @@ export async function expectedFiles(
   opts: ExpectedOptions = {},
 ): Promise<ExpectedFile[]> {
   const { files, problems } = await expectedSubmission(inputRoot, opts);
-  if (problems.length) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more entries)` : "";
-    throw new LayoutError(`${problems[0].reason}${more}`, {
-      file: problems[0].path,
-      hint: problems[0].fix,
-    });
-  }
+  if (problems.length) throw problemsError(problems);
   return files;
 }
 

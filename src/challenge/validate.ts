@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { CoilType, Task } from "./layout.ts";
+import { type CoilType, problemReason, type Task } from "./layout.ts";
 import { frameRule, type Year } from "./reduce.ts";
 import {
   type ExpectedFile,
@@ -579,6 +579,10 @@ export interface FileCheckContext {
   year: Year;
   /** Exact dims expected (from the input); without them, plausibility checks only. */
   expectedDims?: number[];
+  /** What the expected dims are called in messages (default `expected`; score: `the reference`). */
+  expectedLabel?: string;
+  /** Return the parsed `img4ranking` ({@link FileCheck.array}), for a caller that uses it. */
+  keepArray?: boolean;
 }
 
 /** What {@link checkImg4RankingFile} found. */
@@ -587,6 +591,14 @@ export interface FileCheck {
   warnings: Problem[];
   /** Dims of img4ranking, when it could be read. */
   dims?: number[];
+  /** The img4ranking read, when `keepArray` was asked for and its data could be read. */
+  array?: MatArray;
+}
+
+/** True for what reading a file may throw that is no bug: cmrxkit's errors and I/O errors. */
+function expectedReadError(e: unknown): boolean {
+  return e instanceof CmrxError ||
+    Object.values(Deno.errors).some((C) => typeof C === "function" && e instanceof C);
 }
 
 const HINT_V5 = "save it as MAT v5: MATLAB save(f, 'img4ranking') or save(..., '-v7') (not " +
@@ -613,7 +625,9 @@ export async function checkImg4RankingFile(
   try {
     head = await readHead(path, 520);
   } catch (e) {
-    err("corrupt", `cannot read: ${e instanceof Error ? e.message : e}`, "check permissions");
+    if (!expectedReadError(e)) throw e;
+    const why = e instanceof CmrxError ? e.detail : (e as Error).message;
+    err("corrupt", `cannot read: ${why}`, (e as CmrxError).hint ?? "check permissions");
     return { problems, warnings };
   }
   let format;
@@ -631,26 +645,34 @@ export async function checkImg4RankingFile(
     err(
       "v73",
       `${
-        format === "v7.3" ? "MAT v7.3" : "plain HDF5"
+        format === "v7.3" ? "MAT v7.3/HDF5" : "plain HDF5"
       } file: scipy.io.loadmat cannot read it and ` +
-        "the scorer's fallback (h5py, no transpose) sees the dims reversed, so the shape check " +
-        "fails",
+        "the scorer's fallback (h5py, no transpose) reads it transposed, the dims reversed, so " +
+        "the shape check fails",
       HINT_V5,
     );
+    return { problems, warnings };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (!expectedReadError(e)) throw e;
+    err("corrupt", `cannot read: ${(e as Error).message}`, "check permissions");
     return { problems, warnings };
   }
   let vars: Map<string, MatArray>;
   try {
     // Each variable's dims are checked from its header before its data is inflated: a 1 MB
     // compressed variable may inflate to 1 GiB.
-    vars = parseMatV5(await Deno.readFile(path), rel, { check: (info) => refuse(info, ctx) });
+    vars = parseMatV5(bytes, rel, { check: (info) => refuse(info, ctx) });
   } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
     if (e instanceof Refused) {
       reportRefused(e, ctx, err);
       return { problems, warnings, ...(e.info.name === IMG_VARIABLE ? { dims: e.info.dims } : {}) };
     }
-    const msg = e instanceof CmrxError ? e.message.replace(`${rel}: `, "") : String(e);
-    err("corrupt", `unreadable MAT v5 file: ${msg.split("\n")[0]}`, "write the file again");
+    err("corrupt", `unreadable MAT v5 file: ${e.detail.split("\n")[0]}`, "write the file again");
     return { problems, warnings };
   }
   const a = vars.get(IMG_VARIABLE);
@@ -727,7 +749,7 @@ export async function checkImg4RankingFile(
       "save abs(img), the magnitude of the complex image",
     );
   }
-  return { problems, warnings, dims };
+  return { problems, warnings, dims, ...(ctx.keepArray ? { array: a } : {}) };
 }
 
 /**
@@ -746,7 +768,7 @@ class Refused extends CmrxError {
 }
 
 /** Values a variable of these dims holds (re and im count apart). */
-function valuesOf(info: MatVarInfo): number {
+export function valuesOf(info: Pick<MatVarInfo, "dims" | "complex">): number {
   return numel(info.dims) * (info.complex ? 2 : 1);
 }
 
@@ -844,7 +866,9 @@ function checkDims(
     if (dims.length > 1 && sameDims(rev, want)) {
       err(
         "transposed",
-        `dims ${dimsText(dims)} are the reverse of the expected ${dimsText(want)}: transposed`,
+        `dims ${dimsText(dims)} are the reverse of ${ctx.expectedLabel ?? "the expected"} ${
+          dimsText(want)
+        }: transposed`,
         transposeFix,
         { expected: want, actual: dims },
       );
@@ -852,7 +876,7 @@ function checkDims(
     }
     err(
       "dims",
-      `dims ${dimsText(dims)}, expected ${dimsText(want)}`,
+      `dims ${dimsText(dims)}, ${ctx.expectedLabel ?? "expected"} ${dimsText(want)}`,
       ctx.split === "validation" ? reduceFix : fullFix,
       { expected: want, actual: dims },
     );
@@ -1001,9 +1025,7 @@ export async function validateSubmission(
         severity: "error",
         file: p.path,
         path: p.path,
-        message: `input entry ${p.reason}${
-          p.submissionPath ? `: ${p.submissionPath} cannot be checked` : ""
-        }`,
+        message: `input entry ${problemReason(p, { consequence: "cannot be checked" })}`,
         fix: `${p.fix}; then validate again (the submission must hold this case too)`,
       });
     }

@@ -14,6 +14,7 @@ import {
   type Case,
   discover,
   type DiscoveryProblem,
+  formatProblem,
   type SplitFolder,
 } from "../challenge/layout.ts";
 import { CmrxError, LayoutError, UsageError } from "../errors.ts";
@@ -80,9 +81,11 @@ export function problemsOfSplit(
 /** One line per input entry that cannot be read: what it is, the case it hides, the fix. */
 export function describeProblems(problems: readonly DiscoveryProblem[]): string[] {
   return problems.map((p) =>
-    `input entry ${p.path} ${p.reason}${
-      p.submissionPath ? ` (${p.submissionPath} cannot be reconstructed)` : ""
-    }; fix: ${p.fix}`
+    formatProblem(p, {
+      entry: "input entry",
+      consequence: "cannot be reconstructed",
+      oneLine: true,
+    })
   );
 }
 

@@ -444,6 +444,43 @@ Deno.test("score: a label that cannot be read names the label file and the fix",
   assert.ok(r.maps!.skipped[0].fix, "a fix is given");
 });
 
+Deno.test("score: an internal error making a reference is thrown, not listed as a truth problem", async () => {
+  // A reconstruction worker that cannot start is a bug of cmrxkit (or its host), not a
+  // damaged truth entry.
+  const Real = globalThis.Worker;
+  globalThis.Worker = class {
+    constructor() {
+      throw new TypeError("injected: worker bug");
+    }
+  } as unknown as typeof Worker;
+  try {
+    await assert.rejects(
+      scoreSubmission({ submission: ZF, truth: `${D}/GroundTruth`, task: "cine", accs: [4] }),
+      (e: Error) => e instanceof TypeError && /injected: worker bug/.test(e.message),
+    );
+  } finally {
+    globalThis.Worker = Real;
+  }
+});
+
+Deno.test("score: an internal error reading a submitted file is thrown, not listed as malformed", async () => {
+  const target = `${ZF}/Submission/${SAX4}`;
+  const real = Deno.readFile;
+  Deno.readFile =
+    ((path: string | URL, options?: Deno.ReadFileOptions) =>
+      String(path) === target
+        ? Promise.reject(new TypeError("injected: reader bug"))
+        : real(path, options)) as typeof Deno.readFile;
+  try {
+    await assert.rejects(
+      scoreSubmission({ submission: ZF, truth: `${D}/GroundTruth`, task: "cine", accs: [4] }),
+      (e: Error) => e instanceof TypeError && /injected: reader bug/.test(e.message),
+    );
+  } finally {
+    Deno.readFile = real;
+  }
+});
+
 globalThis.addEventListener("unload", () => {
   try {
     Deno.removeSync(root, { recursive: true });

@@ -81,3 +81,63 @@ Deno.test("cli: synth -> cases -> inspect on a small dataset", async () => {
   assert.match(i.stdout, /kspace_sub04\s+96 x 72 x 10 x 3 x 12\s+complex single\s+\|x\| min 0/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli: an edition a command cannot use names where it came from (manifest or --year)", async () => {
+  const { validate } = await import("../../cli/validate.ts");
+  const { pack } = await import("../../cli/pack.ts");
+  const { score } = await import("../../cli/score.ts");
+  const dir = await Deno.makeTempDir();
+  const f = `${dir}/Submission/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`;
+  await Deno.mkdir(f.slice(0, f.lastIndexOf("/")), { recursive: true });
+  await Deno.writeFile(f, new Uint8Array(0));
+  const manifest = `${dir}/cmrxkit-run.json`;
+  const writeManifest = (year: number) =>
+    Deno.writeTextFile(
+      manifest,
+      JSON.stringify({
+        tool: "cmrxkit",
+        version: 1,
+        task: "cine",
+        split: "validation",
+        year,
+        coil: null,
+        acc: null,
+        model: "zerofill",
+        input: { path: "/nowhere", files: 0, fingerprint: "0" },
+        options: {},
+      }),
+    );
+  const log = console.log;
+  console.log = () => {};
+  try {
+    // The run manifest says 2025: the error names the manifest, not a flag never given.
+    await writeManifest(2025);
+    for (const run of [() => validate.run([dir]), () => pack.run([dir, "--team", "T"])]) {
+      await assert.rejects(run, (e: Error) => {
+        assert.match(e.message, new RegExp(`^${manifest}: .*2025`));
+        assert.doesNotMatch(e.message, /--year must/);
+        assert.match(e.message, /fix: pass --year 2023 or --year 2024/);
+        return true;
+      });
+    }
+    // score takes 2025 rules but not 2026.
+    await writeManifest(2026);
+    await assert.rejects(
+      () => score.run(["--submission", dir, "--truth", `${dir}/nowhere`, "--no-record"]),
+      (e: Error) => {
+        assert.match(e.message, new RegExp(`^${manifest}: .*2026`));
+        assert.doesNotMatch(e.message, /--year must/);
+        assert.match(e.message, /--year 2025/);
+        return true;
+      },
+    );
+    // Given as a flag, the flag is named (and overrides the manifest).
+    await assert.rejects(
+      () => validate.run([dir, "--year", "2025"]),
+      /validate: --year must be 2023 or 2024, got '2025'/,
+    );
+  } finally {
+    console.log = log;
+  }
+  await Deno.remove(dir, { recursive: true });
+});
