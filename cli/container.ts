@@ -5,7 +5,6 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { defaultLeaderboardPath, Leaderboard } from "../src/challenge/leaderboard.ts";
 import { formatReport, summaryLine, validateSubmission } from "../src/challenge/validate.ts";
 import {
@@ -15,6 +14,7 @@ import {
   hostCaFile,
   type OrtInstall,
   planContext,
+  REPO_ROOT,
   writeContext,
 } from "../src/container/context.ts";
 import { detectEngine, inspectImage, saveImage } from "../src/container/engine.ts";
@@ -43,7 +43,7 @@ import { GraphBuilder } from "../src/engine/onnx.ts";
 import { cudaAvailable, Engine as OnnxEngine, parseBytes } from "../src/engine/session.ts";
 import { CmrxError, UsageError } from "../src/errors.ts";
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
-import { checkOutputDir } from "../src/pipeline/output_dir.ts";
+import { checkOutputDir } from "../src/output.ts";
 import { parseDuration } from "../src/pipeline/submit.ts";
 import { Progress } from "../src/progress.ts";
 import { synthesize } from "../src/synth/dataset.ts";
@@ -629,7 +629,6 @@ async function selfTest(): Promise<number> {
 }
 
 /** The checkout (or the image's app folder) this file belongs to, as a file path. */
-const APP_ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
 /**
  * The Deno arguments of `entrypoint cmrxkit COMMAND ...`: main.ts run offline with the
@@ -637,7 +636,7 @@ const APP_ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "
  * works whatever folder it starts in; it starts in the caller's, where relative paths of the
  * command line point. Paths are file paths (a folder with spaces is not URL-encoded).
  */
-export function childArgs(command: readonly string[], root = APP_ROOT): string[] {
+export function childArgs(command: readonly string[], root = REPO_ROOT): string[] {
   return [
     "run",
     "--cached-only",
@@ -666,7 +665,7 @@ async function entrypoint(args: string[]): Promise<number> {
   const input = flagValue(args, "input") ?? CONTAINER_INPUT;
   const output = flagValue(args, "output") ?? CONTAINER_OUTPUT;
   const t0 = performance.now();
-  const info = buildInfoLine(`${APP_ROOT}/build-info.json`);
+  const info = buildInfoLine(`${REPO_ROOT}/build-info.json`);
   if (info) console.log(info);
   const pf = await preflight(
     input,

@@ -1,7 +1,14 @@
 /**
- * The list of files cmrxkit wrote into a folder it owns (a build context, a report): kept in
- * the folder's marker file, so that a later run replaces or removes only those files and
- * leaves whatever a user added there since.
+ * Output folders cmrxkit owns (the demo's folder, a visual report, a container build context)
+ * and the list of files cmrxkit wrote into each.
+ *
+ * A command that may replace what it wrote earlier marks its folder with a small file; it
+ * writes only into a folder that is new, empty, or carries that marker
+ * ({@link checkOwnedFolder}), so a folder holding a user's files (the repository, the home
+ * folder, a dataset) is refused before any work. The marker lists the files cmrxkit wrote, so
+ * that a later run replaces or removes only those files ({@link removeWritten}) and leaves
+ * whatever a user added there since ({@link unrecorded}). Nothing else is ever deleted; no
+ * folder is removed recursively.
  *
  * The marker is text: comment lines (`# ...`), then the line {@link LIST_HEADER}, then one
  * path per line, relative to the folder. A marker without that line (written by an older
@@ -13,6 +20,61 @@
 
 import { CmrxError, UsageError } from "./errors.ts";
 import { parseTempName, tempPathFor } from "./tempname.ts";
+
+/** What {@link checkOwnedFolder} found at the path. */
+export type FolderState = "missing" | "empty" | "owned";
+
+/** How to name the folder and its owner in messages. */
+export interface FolderOwner {
+  /** The marker file's name, e.g. `.cmrxkit-demo`. */
+  marker: string;
+  /** Who owns the folder, e.g. `demo` or `report` (used in messages and the marker). */
+  what: string;
+  /** The flag that names the folder, e.g. `--out` (used in the fix). */
+  flag: string;
+}
+
+/**
+ * Checks that `dir` may be written by `owner`: absent, empty, or marked by an earlier run of
+ * the same owner. Throws a {@link UsageError} naming the folder and the fix otherwise.
+ */
+export async function checkOwnedFolder(dir: string, owner: FolderOwner): Promise<FolderState> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "missing";
+    throw new CmrxError(`cannot look at the output folder (${describe(e)})`, {
+      file: dir,
+      hint: `choose another ${owner.flag}`,
+    });
+  }
+  if (!st.isDirectory) {
+    throw new UsageError(`the ${owner.what}'s output exists and is not a folder`, {
+      file: dir,
+      hint: `choose another ${owner.flag}`,
+    });
+  }
+  const entries: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) entries.push(e.name);
+  } catch (e) {
+    throw new CmrxError(`cannot list the output folder (${describe(e)})`, {
+      file: dir,
+      hint: `make it readable or choose another ${owner.flag}`,
+    });
+  }
+  if (entries.includes(owner.marker)) return "owned";
+  if (entries.length === 0) return "empty";
+  throw new UsageError(
+    `the folder is not empty and was not made by cmrxkit's ${owner.what} (no ${owner.marker} in it)`,
+    {
+      file: dir,
+      hint: `choose a new or empty folder for ${owner.flag}; cmrxkit never deletes files it did ` +
+        `not write`,
+    },
+  );
+}
 
 /** The line after which a marker lists the files cmrxkit wrote. */
 export const LIST_HEADER =
@@ -176,6 +238,31 @@ export async function unrecorded(
       if (mine.has(r) || (!rel && e.name === marker) || parseTempName(e.name)) continue;
       if (e.isDirectory && prefixes.has(r)) await walk(`${path}/${e.name}`, r);
       else out.push(e.isDirectory ? `${r}/` : r);
+    }
+  };
+  await walk(dir, "");
+  return out.sort();
+}
+
+/**
+ * Every file (and link; never followed) under `dir`, relative to it and sorted: what a run
+ * finds there before it writes, to tell its own files from the ones already there. Folders
+ * are not listed; cmrxkit's temporary files and folders (see `tempname.ts`) are skipped.
+ */
+export async function filesIn(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (path: string, rel: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(path));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (parseTempName(e.name)) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(`${path}/${e.name}`, r);
+      else out.push(r);
     }
   };
   await walk(dir, "");

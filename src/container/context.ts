@@ -18,24 +18,20 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { CmrxError, UsageError } from "../errors.ts";
+import { REPO_ROOT } from "../repo_root.ts";
 import { listModels, type ModelEntry } from "../models/registry.ts";
 import { exec } from "./engine.ts";
-import { checkOwnedFolder } from "../outdir.ts";
 import {
   checkNoForeignFiles,
+  checkOwnedFolder,
   readWrittenList,
   removeWritten,
   unrecorded,
   writeMarker,
 } from "../written_files.ts";
 
-/** The repository root (where deno.json is); a file path, spaces and all (not URL-encoded). */
-export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(
-  /\/$/,
-  "",
-);
+export { REPO_ROOT };
 
 /** The default base image: CUDA 12 + cuDNN 9 runtime, as onnxruntime-node 1.30's CUDA
  * provider needs (CUDA 12.4 runs on drivers >= 525; the 2025 challenge machine has 550). */

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { type Case, discover, type Split } from "../challenge/layout.ts";
+import { type Case, discover, formatProblem, type Split } from "../challenge/layout.ts";
 import { scoreVolume } from "../challenge/metrics.ts";
 import { reductionPlan, type Year } from "../challenge/reduce.ts";
 import {
@@ -80,10 +80,10 @@ import {
 } from "./panels.ts";
 import { encodePng, type RasterImage } from "./png.ts";
 import { readRunLog, type RunLog, type RunTiming, runTiming } from "./runlog.ts";
-import { checkOwnedFolder } from "../outdir.ts";
 import { tempPathFor } from "../tempname.ts";
 import {
   checkNoForeignFiles,
+  checkOwnedFolder,
   listForMessage,
   present,
   readWrittenList,
@@ -371,9 +371,13 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
       // Broken entries of the input: their cases have no zero-filled column or map times.
       for (const p of found.problems) {
         warnings.push(
-          `error: input entry ${p.path} ${p.reason}${
-            p.submissionPath ? ` (${p.submissionPath} has no input here)` : ""
-          }; fix: ${p.fix}`,
+          `error: ${
+            formatProblem(p, {
+              entry: "input entry",
+              consequence: "has no input here",
+              oneLine: true,
+            })
+          }`,
         );
       }
     } catch (e) {

@@ -6,8 +6,15 @@
  */
 
 import assert from "node:assert/strict";
-import { checkOwnedFolder, claimOwnedFolder, removeOwnedEntry } from "../../src/outdir.ts";
-import { CmrxError } from "../../src/errors.ts";
+import { checkOwnedFolder, readWrittenList, writeMarker } from "../../src/written_files.ts";
+import { CmrxError, UsageError } from "../../src/errors.ts";
+import {
+  DEMO_MARKER,
+  type DemoFolder,
+  moveFilesInto,
+  prepareDemoFolder,
+  recordDemoFiles,
+} from "../../cli/demo.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -72,27 +79,152 @@ Deno.test("demo --out . (or a file) is refused in a folder the demo did not make
   await Deno.remove(repo, { recursive: true });
 });
 
-Deno.test("outdir: a marked folder is reused and only the owner's entries are removed", async () => {
+async function put(path: string, text: string) {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, text);
+}
+
+/** What an earlier demo run writes, as the demo does it: prepare, write, record. */
+async function fakeDemoRun(dir: string): Promise<DemoFolder> {
+  const folder = await prepareDemoFolder(dir);
+  const tmp = await Deno.makeTempDir();
+  await put(`${tmp}/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`, "demo");
+  await moveFilesInto(folder, tmp, "data");
+  await Deno.remove(tmp, { recursive: true });
+  for (
+    const rel of [
+      "out/Submission.zip",
+      "out/run-log.jsonl",
+      "out/report/index.html",
+      "out/report/.cmrxkit-report",
+    ]
+  ) await put(`${dir}/${rel}`, "demo");
+  await recordDemoFiles(folder);
+  return folder;
+}
+
+Deno.test("demo folder: a re-run removes only the files the demo wrote; a user's stay", async () => {
+  const dir = `${await Deno.makeTempDir()}/cmrxkit-demo`;
+  const first = await fakeDemoRun(dir);
+  assert.equal(first.reused, false);
+  assert.deepEqual(await readWrittenList(`${dir}/${DEMO_MARKER}`), [
+    "data/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat",
+    "out/Submission.zip",
+    "out/report/.cmrxkit-report",
+    "out/report/index.html",
+    "out/run-log.jsonl",
+  ]);
+  // The user adds files next to the demo's, in data/, out/ and out/report/.
+  await put(`${dir}/data/notes.txt`, "mine");
+  await put(`${dir}/data/MultiCoil/Cine/ValidationSet/AccFactor04/P001/my.mat`, "mine");
+  await put(`${dir}/out/mine/results.csv`, "mine");
+  await put(`${dir}/out/report/extra.png`, "mine");
+  const again = await prepareDemoFolder(dir);
+  assert.equal(again.reused, true);
+  assert.deepEqual(again.removed.sort(), [
+    "data/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat",
+    "out/Submission.zip",
+    "out/report/index.html",
+    "out/run-log.jsonl",
+  ]);
+  // (data/ holds none of the demo's files any more: named as a whole)
+  assert.deepEqual(again.kept, ["data/", "out/mine/", "out/report/extra.png"]);
+  for (
+    const rel of [
+      "data/notes.txt",
+      "data/MultiCoil/Cine/ValidationSet/AccFactor04/P001/my.mat",
+      "out/mine/results.csv",
+      "out/report/extra.png",
+    ]
+  ) assert.equal(await Deno.readTextFile(`${dir}/${rel}`), "mine", rel);
+  // The report's marker stays with the user's file in its folder (a later report needs it).
+  assert.ok(await exists(`${dir}/out/report/.cmrxkit-report`));
+  assert.ok(!(await exists(`${dir}/out/Submission.zip`)));
+  // The second run's files are recorded; the user's are not, and survive a third run.
+  await put(`${dir}/out/Submission.zip`, "demo again");
+  await recordDemoFiles(again);
+  assert.deepEqual(await readWrittenList(`${dir}/${DEMO_MARKER}`), [
+    "out/Submission.zip",
+    "out/report/.cmrxkit-report",
+  ]);
+  await prepareDemoFolder(dir);
+  assert.equal(await Deno.readTextFile(`${dir}/data/notes.txt`), "mine");
+  assert.equal(await Deno.readTextFile(`${dir}/out/mine/results.csv`), "mine");
+  assert.ok(!(await exists(`${dir}/out/Submission.zip`)));
+  await Deno.remove(dir.slice(0, dir.lastIndexOf("/")), { recursive: true });
+});
+
+Deno.test("demo folder: the dataset is moved in beside a user's files, never over one", async () => {
+  const dir = `${await Deno.makeTempDir()}/cmrxkit-demo`;
+  const folder = await prepareDemoFolder(dir);
+  await put(`${dir}/data/notes.txt`, "mine");
+  const tmp = await Deno.makeTempDir();
+  await put(`${tmp}/MultiCoil/a.mat`, "demo");
+  await put(`${tmp}/GroundTruth/b.mat`, "demo");
+  await moveFilesInto(folder, tmp, "data");
+  assert.equal(await Deno.readTextFile(`${dir}/data/notes.txt`), "mine");
+  assert.equal(await Deno.readTextFile(`${dir}/data/MultiCoil/a.mat`), "demo");
+  assert.deepEqual(await readWrittenList(`${dir}/${DEMO_MARKER}`), [
+    "data/GroundTruth/b.mat",
+    "data/MultiCoil/a.mat",
+  ]);
+  // A user's file where the dataset goes is refused, not overwritten.
+  const again = await prepareDemoFolder(dir);
+  await put(`${dir}/data/MultiCoil/a.mat`, "mine");
+  const tmp2 = await Deno.makeTempDir();
+  await put(`${tmp2}/MultiCoil/a.mat`, "demo");
+  await assert.rejects(moveFilesInto(again, tmp2, "data"), (e: Error) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /holds data\/MultiCoil\/a\.mat, which cmrxkit did not write/);
+    return true;
+  });
+  assert.equal(await Deno.readTextFile(`${dir}/data/MultiCoil/a.mat`), "mine");
+  assert.equal(await Deno.readTextFile(`${tmp2}/MultiCoil/a.mat`), "demo");
+  await Deno.remove(tmp, { recursive: true });
+  await Deno.remove(tmp2, { recursive: true });
+  await Deno.remove(dir.slice(0, dir.lastIndexOf("/")), { recursive: true });
+});
+
+Deno.test("demo folder: an older demo's marker (no list) removes nothing and refuses", async () => {
   const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/${DEMO_MARKER}`, "earlier demo\n");
+  await put(`${dir}/data/notes.txt`, "mine");
+  await put(`${dir}/out/Submission.zip`, "old");
+  await assert.rejects(prepareDemoFolder(dir), (e: Error) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /data\/ and out\/ of an older demo/);
+    assert.match((e as UsageError).hint ?? "", /move .*data.* out of the folder/);
+    return true;
+  });
+  assert.equal(await Deno.readTextFile(`${dir}/data/notes.txt`), "mine");
+  assert.equal(await Deno.readTextFile(`${dir}/out/Submission.zip`), "old");
+  assert.equal(await Deno.readTextFile(`${dir}/${DEMO_MARKER}`), "earlier demo\n");
+  // Once they are out of the way, the folder is the demo's again.
+  await Deno.remove(`${dir}/data`, { recursive: true });
+  await Deno.remove(`${dir}/out`, { recursive: true });
+  assert.equal((await prepareDemoFolder(dir)).reused, true);
+  // Other owners' folders and users' folders are refused.
   const owner = { marker: ".cmrxkit-x", what: "x", flag: "--out" };
   assert.equal(await checkOwnedFolder(`${dir}/new`, owner), "missing");
-  assert.equal(await claimOwnedFolder(`${dir}/new/deep`, owner), false);
-  assert.ok(await exists(`${dir}/new/deep/.cmrxkit-x`));
-  assert.equal(await checkOwnedFolder(`${dir}/new/deep`, owner), "owned");
-  assert.equal(await claimOwnedFolder(`${dir}/new/deep`, owner), true);
-  await Deno.mkdir(`${dir}/new/deep/data/sub`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/new/deep/mine.txt`, "keep");
-  await removeOwnedEntry(`${dir}/new/deep`, "data");
-  await removeOwnedEntry(`${dir}/new/deep`, "never-made");
-  assert.deepEqual(
-    [...Deno.readDirSync(`${dir}/new/deep`)].map((e) => e.name).sort(),
-    [".cmrxkit-x", "mine.txt"],
-  );
-  await assert.rejects(removeOwnedEntry(`${dir}/new`, "../x"));
-  await assert.rejects(removeOwnedEntry(`${dir}/new`, ".."));
   await Deno.writeTextFile(`${dir}/user.txt`, "x");
   await assert.rejects(checkOwnedFolder(dir, owner), CmrxError);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("demo --method: an unknown name is refused before anything is created", async () => {
+  const dir = await Deno.makeTempDir();
+  const home = await Deno.makeTempDir();
+  const r = await cli(["demo", "--out", `${dir}/d`, "--method", "nosuch"], {
+    env: { CMRXKIT_HOME: home },
+  });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /error: .*unknown model 'nosuch'/);
+  noStack(r.stderr);
+  assert.doesNotMatch(r.stdout, /synthesising/);
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+  assert.deepEqual([...Deno.readDirSync(home)], []);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(home, { recursive: true });
 });
 
 Deno.test("flags: did-you-mean for unknown flags and commands; one error style", async () => {
@@ -155,22 +287,38 @@ Deno.test({
   async fn() {
     const user = await Deno.makeTempDir();
     const home = await Deno.makeTempDir();
-    // A folder left by an earlier demo, with a stale file of its own and a user's note.
+    // A folder left by an earlier demo, with a stale file of its own (listed in its marker)
+    // and a user's notes beside it, in data/ and in out/.
     const dir = `${user}/cmrxkit-demo`;
-    await Deno.mkdir(`${dir}/data`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/.cmrxkit-demo`, "earlier demo\n");
-    await Deno.writeTextFile(`${dir}/data/stale.txt`, "old");
-    await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
+    await put(`${dir}/data/stale.txt`, "old");
+    await writeMarker(`${dir}/${DEMO_MARKER}`, "earlier demo", ["data/stale.txt"]);
+    await put(`${dir}/notes.txt`, "mine");
+    await put(`${dir}/data/notes.txt`, "mine");
+    await put(`${dir}/out/notes.txt`, "mine");
     const env = { INIT_CWD: user, CMRXKIT_HOME: home };
     const r = await cli(["demo"], { cwd: REPO, env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     noStack(r.stderr);
-    assert.equal(await Deno.readTextFile(`${dir}/notes.txt`), "mine");
+    for (const f of ["notes.txt", "data/notes.txt", "out/notes.txt"]) {
+      assert.equal(await Deno.readTextFile(`${dir}/${f}`), "mine", f);
+    }
+    assert.match(r.stdout, /removed the 1 file\(s\) it wrote/);
+    assert.match(
+      r.stdout,
+      /left as they are \(the demo did not write them\): data\/, notes\.txt, out\/\n/,
+    );
     assert.ok(!(await exists(`${dir}/data/stale.txt`)));
+    // Every file the demo wrote is listed in its marker; the user's are not.
+    const listed = (await readWrittenList(`${dir}/${DEMO_MARKER}`))!;
+    assert.ok(listed.includes("out/Submission.zip"), listed.join("\n"));
+    assert.ok(listed.includes("out/report/index.html"));
+    assert.ok(listed.some((f) => f.startsWith("data/GroundTruth/")));
+    assert.ok(!listed.some((f) => f.endsWith("notes.txt")));
     assert.ok(await exists(`${dir}/out/Submission.zip`));
     assert.ok(await exists(`${dir}/out/report/index.html`));
     assert.match(r.stderr, /submit: 12\/12 files/);
-    assert.match(r.stdout, new RegExp(`recorded on ${home}/leaderboard\\.sqlite`));
+    assert.match(r.stdout, new RegExp(`on the leaderboard \\(${home}/leaderboard\\.sqlite\\)`));
+    assert.match(r.stdout, /cine #1 on .*: 'demo /);
     const lb = await cli(["leaderboard"], { cwd: REPO, env });
     assert.equal(lb.code, 0, lb.stderr);
     assert.match(lb.stdout, /Cine: 1 run\(s\)[\s\S]*\bdemo /);
