@@ -226,21 +226,12 @@ export async function unrecorded(
     for (let k = 1; k < parts.length; k++) prefixes.add(parts.slice(0, k).join("/"));
   }
   const out: string[] = [];
-  const walk = async (path: string, rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(path));
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (mine.has(r) || (!rel && e.name === marker) || parseTempName(e.name)) continue;
-      if (e.isDirectory && prefixes.has(r)) await walk(`${path}/${e.name}`, r);
-      else out.push(e.isDirectory ? `${r}/` : r);
-    }
-  };
-  await walk(dir, "");
+  await walkDir(dir, (e, r, top) => {
+    if (mine.has(r) || (top && e.name === marker)) return false;
+    if (e.isDirectory && prefixes.has(r)) return true;
+    out.push(e.isDirectory ? `${r}/` : r);
+    return false;
+  });
   return out.sort();
 }
 
@@ -251,6 +242,24 @@ export async function unrecorded(
  */
 export async function filesIn(dir: string): Promise<string[]> {
   const out: string[] = [];
+  await walkDir(dir, (e, r) => {
+    if (e.isDirectory) return true;
+    out.push(r);
+    return false;
+  });
+  return out.sort();
+}
+
+/**
+ * Walks the tree under `dir`, never following links: calls `visit` with each entry, its path
+ * relative to `dir` and whether it is directly in `dir`, and descends into a folder where
+ * `visit` returns true. cmrxkit's temporary files and folders (see `tempname.ts`) are passed
+ * over; a folder that cannot be listed is passed over too.
+ */
+async function walkDir(
+  dir: string,
+  visit: (entry: Deno.DirEntry, rel: string, top: boolean) => boolean,
+): Promise<void> {
   const walk = async (path: string, rel: string) => {
     let entries: Deno.DirEntry[];
     try {
@@ -261,12 +270,10 @@ export async function filesIn(dir: string): Promise<string[]> {
     for (const e of entries) {
       if (parseTempName(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(`${path}/${e.name}`, r);
-      else out.push(r);
+      if (visit(e, r, !rel)) await walk(`${path}/${e.name}`, r);
     }
   };
   await walk(dir, "");
-  return out.sort();
 }
 
 /** `notes.txt, old/ and 3 more` for messages. */

@@ -10,6 +10,7 @@ import {
   zipArchiveSize,
 } from "../../src/challenge/pack.ts";
 import { writeImg4Ranking } from "../../src/challenge/submission.ts";
+import { runManifest } from "./run_manifest_fixture.ts";
 import { correctSubmission, getDataset, image, removeDataset } from "./submission_fixture.ts";
 
 const SAX = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
@@ -414,20 +415,12 @@ Deno.test("pack command: task, split and edition come from the run manifest", as
     // A run of submit --task cine (the Mapping files are someone else's, not this run's).
     await Deno.writeTextFile(
       `${out}/cmrxkit-run.json`,
-      JSON.stringify({
-        tool: "cmrxkit",
-        version: 1,
-        task: "cine",
-        split: "validation",
-        year: 2023,
-        coil: null,
-        acc: null,
+      JSON.stringify(runManifest({
         model: "zf",
         input: { path: input, files: 2, fingerprint: "x" },
-        options: {},
         created: "2026-01-01T00:00:00Z",
         updated: "2026-01-01T00:00:00Z",
-      }),
+      })),
     );
     // Given the Submission folder itself: the manifest beside it is found.
     assert.equal(await packCommand.run([root, "--team", "T", "--input", input]), 0);

@@ -23,6 +23,11 @@ async function cli(...args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** `score --submission SUB --truth TRUTH ...rest`. */
+function score(sub: string, truth: string, ...rest: string[]) {
+  return cli("score", "--submission", sub, "--truth", truth, ...rest);
+}
+
 const STACK = /\s+at .*\.ts:\d+/;
 
 /** A submission of the cine files only, with the manifest `submit --task cine` writes. */
@@ -46,7 +51,7 @@ Deno.test("README flow: validate and score a cine-only submission take task and 
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(v.stdout, /submission: task cine \(run manifest .*cmrxkit-run\.json\)/);
   assert.match(v.stdout, /OK: 2 file\(s\) valid/);
-  const s = await cli("score", "--submission", out, "--truth", `${input}/GroundTruth`, "--db", db);
+  const s = await score(out, `${input}/GroundTruth`, "--db", db);
   assert.equal(s.code, 0, s.stdout + s.stderr);
   assert.match(
     s.stdout,
@@ -67,19 +72,7 @@ Deno.test("README flow: validate and score a cine-only submission take task and 
 Deno.test("score: a task with no file scored prints no NaN table and records no NaN row", async () => {
   const { out, input } = await cineOnly(false);
   const db = `${tmp}/nan.sqlite`;
-  const s = await cli(
-    "score",
-    "--submission",
-    out,
-    "--truth",
-    `${input}/GroundTruth`,
-    "--task",
-    "mapping",
-    "--acc",
-    "4",
-    "--db",
-    db,
-  );
+  const s = await score(out, `${input}/GroundTruth`, "--task", "mapping", "--acc", "4", "--db", db);
   assert.equal(s.code, 1);
   assert.match(s.stdout, /Mapping \(validation, 2023 rules\): no file scored \(0\/2\)/);
   assert.match(s.stdout, /INCOMPLETE: 2 file\(s\) missing/);
@@ -100,14 +93,7 @@ Deno.test("score: a test-split submission says it is scored against TestSet grou
     `${input}/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`,
     `${dir}/cine_sax.mat`,
   );
-  const s = await cli(
-    "score",
-    "--submission",
-    out,
-    "--truth",
-    `${input}/GroundTruth`,
-    "--no-record",
-  );
+  const s = await score(out, `${input}/GroundTruth`, "--no-record");
   assert.equal(s.code, 1);
   assert.match(s.stdout, /split test \(content: TestSet files\)/);
   assert.match(s.stderr, /no TestSet ground truth here: a test-split submission is scored/);
@@ -123,7 +109,7 @@ Deno.test("score: a malformed file exits 1 with validate's fix; the run is recor
     `${out}/Submission/MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat`,
     "garbage".repeat(40),
   );
-  const s = await cli("score", "--submission", out, "--truth", `${input}/GroundTruth`, "--db", db);
+  const s = await score(out, `${input}/GroundTruth`, "--db", db);
   assert.equal(s.code, 1);
   assert.match(s.stdout, /malformed 1 file\(s\) \(not scored\):/);
   assert.match(s.stdout, /cine_sax\.mat: not a MATLAB file/);
@@ -147,7 +133,7 @@ Deno.test("score: truth entries that cannot be read are errors; the score is not
   await Deno.symlink(`${input}/GroundTruth/${full}/P001`, `${truth}/${full}/P001`);
   await Deno.symlink("/dev/zero", `${truth}/${full}/P002/cine_sax.mat`);
   await Deno.mkdir(`${truth}/${full}/P002/cine_lax.mat`);
-  const s = await cli("score", "--submission", out, "--truth", truth, "--db", db);
+  const s = await score(out, truth, "--db", db);
   assert.equal(s.code, 1);
   assert.match(
     s.stderr,
@@ -207,14 +193,25 @@ Deno.test("score --labels: a label that cannot be read exits 1 naming the label 
     `${input}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
     `${seg}/T2map_label.mat`,
   );
-  const args = ["score", "--submission", out, "--truth", `${input}/GroundTruth`, "--acc", "4"];
-  const s = await cli(...args, "--task", "mapping", "--labels", labels, "--no-record");
+  const maps = (labels: string) =>
+    score(
+      out,
+      `${input}/GroundTruth`,
+      "--acc",
+      "4",
+      "--task",
+      "mapping",
+      "--labels",
+      labels,
+      "--no-record",
+    );
+  const s = await maps(labels);
   assert.equal(s.code, 1, s.stdout + s.stderr);
   assert.match(s.stderr, /error: .*SegmentROI\/P001\/T1map_label\.nii\.gz: .*\n {2}fix: /);
   assert.match(s.stdout, /maps not scored for 1 file\(s\)/);
   assert.doesNotMatch(s.stderr, STACK);
   // With labels it can read, the same submission scores with exit 0.
-  const ok = await cli(...args, "--task", "mapping", "--labels", `${input}/Labels`, "--no-record");
+  const ok = await maps(`${input}/Labels`);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   await Deno.remove(out, { recursive: true });
 });

@@ -324,15 +324,11 @@ Deno.test("score: a test-split submission is scored against a TestSet truth, ful
   assert.ok(r.files.every((f) => f.images > 2 * 3), "full size: every slice and frame");
 });
 
-Deno.test("score: a label entry that is not a regular file is named, not skipped for another", async () => {
-  const labels = `${root}/badlabels`;
-  const dir = `${labels}/MultiCoil/Mapping/ValidationSet/P001`;
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.symlink(`${labels}/nowhere.mat`, `${dir}/T1map_label.mat`);
-  await Deno.symlink(
-    `${D}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
-    `${dir}/T2map_label.mat`,
-  );
+/**
+ * Scores the zero-filled mapping submission with `labels`, checks that the T2 label alone was
+ * used and one label skipped, and returns that skipped one.
+ */
+async function scoreMapsT1Skipped(labels: string) {
   const r = await scoreSubmission({
     submission: ZF,
     truth: `${D}/GroundTruth`,
@@ -342,8 +338,21 @@ Deno.test("score: a label entry that is not a regular file is named, not skipped
   });
   assert.deepEqual(r.maps!.files.map((f) => f.view), ["T2"]);
   assert.equal(r.maps!.skipped.length, 1);
+  return r.maps!.skipped[0];
+}
+
+Deno.test("score: a label entry that is not a regular file is named, not skipped for another", async () => {
+  const labels = `${root}/badlabels`;
+  const dir = `${labels}/MultiCoil/Mapping/ValidationSet/P001`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.symlink(`${labels}/nowhere.mat`, `${dir}/T1map_label.mat`);
+  await Deno.symlink(
+    `${D}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
+    `${dir}/T2map_label.mat`,
+  );
+  const skipped = await scoreMapsT1Skipped(labels);
   assert.match(
-    r.maps!.skipped[0].reason,
+    skipped.reason,
     /T1map_label\.mat: is a symbolic link whose target does not exist, not a label file/,
   );
 });
@@ -358,17 +367,33 @@ async function copyOf(src: string, name: string): Promise<string> {
 
 const SAX4 = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
 
+/** Scores the cine files of `submission` at R4 against `truth`. */
+function scoreCine4(submission: string, truth = `${D}/GroundTruth`) {
+  return scoreSubmission({ submission, truth, task: "cine", accs: [4] });
+}
+
+/**
+ * Scores the zero-filled submission at R4 with `inject` in place (it returns its undo): the
+ * TypeError it injects must be thrown, whole.
+ */
+async function assertRethrown(inject: () => () => void, message: RegExp) {
+  const undo = inject();
+  try {
+    await assert.rejects(
+      scoreCine4(ZF),
+      (e: Error) => e instanceof TypeError && message.test(e.message),
+    );
+  } finally {
+    undo();
+  }
+}
+
 Deno.test("score: a compressed img4ranking is refused on its dims before it is inflated", async () => {
   const dir = await copyOf(ZF, "bomb");
   // 4096 x 4096 single declared (64 MiB); its data cannot be inflated, so a reader that
   // inflates before checking the dims reports a corrupt stream instead.
   await Deno.writeFile(`${dir}/Submission/${SAX4}`, lazyBomb([4096, 4096]));
-  const r = await scoreSubmission({
-    submission: dir,
-    truth: `${D}/GroundTruth`,
-    task: "cine",
-    accs: [4],
-  });
+  const r = await scoreCine4(dir);
   assert.equal(r.incomplete, true);
   assert.equal(r.malformed.length, 1);
   assert.equal(r.malformed[0].file, SAX4);
@@ -383,12 +408,7 @@ Deno.test("score: a submitted img4ranking holding Inf or NaN is malformed, with 
   a.data[17] = Infinity;
   a.data[18] = NaN;
   await writeImg(dir, SAX4, a.data as Float32Array, a.dims);
-  const r = await scoreSubmission({
-    submission: dir,
-    truth: `${D}/GroundTruth`,
-    task: "cine",
-    accs: [4],
-  });
+  const r = await scoreCine4(dir);
   assert.equal(r.incomplete, true);
   assert.deepEqual(r.files.map((f) => f.file).filter((f) => f === SAX4), []);
   assert.equal(r.malformed.length, 1);
@@ -414,7 +434,7 @@ Deno.test("score: truth k-space holding NaN is a truth problem naming the file",
     name: "kspace_full",
     array: { dims, matClass: "single", complex: true, data },
   }]);
-  const r = await scoreSubmission({ submission: ZF, truth, task: "cine", accs: [4] });
+  const r = await scoreCine4(ZF, truth);
   assert.equal(r.incomplete, true);
   assert.equal(r.truthProblems.length, 1);
   assert.equal(r.truthProblems[0].path, file);
@@ -431,54 +451,35 @@ Deno.test("score: a label that cannot be read names the label file and the fix",
     `${D}/Labels/MultiCoil/Mapping/ValidationSet/P001/T2map_label.mat`,
     `${seg}/T2map_label.mat`,
   );
-  const r = await scoreSubmission({
-    submission: ZF,
-    truth: `${D}/GroundTruth`,
-    task: "mapping",
-    labels,
-    accs: [4],
-  });
-  assert.deepEqual(r.maps!.files.map((f) => f.view), ["T2"]);
-  assert.equal(r.maps!.skipped.length, 1);
-  assert.equal(r.maps!.skipped[0].path, `${seg}/T1map_label.nii.gz`);
-  assert.ok(r.maps!.skipped[0].fix, "a fix is given");
+  const skipped = await scoreMapsT1Skipped(labels);
+  assert.equal(skipped.path, `${seg}/T1map_label.nii.gz`);
+  assert.ok(skipped.fix, "a fix is given");
 });
 
 Deno.test("score: an internal error making a reference is thrown, not listed as a truth problem", async () => {
   // A reconstruction worker that cannot start is a bug of cmrxkit (or its host), not a
   // damaged truth entry.
-  const Real = globalThis.Worker;
-  globalThis.Worker = class {
-    constructor() {
-      throw new TypeError("injected: worker bug");
-    }
-  } as unknown as typeof Worker;
-  try {
-    await assert.rejects(
-      scoreSubmission({ submission: ZF, truth: `${D}/GroundTruth`, task: "cine", accs: [4] }),
-      (e: Error) => e instanceof TypeError && /injected: worker bug/.test(e.message),
-    );
-  } finally {
-    globalThis.Worker = Real;
-  }
+  await assertRethrown(() => {
+    const Real = globalThis.Worker;
+    globalThis.Worker = class {
+      constructor() {
+        throw new TypeError("injected: worker bug");
+      }
+    } as unknown as typeof Worker;
+    return () => (globalThis.Worker = Real);
+  }, /injected: worker bug/);
 });
 
 Deno.test("score: an internal error reading a submitted file is thrown, not listed as malformed", async () => {
   const target = `${ZF}/Submission/${SAX4}`;
-  const real = Deno.readFile;
-  Deno.readFile =
-    ((path: string | URL, options?: Deno.ReadFileOptions) =>
+  await assertRethrown(() => {
+    const real = Deno.readFile;
+    Deno.readFile = ((path: string | URL, options?: Deno.ReadFileOptions) =>
       String(path) === target
         ? Promise.reject(new TypeError("injected: reader bug"))
         : real(path, options)) as typeof Deno.readFile;
-  try {
-    await assert.rejects(
-      scoreSubmission({ submission: ZF, truth: `${D}/GroundTruth`, task: "cine", accs: [4] }),
-      (e: Error) => e instanceof TypeError && /injected: reader bug/.test(e.message),
-    );
-  } finally {
-    Deno.readFile = real;
-  }
+    return () => (Deno.readFile = real);
+  }, /injected: reader bug/);
 });
 
 globalThis.addEventListener("unload", () => {

@@ -11,7 +11,7 @@ import {
 } from "../../src/challenge/submission.ts";
 import { LayoutError, ShapeError } from "../../src/errors.ts";
 import { readMatV5 } from "../../src/mat/v5.ts";
-import { synthesize } from "../../src/synth/dataset.ts";
+import { synthesize, type SynthOptions } from "../../src/synth/dataset.ts";
 
 const REL = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
 
@@ -26,6 +26,15 @@ async function listAll(dir: string): Promise<string[]> {
   };
   await walk(dir, "");
   return out.sort();
+}
+
+/** A small synthetic dataset of one patient, in a new temporary folder. */
+async function onePatient(
+  opts: Omit<SynthOptions, "out" | "size" | "patients">,
+): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await synthesize({ out: dir, size: "small", patients: 1, ...opts });
+  return dir;
 }
 
 function ramp(n: number): Float32Array {
@@ -123,15 +132,7 @@ Deno.test("imageDimsOf: k-space dims to coil-combined image dims, dropped single
 });
 
 Deno.test("expectedFiles: validation split gives the run4Ranking dims of every case", async () => {
-  const dir = await Deno.makeTempDir();
-  await synthesize({
-    out: dir,
-    size: "small",
-    patients: 1,
-    splits: ["validation"],
-    accs: [4],
-    seed: 1,
-  });
+  const dir = await onePatient({ splits: ["validation"], accs: [4], seed: 1 });
   const files = await expectedFiles(dir);
   const { cases } = await discover(dir, { split: "validation" });
   assert.equal(files.length, cases.length);
@@ -160,16 +161,7 @@ Deno.test("expectedFiles: validation split gives the run4Ranking dims of every c
 });
 
 Deno.test("expectedFiles: test split gives full-size dims (no reduction)", async () => {
-  const dir = await Deno.makeTempDir();
-  await synthesize({
-    out: dir,
-    size: "small",
-    patients: 1,
-    splits: ["test"],
-    accs: [8],
-    tasks: ["cine"],
-    seed: 2,
-  });
+  const dir = await onePatient({ splits: ["test"], accs: [8], tasks: ["cine"], seed: 2 });
   const files = await expectedFiles(dir, { split: "test" });
   const by = Object.fromEntries(files.map((f) => [f.case.name, f]));
   assert.deepEqual(by.cine_sax.dims, [96, 72, 3, 12]);
@@ -180,16 +172,7 @@ Deno.test("expectedFiles: test split gives full-size dims (no reduction)", async
 });
 
 Deno.test("expectedFiles: an input entry that cannot be read is an error naming it, never dropped", async () => {
-  const dir = await Deno.makeTempDir();
-  await synthesize({
-    out: dir,
-    size: "small",
-    patients: 1,
-    splits: ["validation"],
-    accs: [4],
-    tasks: ["cine"],
-    seed: 3,
-  });
+  const dir = await onePatient({ splits: ["validation"], accs: [4], tasks: ["cine"], seed: 3 });
   const p2 = `${dir}/MultiCoil/Cine/ValidationSet/AccFactor04/P002`;
   await Deno.mkdir(`${p2}/cine_sax.mat`, { recursive: true });
   const plan = await expectedSubmission(dir);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { COMMANDS } from "../../cli/main.ts";
+import { runManifest } from "../challenge/run_manifest_fixture.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 
@@ -94,18 +95,7 @@ Deno.test("cli: an edition a command cannot use names where it came from (manife
   const writeManifest = (year: number) =>
     Deno.writeTextFile(
       manifest,
-      JSON.stringify({
-        tool: "cmrxkit",
-        version: 1,
-        task: "cine",
-        split: "validation",
-        year,
-        coil: null,
-        acc: null,
-        model: "zerofill",
-        input: { path: "/nowhere", files: 0, fingerprint: "0" },
-        options: {},
-      }),
+      JSON.stringify(runManifest({ year })),
     );
   const log = console.log;
   console.log = () => {};

@@ -490,6 +490,22 @@ function numel(d: number[]): number {
   return d.reduce((a, x) => a * x, 1);
 }
 
+/** A valid img4ranking of `dims` as one compressed MAT v5 variable. */
+function img4ranking5z(dims: number[]): Uint8Array {
+  return encodeMatV5([{
+    name: "img4ranking",
+    array: { dims, matClass: "single", complex: false, data: image(numel(dims)) },
+  }], { compress: true });
+}
+
+/** The small complex single k-space ({@link smallKspace}) as a MAT v5 file. */
+function smallKspaceV5(compress = false): Uint8Array {
+  return encodeMatV5([{
+    name: "kspace",
+    array: { dims: [32, 24, 2, 2, 3], matClass: "single", complex: true, data: smallKspace() },
+  }], { compress });
+}
+
 /** Builds the corpus under `root` (created if absent). */
 export async function buildCorpus(root: string, opts: BuildOptions = {}): Promise<Corpus> {
   const log = opts.log ?? (() => {});
@@ -606,24 +622,58 @@ const validate = (dir: string, input?: string) => [
   "validation",
   ...(input ? ["--input", input] : []),
 ];
-const score = (sub: string, truth: string, name?: string) => [
+/** Options of {@link score}: a leaderboard name (else `--no-record`), the task, label folder. */
+interface ScoreOpts {
+  name?: string;
+  task?: "cine" | "mapping";
+  labels?: string;
+}
+const score = (sub: string, truth: string, { name, task = "cine", labels }: ScoreOpts = {}) => [
   "score",
   "--submission",
   sub,
   "--truth",
   truth,
   "--task",
-  "cine",
+  task,
   "--split",
   "validation",
   "--acc",
   "4",
+  ...(labels ? ["--labels", labels] : []),
   ...(name ? ["--name", name] : ["--no-record"]),
 ];
+/** Reads submission folder `s` of the cine base: validate (against `input`), or score. */
+const readSub = (cmd: string, s: string, cine: string, input?: string) =>
+  cmd === "validate" ? validate(s, input) : score(s, `${cine}/GroundTruth`);
+const pack = (dir: string, out: string) => ["pack", dir, "--team", "Fuzz", "--out", out];
+/** The output folder of a submit case: `out` beside the case's copy of the dataset. */
+const caseOut = (ctx: Ctx, id: string) => `${ctx.root}/cases/${id}/out`;
 
 function add(ctx: Ctx, c: FuzzCase): void {
   check(!ctx.cases.some((x) => x.id === c.id), `duplicate case id ${c.id}`);
   ctx.cases.push(c);
+}
+
+/**
+ * Adds `${id}-submit`: the k-space `bytes` of case `base` put at its dataset position, submit.
+ */
+async function addSubmitVariant(
+  ctx: Ctx,
+  base: Omit<FuzzCase, "id" | "argv">,
+  id: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const data = await cineCopy(ctx, `${id}-submit`);
+  await replaceFile(`${data}/${KSPACE}`, bytes);
+  add(ctx, {
+    ...base,
+    id: `${id}-submit`,
+    description: `${base.description}, at its dataset position, submit`,
+    argv: submit(data, caseOut(ctx, `${id}-submit`)),
+    names: [`${data}/${KSPACE}`],
+    verify: [],
+  });
 }
 
 /** Adds one error case per command line, ids `${id}-${suffix}`. */
@@ -678,7 +728,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       id: "control-score",
       class: "control",
       description: "score of the valid submission",
-      argv: score(sub, `${cine}/GroundTruth`, "control"),
+      argv: score(sub, `${cine}/GroundTruth`, { name: "control" }),
       expect: "ok",
       names: [],
       after: { argv: ["leaderboard"], includes: ["control"] },
@@ -688,22 +738,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       id: "control-score-maps",
       class: "control",
       description: "score of a valid mapping submission with map accuracy (labels)",
-      argv: [
-        "score",
-        "--submission",
-        m.sub,
-        "--truth",
-        `${m.map}/GroundTruth`,
-        "--task",
-        "mapping",
-        "--split",
-        "validation",
-        "--acc",
-        "4",
-        "--labels",
-        `${m.map}/Labels`,
-        "--no-record",
-      ],
+      argv: score(m.sub, `${m.map}/GroundTruth`, { task: "mapping", labels: `${m.map}/Labels` }),
       expect: "ok",
       names: [],
     });
@@ -749,7 +784,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "truncation",
         description: "truncated v7.3 k-space at its dataset position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${KSPACE}`],
       });
@@ -802,10 +837,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "truncation",
         description: `v5 img4ranking cut at byte ${at} (${cmd})`,
-        argv: cmd === "validate" ? validate(s) : cmd === "inspect" ? inspect(f) : score(
-          s,
-          `${cine}/GroundTruth`,
-        ),
+        argv: cmd === "inspect" ? inspect(f) : readSub(cmd, s, cine),
         expect: "error",
         names: [f],
         verify: [{ kind: "size", file: f, size: at }],
@@ -815,10 +847,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       const id = "trunc-v5z";
       const s = await subCopy(ctx, id);
       const f = `${s}/${SUB}`;
-      const z = encodeMatV5([{
-        name: "img4ranking",
-        array: { dims: saxDims, matClass: "single", complex: false, data: image(numel(saxDims)) },
-      }], { compress: true });
+      const z = img4ranking5z(saxDims);
       check(new DataView(z.buffer).getUint32(128, true) === miCOMPRESSED, "v5z not compressed");
       const at = 128 + 8 + ((z.length - 136) >> 1);
       await replaceFile(f, z.slice(0, at));
@@ -836,10 +865,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       const id = "trunc-v5-kspace";
       const d = await caseDir(ctx, id);
       const f = `${d}/cine_sax_v5trunc.mat`;
-      const bytes = encodeMatV5([{
-        name: "kspace",
-        array: { dims: [32, 24, 2, 2, 3], matClass: "single", complex: true, data: smallKspace() },
-      }]);
+      const bytes = smallKspaceV5();
       await replaceFile(f, bytes.slice(0, bytes.length - 1000));
       add(ctx, {
         id,
@@ -880,11 +906,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "flip",
         description: `v5 img4ranking header: ${what} (${cmd})`,
-        argv: cmd === "inspect"
-          ? inspect(f)
-          : cmd === "validate"
-          ? validate(s)
-          : score(s, `${cine}/GroundTruth`),
+        argv: cmd === "inspect" ? inspect(f) : readSub(cmd, s, cine),
         expect: "error",
         names: [f],
       });
@@ -910,10 +932,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       const id = "flip-v5z-data";
       const s = await subCopy(ctx, id);
       const f = `${s}/${SUB}`;
-      const z = encodeMatV5([{
-        name: "img4ranking",
-        array: { dims: saxDims, matClass: "single", complex: false, data: image(numel(saxDims)) },
-      }], { compress: true });
+      const z = img4ranking5z(saxDims);
       const b = z.slice();
       const mid = 136 + ((z.length - 136) >> 1);
       for (let i = 0; i < 8; i++) b[mid + i] ^= 0xa5;
@@ -959,16 +978,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
           ["inspect-list", inspect(f, false)],
           ["recon", recon(f, `${d}/out.mat`)],
         ]);
-        const data = await cineCopy(ctx, `${id}-submit`);
-        await replaceFile(`${data}/${KSPACE}`, b);
-        add(ctx, {
-          ...base,
-          id: `${id}-submit`,
-          description: `${base.description}, at its dataset position, submit`,
-          argv: submit(data, `${ctx.root}/cases/${id}-submit/out`),
-          names: [`${data}/${KSPACE}`],
-          verify: [],
-        });
+        await addSubmitVariant(ctx, base, id, b);
       }
     }
     {
@@ -1019,6 +1029,25 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
   },
 
   async class(ctx) {
+    /** Case `class-${tag}`: recon of `f` (in case folder `d`), a k-space variable of `what`. */
+    const addClassRecon = (
+      tag: string,
+      what: string,
+      d: string,
+      f: string,
+      verify?: Verify[],
+    ) =>
+      add(ctx, {
+        id: `class-${tag}`,
+        class: "class",
+        description: `k-space variable is ${what}, recon`,
+        argv: recon(f, `${d}/out.mat`),
+        expect: "error",
+        names: [f],
+        mentions: [CLASS_WORD[tag]],
+        forbids: [WRONG_VAR_FIX],
+        ...(verify ? { verify } : {}),
+      });
     const { cine, saxDims } = await ctx.base();
     const dims = [32, 24, 2, 2, 3];
     const n = numel(dims);
@@ -1034,16 +1063,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         const d = await caseDir(ctx, id);
         const f = `${d}/cine_sax_${tag}.mat`;
         await write(f);
-        add(ctx, {
-          id,
-          class: "class",
-          description: `k-space variable is ${what}, recon`,
-          argv: recon(f, `${d}/out.mat`),
-          expect: "error",
-          names: [f],
-          mentions: [CLASS_WORD[tag]],
-          forbids: [WRONG_VAR_FIX],
-        });
+        addClassRecon(tag, what, d, f);
       }]);
     };
     recCase("real", "real single (v7.3)", (f) =>
@@ -1115,17 +1135,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
           : tag === "lzf"
           ? [{ kind: "h5-filter", file: f, dataset: "kspace", filter: "lzf" }]
           : [];
-        add(ctx, {
-          id,
-          class: "class",
-          description: `k-space variable is ${what}, recon`,
-          argv: recon(f, `${d}/out.mat`),
-          expect: "error",
-          names: [f],
-          mentions: [CLASS_WORD[tag]],
-          forbids: [WRONG_VAR_FIX],
-          verify,
-        });
+        addClassRecon(tag, what, d, f, verify);
         if (tag === "float16") {
           add(ctx, {
             id: `${id}-inspect`,
@@ -1159,7 +1169,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "class",
         description: "real (not complex) k-space at its dataset position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${KSPACE}`],
       });
@@ -1212,7 +1222,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "class",
         description: `img4ranking of ${what}, ${cmd}`,
-        argv: cmd === "validate" ? validate(s, cine) : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine, cine),
         expect: "error",
         names: [f],
       });
@@ -1239,7 +1249,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         class: "dims",
         description:
           "k-space of rank 3 (96 x 72 x 36: one slice, one frame) at a cine position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${KSPACE}`],
       });
@@ -1312,7 +1322,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "dims",
         description: "mask of dims [96, 50] at its dataset position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${MASK}`],
       });
@@ -1330,7 +1340,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "dims",
         description: `img4ranking of dims [96, 72] where [${saxDims}] is expected, ${cmd}`,
-        argv: cmd === "validate" ? validate(s, cine) : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine, cine),
         expect: "error",
         names: [f],
       });
@@ -1383,7 +1393,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "nonfinite",
         description: "Inf in the k-space data at its dataset position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${KSPACE}`],
         verify: [{ kind: "h5-nonfinite", file: `${data}/${KSPACE}`, dataset: "kspace_sub04" }],
@@ -1423,7 +1433,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "nonfinite",
         description: `${tag === "nan" ? "NaN" : "Inf"} in an img4ranking file, ${cmd}`,
-        argv: cmd === "validate" ? validate(s) : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine),
         expect: "error",
         names: [f],
       });
@@ -1459,16 +1469,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       addEach(ctx, base, id, [[cmd, cmd === "recon" ? recon(f, `${d}/out.mat`) : inspect(f)]]);
       if (tag === "frames-2p61") addEach(ctx, base, id, [["recon", recon(f, `${d}/out.mat`)]]);
       if (tag === "frames-1e5") {
-        const data = await cineCopy(ctx, `${id}-submit`);
-        await replaceFile(`${data}/${KSPACE}`, b);
-        add(ctx, {
-          ...base,
-          id: `${id}-submit`,
-          description: `${base.description}, at its dataset position, submit`,
-          argv: submit(data, `${ctx.root}/cases/${id}-submit/out`),
-          names: [`${data}/${KSPACE}`],
-          verify: [],
-        });
+        await addSubmitVariant(ctx, base, id, b);
         const gtData = await cineCopy(ctx, `${id}-gt`);
         const gt = patchH5Dim(await Deno.readFile(`${cine}/${GT}`), SAX_H5, 0, value);
         await replaceFile(`${gtData}/${GT}`, gt);
@@ -1496,7 +1497,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "huge",
         description: `v5 img4ranking declaring x = 5e7 (dims field patched), ${cmd}`,
-        argv: cmd === "validate" ? validate(s) : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine),
         expect: "error",
         names: [f],
         maxRssMiB: 2048,
@@ -1506,10 +1507,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       const id = "huge-v5-kspace";
       const d = await caseDir(ctx, id);
       const f = `${d}/cine_sax_v5huge.mat`;
-      const b = encodeMatV5([{
-        name: "kspace",
-        array: { dims: [32, 24, 2, 2, 3], matClass: "single", complex: true, data: smallKspace() },
-      }]);
+      const b = smallKspaceV5();
       new DataView(b.buffer).setInt32(V5.dims + 16, 50_000_000, true); // slices
       await replaceFile(f, b);
       add(ctx, {
@@ -1558,7 +1556,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
           id,
           class: "nonregular",
           description: `${what} at a k-space position, submit`,
-          argv: submit(data, `${ctx.root}/cases/${id}/out`),
+          argv: submit(data, caseOut(ctx, id)),
           expect: "error",
           names: [`${data}/${KSPACE}`],
           mentions: [kindWord[kind]],
@@ -1574,7 +1572,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
           id,
           class: "nonregular",
           description: `${what} at a ground-truth position, score`,
-          argv: score(sub, `${data}/GroundTruth`, id),
+          argv: score(sub, `${data}/GroundTruth`, { name: id }),
           expect: "error",
           names: [`${data}/${GT}`],
           mentions: [kindWord[kind]],
@@ -1625,7 +1623,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "nonregular",
         description: "FIFO at a mask position, submit",
-        argv: submit(data, `${ctx.root}/cases/${id}/out`),
+        argv: submit(data, caseOut(ctx, id)),
         expect: "error",
         names: [`${data}/${MASK}`],
       });
@@ -1638,7 +1636,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         id,
         class: "nonregular",
         description: `FIFO at a submission file position, ${cmd}`,
-        argv: cmd === "validate" ? validate(s) : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine),
         expect: "error",
         names: [`${s}/${SUB}`],
       });
@@ -1720,22 +1718,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       id: "bomb-nii-label",
       class: "bomb",
       description: `${gz.length} B .nii.gz T1 label inflating to 1 GiB, score --labels`,
-      argv: [
-        "score",
-        "--submission",
-        m.sub,
-        "--truth",
-        `${m.map}/GroundTruth`,
-        "--task",
-        "mapping",
-        "--split",
-        "validation",
-        "--acc",
-        "4",
-        "--labels",
-        labels,
-        "--no-record",
-      ],
+      argv: score(m.sub, `${m.map}/GroundTruth`, { task: "mapping", labels: labels }),
       expect: "error",
       names: [lf],
       maxRssMiB: 1024,
@@ -1745,10 +1728,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
 
   async checksum(ctx) {
     const { cine, saxDims } = await ctx.base();
-    const img = encodeMatV5([{
-      name: "img4ranking",
-      array: { dims: saxDims, matClass: "single", complex: false, data: image(numel(saxDims)) },
-    }], { compress: true });
+    const img = img4ranking5z(saxDims);
     const bad = img.slice();
     for (let i = bad.length - 4; i < bad.length; i++) bad[i] ^= 0xff; // the adler32 trailer
     for (const cmd of ["validate", "score"]) {
@@ -1761,11 +1741,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         class: "checksum",
         description: `compressed v5 img4ranking with a wrong adler32, ${cmd}`,
         mentions: ["adler|checksum"],
-        argv: cmd === "inspect"
-          ? inspect(f)
-          : cmd === "validate"
-          ? validate(s)
-          : score(s, `${cine}/GroundTruth`),
+        argv: readSub(cmd, s, cine),
         expect: "error",
         names: [f],
         verify: [{ kind: "zlib-bad", file: f, at: 136 }],
@@ -1775,10 +1751,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       const id = "adler-kspace";
       const d = await caseDir(ctx, id);
       const f = `${d}/cine_sax_adler.mat`;
-      const k = encodeMatV5([{
-        name: "kspace",
-        array: { dims: [32, 24, 2, 2, 3], matClass: "single", complex: true, data: smallKspace() },
-      }], { compress: true });
+      const k = smallKspaceV5(true);
       k[k.length - 1] ^= 0x01;
       await replaceFile(f, k);
       add(ctx, {
@@ -1819,7 +1792,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       [
         "pack-dir",
         "pack --out naming a directory",
-        ["pack", sub, "--team", "Fuzz", "--out", dir],
+        pack(sub, dir),
         dir,
       ],
     ];
@@ -1917,7 +1890,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
         score(e, `${cine}/GroundTruth`),
         e,
       ],
-      ["pack", "pack of an empty folder", ["pack", e, "--team", "Fuzz", "--out", `${d}/x.zip`], e],
+      ["pack", "pack of an empty folder", pack(e, `${d}/x.zip`), e],
       ["submit", "submit with an empty input folder", submit(e, `${d}/out`), e],
       ["score-truth", "score against an empty truth folder", score((await ctx.base()).sub, e), e],
       ["inspect-zero", "inspect of a 0-byte .mat file", inspect(zero, false), zero],
@@ -1942,7 +1915,7 @@ const BUILDERS: Record<string, (ctx: Ctx) => Promise<void>> = {
     for (const n of names) {
       const s = `${await caseDir(ctx, "conc-score-4")}/${n}`;
       await cloneTree(sub, s);
-      runs.push(score(s, `${cine}/GroundTruth`, n));
+      runs.push(score(s, `${cine}/GroundTruth`, { name: n }));
     }
     const [first, ...rest] = runs;
     add(ctx, {

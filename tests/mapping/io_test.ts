@@ -13,6 +13,7 @@ import { fitMaps, mapKindOf, writeMaps } from "../../src/mapping/maps.ts";
 import { parseNifti, readNifti } from "../../src/mapping/nifti.ts";
 import { openMat } from "../../src/mat/read.ts";
 import { mappingCsv, mappingTimes } from "../../src/synth/dataset.ts";
+import { niftiHeader } from "./nifti_fixture.ts";
 
 const fixtures = new URL("../fixtures/mapping/", import.meta.url).pathname;
 
@@ -94,20 +95,6 @@ Deno.test("NIfTI labels written by nibabel: NIfTI-1 uint8 gz, big-endian float32
   assert.deepEqual(lab.dims, [7, 5, 3]);
   assert.equal(lab.truth, undefined);
 });
-
-/** A NIfTI-1 uint8 header with these dims (voxels follow at byte 352). */
-function niftiHeader(dims: number[]): Uint8Array {
-  const b = new Uint8Array(352);
-  const v = new DataView(b.buffer);
-  v.setInt32(0, 348, true);
-  v.setInt16(40, dims.length, true);
-  dims.forEach((d, i) => v.setInt16(42 + 2 * i, d, true));
-  v.setInt16(70, 2, true);
-  v.setInt16(72, 8, true);
-  v.setFloat32(108, 352, true);
-  b.set([0x6e, 0x2b, 0x31], 344); // "n+1"
-  return b;
-}
 
 Deno.test(".nii.gz: a changed data byte that still inflates fails the CRC-32 and is refused by name", async () => {
   // level 0 (stored blocks): a flipped voxel byte inflates to other labels

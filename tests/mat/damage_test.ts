@@ -15,7 +15,7 @@ import { CmrxError, MatFormatError, ShapeError } from "../../src/errors.ts";
 import { readMappingCsv } from "../../src/mapping/csv.ts";
 import { parseNifti, readNifti } from "../../src/mapping/nifti.ts";
 import { readHead } from "../../src/mat/header.ts";
-import { openMat } from "../../src/mat/read.ts";
+import { type MatReader, openMat } from "../../src/mat/read.ts";
 import { MatV73Reader, MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
 import {
   encodeMatV5,
@@ -26,6 +26,7 @@ import {
   readMatV5,
   writeMatV5,
 } from "../../src/mat/v5.ts";
+import { niftiHeader } from "../mapping/nifti_fixture.ts";
 
 const py = "/usr/bin/python3";
 const hasH5py = await new Deno.Command(py, { args: ["-c", "import h5py"], stderr: "null" })
@@ -59,6 +60,39 @@ async function h5py(script: string, ...args: string[]): Promise<void> {
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
 }
 
+/** Runs `f` with a new temporary folder, removed afterwards. */
+async function inTempDir(f: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
+  try {
+    await f(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * A test, ignored without h5py: the h5py `script` writes `file` (its path as argv[1]) in a
+ * temporary folder, and `check` gets its path and the file opened with openMat.
+ */
+function h5pyTest(
+  name: string,
+  file: string,
+  script: string,
+  check: (path: string, mat: MatReader) => Promise<void> | void,
+): void {
+  Deno.test({
+    name,
+    ignore: !hasH5py,
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/${file}`;
+        await h5py(script, path);
+        using mat = await openMat(path);
+        await check(path, mat);
+      }),
+  });
+}
+
 /** Gives MATLAB's 512-byte v7.3 header to an HDF5 file made with userblock_size=512. */
 const H5PY_HEADER = `
 def matlab_header(name):
@@ -69,8 +103,7 @@ def matlab_header(name):
 // ------------------------------------------------------------------------ non-regular files
 
 Deno.test("a FIFO, directory, /dev/zero link, dangling link or link loop is refused by name, without blocking", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     const fifo = `${dir}/fifo.mat`;
     const made = await new Deno.Command("mkfifo", { args: [fifo] }).output()
       .then((o) => o.success).catch(() => false);
@@ -94,17 +127,14 @@ Deno.test("a FIFO, directory, /dev/zero link, dangling link or link loop is refu
       await rejectsNaming(readNifti(path), path, re);
       await rejectsNaming(readMappingCsv(path), path, re);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // ------------------------------------------------- v7.3: declared dims with no data behind
 
 Deno.test("openMat stats the file once (v5 and v7.3)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  const stat = Deno.stat;
-  try {
+  await inTempDir(async (dir) => {
+    const stat = Deno.stat;
     await writeMatV5(`${dir}/a.mat`, [{ name: "x", array: img }]);
     await writeMatV73(`${dir}/b.mat`, [{ name: "x", array: img }]);
     for (const f of ["a.mat", "b.mat"]) {
@@ -123,14 +153,11 @@ Deno.test("openMat stats the file once (v5 and v7.3)", async () => {
       }
       assert.equal(calls, 1, `${f}: ${calls} stats`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("v7.3 dims with no data behind them (5e7 kx, 2^61 frames) are unusable before any allocation", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     const path = `${dir}/k.mat`;
     const w = await MatV73Writer.create(path);
     // created, never written: the file declares the dims but holds no chunk of data
@@ -168,23 +195,15 @@ Deno.test("v7.3 dims with no data behind them (5e7 kx, 2^61 frames) are unusable
     const t0 = performance.now();
     assert.equal(await inspect.run([path, "--stats"]), 1);
     assert.ok(performance.now() - t0 < 10_000);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // ------------------------------------------------------------------ v7.3: unusable types
 
-Deno.test({
-  name:
-    "v7.3 float16, cell, string and 3-member compound variables are listed as unusable with what was found",
-  ignore: !hasH5py,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-    try {
-      const path = `${dir}/types.mat`;
-      await h5py(
-        `
+h5pyTest(
+  "v7.3 float16, cell, string and 3-member compound variables are listed as unusable with what was found",
+  "types.mat",
+  `
 import h5py, numpy as np, sys
 ${H5PY_HEADER}
 with h5py.File(sys.argv[1], "w", userblock_size=512) as f:
@@ -197,43 +216,33 @@ with h5py.File(sys.argv[1], "w", userblock_size=512) as f:
     f.create_dataset("b", data=np.array([[True, False], [False, True]]))
 matlab_header(sys.argv[1])
 `,
-        path,
-      );
-      using mat = await openMat(path);
-      const vars = new Map(mat.variables().map((v) => [v.name, v]));
-      const expect: [string, string, RegExp][] = [
-        ["kspace_full", "float16", /is float16/],
-        ["name", "string", /holds a string/],
-        ["c3", "compound {real, imag, x}", /3 member\(s\), not a complex \{real, imag\} pair/],
-        ["cellref", "cell", /is a MATLAB cell/],
-      ];
-      for (const [name, stored, re] of expect) {
-        const v = vars.get(name);
-        assert.ok(v, `${name} is listed`);
-        assert.equal(v.stored, stored);
-        assert.match(v.unusable ?? "", re);
-        assert.notEqual(v.damaged, true);
-        throwsNaming(() => mat.read(name), path, re, MatFormatError);
-      }
-      // h5py's numpy bool (an enum FALSE/TRUE) is a logical mask
-      assert.equal(vars.get("b")?.matClass, "logical");
-      assert.deepEqual(Array.from(mat.read("b").data), [1, 0, 0, 1]);
-      assert.equal(await inspect.run([path]), 0); // valid file: unusable, not damaged
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+  async (path, mat) => {
+    const vars = new Map(mat.variables().map((v) => [v.name, v]));
+    const expect: [string, string, RegExp][] = [
+      ["kspace_full", "float16", /is float16/],
+      ["name", "string", /holds a string/],
+      ["c3", "compound {real, imag, x}", /3 member\(s\), not a complex \{real, imag\} pair/],
+      ["cellref", "cell", /is a MATLAB cell/],
+    ];
+    for (const [name, stored, re] of expect) {
+      const v = vars.get(name);
+      assert.ok(v, `${name} is listed`);
+      assert.equal(v.stored, stored);
+      assert.match(v.unusable ?? "", re);
+      assert.notEqual(v.damaged, true);
+      throwsNaming(() => mat.read(name), path, re, MatFormatError);
     }
+    // h5py's numpy bool (an enum FALSE/TRUE) is a logical mask
+    assert.equal(vars.get("b")?.matClass, "logical");
+    assert.deepEqual(Array.from(mat.read("b").data), [1, 0, 0, 1]);
+    assert.equal(await inspect.run([path]), 0); // valid file: unusable, not damaged
   },
-});
+);
 
-Deno.test({
-  name: "v7.3 corrupt object header: the variable is listed as unreadable and inspect exits 1",
-  ignore: !hasH5py,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-    try {
-      const path = `${dir}/corrupt.mat`;
-      await h5py(
-        `
+h5pyTest(
+  "v7.3 corrupt object header: the variable is listed as unreadable and inspect exits 1",
+  "corrupt.mat",
+  `
 import h5py, numpy as np, sys
 ct = np.dtype([("real", "<f4"), ("imag", "<f4")])
 with h5py.File(sys.argv[1], "w") as f:
@@ -244,31 +253,21 @@ with open(sys.argv[1], "r+b") as fh:
     fh.seek(addr)
     fh.write(bytes([0xff] * 16))
 `,
-        path,
-      );
-      using mat = await openMat(path);
-      const vars = new Map(mat.variables().map((v) => [v.name, v]));
-      assert.equal(vars.get("mask")?.unusable, undefined);
-      const k = vars.get("kspace_full");
-      assert.ok(k?.damaged, "kspace_full is listed as damaged");
-      assert.match(k.unusable ?? "", /cannot be read \(.*object header/);
-      throwsNaming(() => mat.read("kspace_full"), path, /cannot be read/, MatFormatError);
-      assert.equal(await inspect.run([path]), 1);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+  async (path, mat) => {
+    const vars = new Map(mat.variables().map((v) => [v.name, v]));
+    assert.equal(vars.get("mask")?.unusable, undefined);
+    const k = vars.get("kspace_full");
+    assert.ok(k?.damaged, "kspace_full is listed as damaged");
+    assert.match(k.unusable ?? "", /cannot be read \(.*object header/);
+    throwsNaming(() => mat.read("kspace_full"), path, /cannot be read/, MatFormatError);
+    assert.equal(await inspect.run([path]), 1);
   },
-});
+);
 
-Deno.test({
-  name: "v7.3 LZF-filtered dataset: the filter is named with the fix, not a plugin path",
-  ignore: !hasH5py,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-    try {
-      const path = `${dir}/lzf.mat`;
-      await h5py(
-        `
+h5pyTest(
+  "v7.3 LZF-filtered dataset: the filter is named with the fix, not a plugin path",
+  "lzf.mat",
+  `
 import h5py, numpy as np, sys
 ${H5PY_HEADER}
 with h5py.File(sys.argv[1], "w", userblock_size=512) as f:
@@ -276,29 +275,23 @@ with h5py.File(sys.argv[1], "w", userblock_size=512) as f:
     d.attrs["MATLAB_class"] = np.bytes_("single")
 matlab_header(sys.argv[1])
 `,
-        path,
-      );
-      using mat = await openMat(path);
-      const [v] = mat.variables();
-      assert.match(v.unusable ?? "", /LZF \(HDF5 filter 32000\)/);
-      assert.throws(() => mat.readSlab("kspace_full", [0]), (e: unknown) => {
-        assert.ok(e instanceof MatFormatError);
-        assert.match(e.message, /LZF/);
-        assert.match(e.message, /fix: .*gzip/);
-        assert.doesNotMatch(e.message, /plugin/);
-        return true;
-      });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+  (_, mat) => {
+    const [v] = mat.variables();
+    assert.match(v.unusable ?? "", /LZF \(HDF5 filter 32000\)/);
+    assert.throws(() => mat.readSlab("kspace_full", [0]), (e: unknown) => {
+      assert.ok(e instanceof MatFormatError);
+      assert.match(e.message, /LZF/);
+      assert.match(e.message, /fix: .*gzip/);
+      assert.doesNotMatch(e.message, /plugin/);
+      return true;
+    });
   },
-});
+);
 
 // ------------------------------------------------------- real data where complex is expected
 
 Deno.test("real int16 / uint8 / logical data read as complex: the class found is named", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     const v73 = `${dir}/r.mat`;
     const v5 = `${dir}/r5.mat`;
     const dims = [6, 5, 2];
@@ -320,51 +313,53 @@ Deno.test("real int16 / uint8 / logical data read as complex: the class found is
       throwsNaming(() => mat.readSlab("kspace_full", [], { out }), path, re, ShapeError);
       assert.equal(mat.readSlab("kspace_full", [], { complex: false }).data.length, 60);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // --------------------------------------------------------------------- reproducible bytes
 
 Deno.test("MAT v5 and v7.3 files written twice at different times are byte-identical", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  const saved = Deno.env.get("SOURCE_DATE_EPOCH");
-  Deno.env.delete("SOURCE_DATE_EPOCH");
-  try {
-    const array = {
-      dims: [4, 3],
-      matClass: "single" as const,
-      complex: true,
-      data: new Float32Array(24).map((_, i) => i),
-    };
-    const write = async (tag: string) => {
-      await writeMatV5(`${dir}/a${tag}.mat`, [{ name: "img4ranking", array }], { compress: true });
-      await writeMatV73(`${dir}/b${tag}.mat`, [{ name: "kspace_full", array }]);
-    };
-    await write("1");
-    await new Promise((r) => setTimeout(r, 1100)); // the header dates have 1 s resolution
-    await write("2");
-    for (const f of ["a", "b"]) {
-      assert.deepEqual(
-        await Deno.readFile(`${dir}/${f}1.mat`),
-        await Deno.readFile(`${dir}/${f}2.mat`),
-        `${f}: bytes differ between runs`,
+  await inTempDir(async (dir) => {
+    const saved = Deno.env.get("SOURCE_DATE_EPOCH");
+    Deno.env.delete("SOURCE_DATE_EPOCH");
+    try {
+      const array = {
+        dims: [4, 3],
+        matClass: "single" as const,
+        complex: true,
+        data: new Float32Array(24).map((_, i) => i),
+      };
+      const write = async (tag: string) => {
+        await writeMatV5(`${dir}/a${tag}.mat`, [{ name: "img4ranking", array }], {
+          compress: true,
+        });
+        await writeMatV73(`${dir}/b${tag}.mat`, [{ name: "kspace_full", array }]);
+      };
+      await write("1");
+      await new Promise((r) => setTimeout(r, 1100)); // the header dates have 1 s resolution
+      await write("2");
+      for (const f of ["a", "b"]) {
+        assert.deepEqual(
+          await Deno.readFile(`${dir}/${f}1.mat`),
+          await Deno.readFile(`${dir}/${f}2.mat`),
+          `${f}: bytes differ between runs`,
+        );
+      }
+      const head = new TextDecoder().decode(
+        (await Deno.readFile(`${dir}/a1.mat`)).subarray(0, 116),
       );
+      assert.match(head, /Created on: Tue Jan {2}1 00:00:00 1980/);
+      Deno.env.set("SOURCE_DATE_EPOCH", "1700000000");
+      await write("3");
+      const v5 = new TextDecoder().decode((await Deno.readFile(`${dir}/a3.mat`)).subarray(0, 116));
+      const h5 = new TextDecoder().decode((await Deno.readFile(`${dir}/b3.mat`)).subarray(0, 116));
+      assert.match(v5, /Nov 14 22:13:20 2023/);
+      assert.match(h5, /14 Nov 2023 22:13:20/);
+    } finally {
+      if (saved === undefined) Deno.env.delete("SOURCE_DATE_EPOCH");
+      else Deno.env.set("SOURCE_DATE_EPOCH", saved);
     }
-    const head = new TextDecoder().decode((await Deno.readFile(`${dir}/a1.mat`)).subarray(0, 116));
-    assert.match(head, /Created on: Tue Jan {2}1 00:00:00 1980/);
-    Deno.env.set("SOURCE_DATE_EPOCH", "1700000000");
-    await write("3");
-    const v5 = new TextDecoder().decode((await Deno.readFile(`${dir}/a3.mat`)).subarray(0, 116));
-    const h5 = new TextDecoder().decode((await Deno.readFile(`${dir}/b3.mat`)).subarray(0, 116));
-    assert.match(v5, /Nov 14 22:13:20 2023/);
-    assert.match(h5, /14 Nov 2023 22:13:20/);
-  } finally {
-    if (saved === undefined) Deno.env.delete("SOURCE_DATE_EPOCH");
-    else Deno.env.set("SOURCE_DATE_EPOCH", saved);
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // ------------------------------------------------------- MAT v5: checksums and bombs
@@ -422,8 +417,7 @@ Deno.test("MAT v5: a damaged variable is listed as damaged by name; the others s
   throwsNaming(() => parseMatV5Var(bytes, "two.mat", "bad"), "two.mat", /holds 192 bytes/);
   throwsNaming(() => parseMatV5(bytes, "two.mat"), "two.mat", /holds 192 bytes/, MatFormatError);
   // through openMat: the damaged one's error says to copy the file again
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/two.mat`, bytes);
     using mat = await openMat(`${dir}/two.mat`);
     assert.deepEqual(mat.read("good").data, img.data);
@@ -433,9 +427,7 @@ Deno.test("MAT v5: a damaged variable is listed as damaged by name; the others s
       assert.match(e.hint!, /copy or download it again/);
       return true;
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("MAT v5: a compressed element never inflates past its declared size", () => {
@@ -519,33 +511,16 @@ Deno.test("MAT v5 bomb: 256 MiB of zeros in a small file is listed from its head
   );
   assert.deepEqual(seen, dims);
   // openMat lists it from its header alone
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/bomb.mat`, bytes);
     const rss0 = Deno.memoryUsage().rss;
     using mat = await openMat(`${dir}/bomb.mat`);
     assert.deepEqual(mat.info("img4ranking").dims, dims);
     assert.ok(Deno.memoryUsage().rss - rss0 < 128 * 1024 * 1024, "listing inflated the data");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // ------------------------------------------------------------------------ NIfTI bombs
-
-/** A NIfTI-1 uint8 header with these dims (voxels follow at byte 352). */
-function niftiHeader(dims: number[]): Uint8Array {
-  const b = new Uint8Array(352);
-  const v = new DataView(b.buffer);
-  v.setInt32(0, 348, true);
-  v.setInt16(40, dims.length, true);
-  dims.forEach((d, i) => v.setInt16(42 + 2 * i, d, true));
-  v.setInt16(70, 2, true);
-  v.setInt16(72, 8, true);
-  v.setFloat32(108, 352, true);
-  b.set([0x6e, 0x2b, 0x31], 344); // "n+1"
-  return b;
-}
 
 Deno.test(".nii.gz: dims are checked from the header and nothing past the voxels is held", async () => {
   const { gzipSync } = await import("fflate");
@@ -606,8 +581,7 @@ Deno.test("MAT v5 compressed: every flipped byte is refused (checksum) or reads 
 });
 
 Deno.test("v7.3: truncations and flipped bytes give CmrxErrors naming the file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmrxkit-damage-" });
-  try {
+  await inTempDir(async (dir) => {
     const src = `${dir}/src.mat`;
     const dims = [6, 5, 2, 3];
     await writeMatV73(src, [
@@ -660,7 +634,5 @@ Deno.test("v7.3: truncations and flipped bytes give CmrxErrors naming the file",
         );
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -12,24 +12,20 @@ import {
   writeRunManifest,
 } from "../../src/pipeline/run_manifest.ts";
 import { parseTempName, tempPathFor } from "../../src/tempname.ts";
+import { runManifest } from "../challenge/run_manifest_fixture.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "cmrxkit-manifest-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 
-const m = (extra: Partial<RunManifest> = {}): RunManifest => ({
-  tool: "cmrxkit",
-  version: 1,
-  task: "cine",
-  split: "validation",
-  year: 2023,
-  coil: null,
-  acc: [4],
-  model: "auto",
-  models: [{ name: "crnn-mri", bytes: 100 }],
-  input: { path: "/data", files: 3, fingerprint: "abc" },
-  options: { maps: false },
-  ...extra,
-});
+const m = (extra: Partial<RunManifest> = {}): RunManifest =>
+  runManifest({
+    acc: [4],
+    model: "auto",
+    models: [{ name: "crnn-mri", bytes: 100 }],
+    input: { path: "/data", files: 3, fingerprint: "abc" },
+    options: { maps: false },
+    ...extra,
+  });
 
 Deno.test("manifestDifferences names each incompatible field, old vs new", () => {
   assert.deepEqual(manifestDifferences(m(), m()), []);
