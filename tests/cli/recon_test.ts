@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { openMat } from "../../src/mat/read.ts";
 import { writeMatV5 } from "../../src/mat/v5.ts";
 import { MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
+import { present as exists } from "../../src/written_files.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const MODELS = new URL("../../models/", import.meta.url).pathname;
@@ -193,15 +194,6 @@ Deno.test("recon runs a shipped ONNX model (crnn-mri) like a classical method", 
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--method or --model, not both/);
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 globalThis.addEventListener("unload", () => {
   try {

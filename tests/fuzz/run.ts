@@ -6,9 +6,11 @@
  */
 
 import type { FuzzCase } from "./corpus.ts";
+import { REPO_ROOT } from "../../src/repo_root.ts";
+import { present as exists } from "../../src/written_files.ts";
 
 /** The repository root (tests/fuzz/../..). */
-export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+export const REPO = REPO_ROOT;
 
 /** How a case ended. The first two are acceptable. */
 export type Outcome =
@@ -228,15 +230,6 @@ function classifyError(c: FuzzCase, p: ProcResult): [Outcome, string] {
     return ["unclear error", `${firstLine(p)} [wrong advice: /${wrong.join("/, /")}/]`];
   }
   return ["clear error", firstLine(p)];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs one case (its setup, then its processes at once) and classifies it. */
