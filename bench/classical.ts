@@ -25,7 +25,7 @@ import { readCfl, writeCfl } from "../src/mat/cfl.ts";
 import { openMat } from "../src/mat/read.ts";
 import { SlicePool } from "../src/recon/pool.ts";
 import { getMethod } from "../src/recon/registry.ts";
-import type { SliceInput } from "../src/recon/types.ts";
+import type { SliceInput } from "../src/kspace/slice.ts";
 import { synthesize } from "../src/synth/dataset.ts";
 
 const { values } = parseArgs({

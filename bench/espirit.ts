@@ -32,7 +32,7 @@ import { coilMaps } from "../src/synth/coils.ts";
 import { GEOMETRY } from "../src/synth/dataset.ts";
 import { cineFrame, phantomParams } from "../src/synth/phantom.ts";
 import { Rng } from "../src/synth/random.ts";
-import type { SliceInput } from "../src/recon/types.ts";
+import type { SliceInput } from "../src/kspace/slice.ts";
 
 /** A synthetic cine slice with known maps: k-space `(kx, ky, coil, frame)`, uniform mask. */
 export function syntheticSlice(

@@ -33,7 +33,7 @@ import { OnnxReconstructor } from "../src/models/onnx_model.ts";
 import { listModels, serves, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { submit } from "../src/pipeline/submit.ts";
 import { defaultMethodFor, getMethod } from "../src/recon/registry.ts";
-import type { Reconstructor } from "../src/recon/types.ts";
+import type { Reconstructor } from "../src/kspace/slice.ts";
 import { synthesize } from "../src/synth/dataset.ts";
 import { molliSignal, molliTimes, t2PrepSignal, t2PrepTimes } from "../src/synth/phantom.ts";
 import { Rng } from "../src/synth/random.ts";

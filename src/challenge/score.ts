@@ -35,8 +35,8 @@
 import { CmrxError, LayoutError } from "../errors.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
-import { kspaceGeometry } from "../recon/run.ts";
-import type { SliceInput } from "../recon/types.ts";
+import { kspaceGeometry } from "../kspace/geometry.ts";
+import type { SliceInput } from "../kspace/slice.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
 import { describeKind, entryKind } from "../fsutil.ts";
 import { type Case, discover, kspaceVariable2023, problemsError, type Split } from "./layout.ts";

@@ -20,7 +20,7 @@ import { ifft2c } from "../kspace/fft.ts";
 import { coilCombine, sensitivityMaps } from "../kspace/sensitivity.ts";
 import { zeroFilledRss } from "../recon/zerofill.ts";
 import { EncodingOperator } from "../recon/operators.ts";
-import type { Reconstructor, SliceInput, SliceOutput } from "../recon/types.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 import type { ModelManifest, TensorSpec } from "./manifest.ts";
 import type { ModelEntry } from "./registry.ts";
 

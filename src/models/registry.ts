@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Case } from "../challenge/layout.ts";
 import { CmrxError, UsageError } from "../errors.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../recon/registry.ts";
-import type { Reconstructor } from "../recon/types.ts";
+import type { Reconstructor } from "../kspace/slice.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */

@@ -12,7 +12,7 @@ import type { EngineOptions } from "../engine/session.ts";
 import { OnnxReconstructor } from "../models/onnx_model.ts";
 import { chooseModel, type ModelEntry, serves } from "../models/registry.ts";
 import { getMethod } from "../recon/registry.ts";
-import type { Reconstructor } from "../recon/types.ts";
+import type { Reconstructor } from "../kspace/slice.ts";
 
 /** A selector with the sessions it opened. */
 export interface ModelSelector {

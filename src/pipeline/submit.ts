@@ -48,15 +48,10 @@ import { describeKind, entryKind } from "../fsutil.ts";
 import { openMat } from "../mat/read.ts";
 import { checkOutputDir } from "../output.ts";
 import type { ModelEntry } from "../models/registry.ts";
-import {
-  findKspaceVariable,
-  type KspaceGeometry,
-  kspaceGeometry,
-  type MaskInput,
-  reconstructFile,
-} from "../recon/run.ts";
+import { findKspaceVariable, type KspaceGeometry, kspaceGeometry } from "../kspace/geometry.ts";
+import { type MaskInput, reconstructFile } from "../recon/run.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
-import type { Reconstructor } from "../recon/types.ts";
+import type { Reconstructor } from "../kspace/slice.ts";
 import { mapsPath, writeCaseMaps } from "../mapping/case_maps.ts";
 import {
   type BudgetVerdict,

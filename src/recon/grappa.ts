@@ -55,7 +55,7 @@ import { ShapeError, UsageError } from "../errors.ts";
 import { rss } from "../kspace/complex.ts";
 import { fftPlan, ifft2c } from "../kspace/fft.ts";
 import { acsRange } from "../kspace/mask.ts";
-import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /** How the GRAPPA kernel is calibrated. */
 export type GrappaCalibration = "average" | "perFrame";

@@ -78,7 +78,7 @@ import {
   type MapsChoice,
   resolveMaps,
 } from "./operators.ts";
-import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /** Sparsifying transform of the `S` part. */
 export type LpsSparsity = "temporal-fft" | "temporal-dct" | "image";

@@ -28,7 +28,7 @@
 import { ShapeError } from "../errors.ts";
 import { fft2c, type FftPlan, fftPlan, ifft2c } from "../kspace/fft.ts";
 import { sensitivityMaps, type SensitivityOptions } from "../kspace/sensitivity.ts";
-import type { SliceInput } from "./types.ts";
+import type { SliceInput } from "../kspace/slice.ts";
 
 /** Number of (column, coil) sequences per batched 1-D FFT block (keeps blocks in cache). */
 const BLOCK_SEQUENCES = 64;

@@ -11,7 +11,7 @@
  */
 
 import * as errors from "../errors.ts";
-import type { SliceInput, SliceOutput } from "./types.ts";
+import type { SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 interface Job {
   spec: string;

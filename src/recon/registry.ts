@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import type { Reconstructor } from "./types.ts";
+import type { Reconstructor } from "../kspace/slice.ts";
 import { grappa } from "./grappa.ts";
 import { createLps } from "./lps.ts";
 import { createSense } from "./sense.ts";

@@ -36,7 +36,7 @@ import {
   type MapsChoice,
   resolveMaps,
 } from "./operators.ts";
-import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /** Options of CG-SENSE. */
 export interface SenseOptions {

@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 
 import { getMethod } from "./registry.ts";
-import type { Reconstructor, SliceInput } from "./types.ts";
+import type { Reconstructor, SliceInput } from "../kspace/slice.ts";
 
 const cache = new Map<string, Reconstructor>();
 

@@ -9,7 +9,7 @@
 import { ShapeError } from "../errors.ts";
 import { rss } from "../kspace/complex.ts";
 import { ifft2c } from "../kspace/fft.ts";
-import type { Reconstructor, SliceInput, SliceOutput } from "./types.ts";
+import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /**
  * Zero-filled RSS images of a k-space slab.

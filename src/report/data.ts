@@ -22,7 +22,8 @@ import {
 } from "../challenge/reduce.ts";
 import { CmrxError, ShapeError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
-import { findKspaceVariable, kspaceGeometry, reconstructFile } from "../recon/run.ts";
+import { findKspaceVariable, kspaceGeometry } from "../kspace/geometry.ts";
+import { reconstructFile } from "../recon/run.ts";
 import { getMethod } from "../recon/registry.ts";
 import { type Series, series } from "./panels.ts";
 

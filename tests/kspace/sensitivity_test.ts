@@ -17,7 +17,7 @@ import {
   sensitivityMaps,
   timeAveragedKspace,
 } from "../../src/kspace/sensitivity.ts";
-import type { SliceInput } from "../../src/recon/types.ts";
+import type { SliceInput } from "../../src/kspace/slice.ts";
 import { coilMaps } from "../../src/synth/coils.ts";
 import { cineFrame, phantomParams } from "../../src/synth/phantom.ts";
 import { Rng } from "../../src/synth/random.ts";

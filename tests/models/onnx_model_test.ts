@@ -9,7 +9,7 @@ import { openMat } from "../../src/mat/read.ts";
 import { submit } from "../../src/pipeline/submit.ts";
 import { createSelector } from "../../src/pipeline/select.ts";
 import { getMethod } from "../../src/recon/registry.ts";
-import type { SliceInput } from "../../src/recon/types.ts";
+import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { Rng } from "../../src/synth/random.ts";

@@ -9,7 +9,7 @@ import {
   GRAPPA_DEFAULTS,
   grappaKspace,
 } from "../../src/recon/grappa.ts";
-import type { SliceInput } from "../../src/recon/types.ts";
+import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { coilMaps } from "../../src/synth/coils.ts";
 import { cineFrame, phantomParams } from "../../src/synth/phantom.ts";

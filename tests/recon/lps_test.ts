@@ -6,7 +6,7 @@ import { createLps, lowRankPlusSparse, lps, LPS_DEFAULTS } from "../../src/recon
 import { resolveMaps, unitMap } from "../../src/recon/operators.ts";
 import { cgSense } from "../../src/recon/sense.ts";
 import { type Phantom, slicePhantom } from "./phantom.ts";
-import type { SliceInput } from "../../src/recon/types.ts";
+import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
 

@@ -7,12 +7,8 @@ import type { MatVarInfo } from "../../src/mat/types.ts";
 import { encodeMatV5, writeMatV5 } from "../../src/mat/v5.ts";
 import { writeMatV73 } from "../../src/mat/v73.ts";
 import { getMethod, methodNames } from "../../src/recon/registry.ts";
-import {
-  findKspaceVariable,
-  kspaceGeometry,
-  maskFromKspace,
-  reconstructFile,
-} from "../../src/recon/run.ts";
+import { findKspaceVariable, kspaceGeometry } from "../../src/kspace/geometry.ts";
+import { maskFromKspace, reconstructFile } from "../../src/recon/run.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { synthesizeKspaceFile } from "../../src/synth/dataset.ts";
 

@@ -11,7 +11,7 @@ import {
 } from "../../src/recon/operators.ts";
 import { cgSense, createSense, sense, SENSE_DEFAULTS } from "../../src/recon/sense.ts";
 import { type Phantom, slicePhantom } from "./phantom.ts";
-import type { SliceInput } from "../../src/recon/types.ts";
+import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/recon/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
 
