@@ -18,9 +18,9 @@
 
 import { parseArgs } from "node:util";
 import { discover, fullSamplePath } from "../src/challenge/layout.ts";
-import { scoreVolume } from "../src/challenge/metrics.ts";
+import { scoreVolume } from "../src/challenge/metrics/mod.ts";
 import { reductionPlan } from "../src/challenge/reduce.ts";
-import { referenceImage } from "../src/challenge/score.ts";
+import { referenceImage } from "../src/challenge/truth.ts";
 import { readCfl, writeCfl } from "../src/mat/cfl.ts";
 import { openMat } from "../src/mat/read.ts";
 import { SlicePool } from "../src/recon/pool.ts";

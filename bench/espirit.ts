@@ -27,10 +27,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fft2c } from "../src/kspace/fft.ts";
 import { uniformMask2d } from "../src/kspace/mask.ts";
-import { acsRssMaps, espirit, timeAveragedKspace } from "../src/kspace/sensitivity.ts";
+import { acsRssMaps, espirit, timeAveragedKspace } from "../src/kspace/coils/mod.ts";
 import { coilMaps } from "../src/synth/coils.ts";
 import { GEOMETRY } from "../src/synth/dataset.ts";
-import { cineFrame, phantomParams } from "../src/synth/phantom.ts";
+import { cineFrame, phantomParams } from "../src/synth/phantom/mod.ts";
 import { Rng } from "../src/synth/random.ts";
 import type { SliceInput } from "../src/kspace/slice.ts";
 

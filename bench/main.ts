@@ -9,7 +9,7 @@ const BENCHES: Record<string, { file: string; what: string }> = {
   read: { file: "./read.ts", what: "MAT v7.3 k-space read throughput vs h5py" },
   fft: { file: "./fft.ts", what: "centred 2-D FFT (ifft2c) vs numpy" },
   espirit: { file: "./espirit.ts", what: "ESPIRiT coil maps vs BART ecalib (time and agreement)" },
-  metrics: { file: "./metrics.ts", what: "SSIM / PSNR / NMSE vs scikit-image" },
+  metrics: { file: "./metrics/mod.ts", what: "SSIM / PSNR / NMSE vs scikit-image" },
   classical: {
     file: "./classical.ts",
     what: "zerofill / SENSE / GRAPPA / L+S quality and time vs BART ecalib + pics",

@@ -24,7 +24,8 @@
 
 import { parseArgs } from "node:util";
 import { type Case, discover, fullSamplePath } from "../src/challenge/layout.ts";
-import { referenceImage, type ScoreReport, scoreSubmission } from "../src/challenge/score.ts";
+import { type ScoreReport, scoreSubmission } from "../src/challenge/score.ts";
+import { referenceImage } from "../src/challenge/truth.ts";
 import { submissionFolder, writeImg4Ranking } from "../src/challenge/submission.ts";
 import { openMat } from "../src/mat/read.ts";
 import { fitMolli } from "../src/mapping/t1.ts";
@@ -35,7 +36,7 @@ import { submit } from "../src/pipeline/submit.ts";
 import { defaultMethodFor, getMethod } from "../src/recon/registry.ts";
 import type { Reconstructor } from "../src/kspace/slice.ts";
 import { synthesize } from "../src/synth/dataset.ts";
-import { molliSignal, molliTimes, t2PrepSignal, t2PrepTimes } from "../src/synth/phantom.ts";
+import { molliSignal, molliTimes, t2PrepSignal, t2PrepTimes } from "../src/synth/phantom/mod.ts";
 import { Rng } from "../src/synth/random.ts";
 
 const { values } = parseArgs({

@@ -15,8 +15,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { nmse, psnr, scoreImage, ssim } from "../src/challenge/metrics.ts";
-import type { Year } from "../src/challenge/reduce.ts";
+import { nmse, psnr, scoreImage, ssim } from "../src/challenge/metrics/mod.ts";
+import type { Year } from "../src/challenge/edition.ts";
 import { Rng } from "../src/synth/random.ts";
 
 const { values } = parseArgs({

@@ -22,7 +22,7 @@
 
 import { parseArgs } from "node:util";
 import { scoreSubmission } from "../src/challenge/score.ts";
-import { parseDevice } from "../src/engine/session.ts";
+import { parseDevice } from "../src/engine/providers.ts";
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { submit } from "../src/pipeline/submit.ts";
 import { createSelector } from "../src/pipeline/select.ts";

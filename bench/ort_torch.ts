@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Engine } from "../src/engine/session.ts";
+import { OnnxSession } from "../src/engine/session.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -55,7 +55,7 @@ const feeds = {
   kspace: { data: await read("input_kspace.f32"), dims: [t, 2, ny, nx] },
   mask: { data: await read("input_mask.f32"), dims: [ny, nx] },
 };
-const engine = await Engine.load(`${dir}/model.onnx`, {
+const engine = await OnnxSession.load(`${dir}/model.onnx`, {
   device: "cpu",
   intraOpThreads: threads,
   interOpThreads: 1,

@@ -16,7 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Engine } from "../src/engine/session.ts";
+import { OnnxSession } from "../src/engine/session.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -71,7 +71,7 @@ for (const name of list) {
     continue;
   }
   const info = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-  const engine = await Engine.load(onnx, { device: "cpu", intraOpThreads: threads });
+  const engine = await OnnxSession.load(onnx, { device: "cpu", intraOpThreads: threads });
   const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
   for (const k of ["kspace", "mask", "sens"]) {
     const bytes = await Deno.readFile(`${onnx}.${k}.bin`);

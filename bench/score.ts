@@ -10,6 +10,8 @@
  * @module
  */
 
+import { pooledRss } from "../src/pipeline/reference.ts";
+import { SlicePool } from "../src/recon/pool.ts";
 import { parseArgs } from "node:util";
 import { discover, fullSamplePath } from "../src/challenge/layout.ts";
 import { run4Ranking } from "../src/challenge/reduce.ts";
@@ -51,7 +53,13 @@ try {
 }
 
 const t0 = performance.now();
-const report = await scoreSubmission({ submission: out, truth: `${data}/GroundTruth` });
+const pool = new SlicePool();
+const report = await scoreSubmission({
+  submission: out,
+  truth: `${data}/GroundTruth`,
+  rss: pooledRss(pool),
+});
+pool.close();
 const ours = (performance.now() - t0) / 1000;
 const images = report.files.reduce((s, f) => s + f.images, 0);
 

@@ -5,30 +5,11 @@
  * @module
  */
 
-import {
-  type Case,
-  discover,
-  type DiscoverOptions,
-  type DiscoveryProblem,
-  formatProblem,
-} from "../src/challenge/layout.ts";
+import { type Case, discover, type DiscoveryProblem } from "../src/challenge/layout.ts";
+import { formatProblem } from "../src/challenge/problem_text.ts";
 import { UsageError } from "../src/errors.ts";
-import { accFlag, choice, type Command, parseFlags } from "./command.ts";
-
-/** Parses the shared dataset filters (--task, --split, --coil, --acc). */
-export function datasetFilters(
-  command: string,
-  values: { task?: string; split?: string; coil?: string; acc?: string },
-): DiscoverOptions {
-  const opts: DiscoverOptions = {};
-  if (values.task) opts.task = choice(command, "task", values.task, ["cine", "mapping", "both"]);
-  if (values.split) {
-    opts.split = choice(command, "split", values.split, ["training", "validation", "test"]);
-  }
-  if (values.coil) opts.coil = choice(command, "coil", values.coil, ["multi", "single", "both"]);
-  if (values.acc) opts.acc = accFlag(command, values.acc);
-  return opts;
-}
+import type { Command } from "./command.ts";
+import { datasetFilters, parseFlags } from "./flags.ts";
 
 /**
  * Prints the entries discovery could not use, as errors on stderr (`error: PATH: reason` and
@@ -43,6 +24,7 @@ export function printDiscoveryProblems(problems: readonly DiscoveryProblem[]): v
   );
 }
 
+/** `deno task cases`: the cases of a dataset. */
 export const cases: Command = {
   name: "cases",
   summary: "list the cases of a CMRxRecon dataset and their submission paths",

@@ -13,8 +13,10 @@ import { relative, resolve } from "node:path";
 import { discover } from "../src/challenge/layout.ts";
 import { Leaderboard } from "../src/challenge/leaderboard.ts";
 import { scoreSubmission } from "../src/challenge/score.ts";
+import { pooledRss } from "../src/pipeline/reference.ts";
+import { SlicePool } from "../src/recon/pool.ts";
 import { REPO_ROOT } from "../src/repo_root.ts";
-import { CmrxError, UsageError } from "../src/errors.ts";
+import { CmrxError, errorMessage, UsageError } from "../src/errors.ts";
 import { submit } from "../src/pipeline/submit.ts";
 import { listModels, type ModelEntry } from "../src/models/registry.ts";
 import { checkModel, createSelector } from "../src/pipeline/select.ts";
@@ -33,10 +35,16 @@ import {
   unrecorded,
   writeMarker,
 } from "../src/written_files.ts";
-import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
-import { printReport, recordScore } from "./score.ts";
-import { printSummary } from "./submit.ts";
-import { reportForRun } from "./report.ts";
+import type { Command } from "./command.ts";
+import { intFlag, parseFlags } from "./flags.ts";
+import {
+  formatBytes,
+  formatDuration,
+  printReport,
+  printSummary,
+  recordScore,
+  reportForRun,
+} from "./print.ts";
 
 /**
  * The file that marks a folder as the demo's and lists the files the demo wrote there (see
@@ -53,6 +61,7 @@ const DEMO_ABOUT = "written by cmrxkit's demo (deno task demo)\n" +
 /** Where the demo writes in its folder: the dataset and the submission (with the report). */
 const DEMO_ENTRIES = ["data", "out"] as const;
 
+/** `deno task demo`: the whole pipeline on a synthetic dataset. */
 export const demo: Command = {
   name: "demo",
   summary: "synthesise a small dataset and run the pipeline on it (no data or GPU needed)",
@@ -180,7 +189,8 @@ async function runSteps(
   if (!sub.validation?.ok) return 1;
 
   console.log("4. score against the ground truth (2023 rules):");
-  const score = await scoreSubmission({ submission: out, truth });
+  using pool = new SlicePool();
+  const score = await scoreSubmission({ submission: out, truth, rss: pooledRss(pool) });
   printReport(score);
   const model = o.method ?? [...methods].sort().join("+");
   // As 'deno task score' records: no NaN or incomplete truth, and a re-run replaces its row.
@@ -260,7 +270,7 @@ export async function prepareDemoFolder(dir: string): Promise<DemoFolder> {
   try {
     await Deno.mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new CmrxError(`cannot create the demo's folder (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot create the demo's folder (${errorMessage(e)})`, {
       file: dir,
       hint: "check that its parent folder is writable, or choose another --out",
     });
@@ -333,7 +343,7 @@ export async function moveFilesInto(folder: DemoFolder, from: string, sub: strin
       await Deno.rename(`${from}/${r}`, to);
     } catch (e) {
       throw new CmrxError(
-        `cannot move the demo's file into place (${e instanceof Error ? e.message : e})`,
+        `cannot move the demo's file into place (${errorMessage(e)})`,
         { file: to, hint: "move what is there out of the folder, or choose another --out" },
       );
     }

@@ -7,8 +7,11 @@
 import { MatFormatError, UsageError } from "../src/errors.ts";
 import { type MatReader, openMat } from "../src/mat/read.ts";
 import { type MatVarInfo, numel } from "../src/mat/types.ts";
-import { type Command, formatBytes, parseFlags, reportError } from "./command.ts";
+import type { Command } from "./command.ts";
+import { parseFlags } from "./flags.ts";
+import { formatBytes, reportError } from "./print.ts";
 
+/** `deno task inspect`: the variables of a MAT file. */
 export const inspect: Command = {
   name: "inspect",
   summary: "show the variables of a .mat file (v5 or v7.3): dims, class, complexity",

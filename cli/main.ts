@@ -6,9 +6,10 @@
  */
 
 import { cases } from "./cases.ts";
-import { container } from "./container.ts";
-import { closest, type Command, reportError } from "./command.ts";
+import type { Command } from "./command.ts";
+import { container } from "./container/mod.ts";
 import { demo } from "./demo.ts";
+import { closest } from "./flags.ts";
 import { inspect } from "./inspect.ts";
 import { maps } from "./maps.ts";
 import { models } from "./models.ts";
@@ -18,6 +19,7 @@ import { submitCommand } from "./submit.ts";
 import { synth } from "./synth.ts";
 import { validate } from "./validate.ts";
 import { pack } from "./pack.ts";
+import { reportError } from "./print.ts";
 import { report } from "./report.ts";
 
 /** All commands, in the order `--help` lists them. */

@@ -7,10 +7,12 @@
 
 import { CmrxError, UsageError } from "../src/errors.ts";
 import { openMat } from "../src/mat/read.ts";
-import { readMappingCsv, sourceSlices, timesForSlices } from "../src/mapping/csv.ts";
+import { readMappingCsv, sourceSlices, timesForSlices } from "../src/challenge/maps/csv.ts";
 import { fitMaps, type MapKind, mapKindOf, writeMaps } from "../src/mapping/maps.ts";
 import { Progress } from "../src/progress.ts";
-import { choice, type Command, formatDuration, parseFlags } from "./command.ts";
+import type { Command } from "./command.ts";
+import { choice, parseFlags } from "./flags.ts";
+import { formatDuration } from "./print.ts";
 
 function rangeFlag(flag: string, v: string | undefined): [number, number] | undefined {
   if (v === undefined) return undefined;
@@ -23,6 +25,7 @@ function rangeFlag(flag: string, v: string | undefined): [number, number] | unde
   return [r[0], r[1]];
 }
 
+/** `deno task maps`: T1/T2 maps fitted to a reconstructed mapping image. */
 export const maps: Command = {
   name: "maps",
   summary: "fit T1 (MOLLI) or T2 (T2-prep) maps to a reconstructed mapping image",

@@ -6,8 +6,11 @@
 
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../src/recon/registry.ts";
-import { type Command, formatBytes, parseFlags } from "./command.ts";
+import type { Command } from "./command.ts";
+import { parseFlags } from "./flags.ts";
+import { formatBytes } from "./print.ts";
 
+/** `deno task models`: the ONNX models and classical methods, and what each serves. */
 export const models: Command = {
   name: "models",
   summary: "list the ONNX models and classical methods, and the cases each serves",

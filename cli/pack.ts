@@ -3,7 +3,7 @@
  * zips a submission folder as `Submission/...` (or `MultiCoil/...` at the root) with a
  * readme.txt, after checking it. The task, split and edition come from the flags, else from
  * the run manifest `deno task submit` left beside the Submission folder, else from the
- * folder's content (`cli/submission_context.ts`).
+ * folder's content (`src/pipeline/context.ts`).
  *
  * @module
  */
@@ -15,20 +15,22 @@ import {
   packSubmission,
   planPack,
 } from "../src/challenge/pack.ts";
-import { formatReport } from "../src/challenge/validate.ts";
+import { formatReport } from "../src/challenge/validate/report.ts";
 import { UsageError } from "../src/errors.ts";
-import { datasetFilters } from "./cases.ts";
+import { submissionContext } from "../src/pipeline/context.ts";
 import { Progress } from "../src/progress.ts";
+import type { Command } from "./command.ts";
 import {
   choice,
-  type Command,
-  formatBytes,
-  formatDuration,
+  contextYear,
+  datasetFilters,
   intFlag,
   parseFlags,
-} from "./command.ts";
-import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
-import { SUBMISSION_YEARS, submissionSplit, submissionYear } from "./validate.ts";
+  SUBMISSION_YEARS,
+  submissionSplit,
+  submissionYear,
+} from "./flags.ts";
+import { contextLine, formatBytes, formatDuration } from "./print.ts";
 
 /**
  * The selection (task, split, edition, coil, accelerations): flags, else the run manifest,
@@ -51,6 +53,7 @@ async function selection(
   return { task: ctx.task, coil: ctx.coil, acc: ctx.acc, split: ctx.split, year };
 }
 
+/** `deno task pack`: zips a checked submission folder. */
 export const pack: Command = {
   name: "pack",
   summary: "zip a submission folder as Submission/... with readme.txt (checks it first)",

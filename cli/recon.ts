@@ -6,12 +6,12 @@
  */
 
 import type { Case } from "../src/challenge/layout.ts";
-import { parseDevice } from "../src/engine/session.ts";
-import { CmrxError, UsageError } from "../src/errors.ts";
+import { parseDevice } from "../src/engine/providers.ts";
+import { CmrxError, errorMessage, UsageError } from "../src/errors.ts";
 import { assertRegularFile } from "../src/fsutil.ts";
 import { openMat } from "../src/mat/read.ts";
-import { writeMatV5 } from "../src/mat/v5.ts";
-import { writeMatV73 } from "../src/mat/v73.ts";
+import { writeMatV5 } from "../src/mat/v5/write.ts";
+import { writeMatV73 } from "../src/mat/v73/write.ts";
 import { OnnxReconstructor } from "../src/models/onnx_model.ts";
 import { listModels, serves, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { createSelector } from "../src/pipeline/select.ts";
@@ -20,8 +20,11 @@ import { methodNames } from "../src/recon/registry.ts";
 import { defaultWorkers, SlicePool } from "../src/recon/pool.ts";
 import { checkOutputFile } from "../src/output.ts";
 import { type MaskInput, planReconstruction, reconstructFile } from "../src/recon/run.ts";
-import { choice, type Command, formatDuration, intFlag, parseFlags } from "./command.ts";
+import type { Command } from "./command.ts";
+import { choice, intFlag, parseFlags } from "./flags.ts";
+import { formatDuration } from "./print.ts";
 
+/** `deno task recon`: reconstructs one k-space file. */
 export const recon: Command = {
   name: "recon",
   summary: "reconstruct one k-space file with a classical method or a shipped ONNX model",
@@ -189,7 +192,7 @@ async function writeImage(
     else await writeMatV5(out, [{ name: "img", array }]);
   } catch (e) {
     if (e instanceof CmrxError) throw e;
-    throw new CmrxError(`cannot write the result (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot write the result (${errorMessage(e)})`, {
       file: out,
       hint: "check the free space and the permissions of its folder",
     });

@@ -4,71 +4,17 @@
  * @module
  */
 
-import { CmrxError, UsageError } from "../src/errors.ts";
-import { parseDuration } from "../src/pipeline/submit.ts";
-import { Progress } from "../src/progress.ts";
-import { buildReport, type ReportOptions, type ReportResult } from "../src/report/build.ts";
-import { type Command, intFlag, parseFlags } from "./command.ts";
-import { yearFlag } from "./score.ts";
+import { UsageError } from "../src/errors.ts";
+import { parseDuration } from "../src/pipeline/budget.ts";
+import { buildReport } from "../src/report/build.ts";
+import type { Command } from "./command.ts";
+import { intFlag, parseFlags, yearFlag } from "./flags.ts";
+import { printReportResult, reportProgress } from "./print.ts";
 
 const list = (s: string | undefined) =>
   s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean);
 
-/** Progress lines for {@link buildReport}: one bar per stage. */
-export function reportProgress(): NonNullable<ReportOptions["onProgress"]> {
-  let bar: Progress | null = null;
-  let stage = "";
-  return (s, done, total) => {
-    if (s !== stage || !bar) {
-      stage = s;
-      bar = new Progress(s, total, "files");
-    }
-    bar.update(done);
-  };
-}
-
-/** Prints where the report is and what it could not show. */
-export function printReportResult(r: ReportResult): void {
-  console.log(`report: ${r.index} (${r.images} images); open it in a browser`);
-  if (r.warnings.length) {
-    console.log(`  ${r.warnings.length} note(s), listed at the end of the page:`);
-    for (const w of r.warnings.slice(0, 5)) console.log(`    ${w}`);
-    if (r.warnings.length > 5) console.log(`    ... and ${r.warnings.length - 5} more`);
-  }
-}
-
-/**
- * `deno task submit --report`: the report of the run just made, in `<output>/report`, with
- * the truth given or `<input>/GroundTruth` when it exists. Returns false (after printing
- * why) when it could not be written.
- */
-export async function reportForRun(
-  o: { output: string; input: string; truth?: string; timeBudget?: number },
-): Promise<boolean> {
-  let truth = o.truth;
-  if (truth === undefined) {
-    try {
-      if ((await Deno.stat(`${o.input}/GroundTruth`)).isDirectory) truth = `${o.input}/GroundTruth`;
-    } catch { /* no ground truth beside the input */ }
-  }
-  try {
-    const r = await buildReport({
-      runs: [o.output],
-      input: o.input,
-      truth,
-      out: `${o.output.replace(/\/+$/, "")}/report`,
-      timeBudget: o.timeBudget,
-      onProgress: reportProgress(),
-    });
-    printReportResult(r);
-    return true;
-  } catch (e) {
-    if (!(e instanceof CmrxError)) throw e;
-    console.error(`report not written: ${e.message}`);
-    return false;
-  }
-}
-
+/** `deno task report`: the HTML report of runs. */
 export const report: Command = {
   name: "report",
   summary: "static HTML report: images, |error| maps, x-t profiles, metrics, T1/T2 maps, timings",

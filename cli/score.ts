@@ -4,169 +4,20 @@
  * @module
  */
 
-import { formatProblem } from "../src/challenge/layout.ts";
 import { Leaderboard, modelLabel, rowMark } from "../src/challenge/leaderboard.ts";
-import { type Year, YEARS } from "../src/challenge/reduce.ts";
+import { YEARS } from "../src/challenge/editions/mod.ts";
 import { type ScoreReport, scoresCsv, scoreSubmission } from "../src/challenge/score.ts";
+import { pooledRss } from "../src/pipeline/reference.ts";
+import { SlicePool } from "../src/recon/pool.ts";
 import { UsageError } from "../src/errors.ts";
+import { submissionContext } from "../src/pipeline/context.ts";
 import { Progress } from "../src/progress.ts";
-import {
-  accFlag,
-  choice,
-  type Command,
-  formatDuration,
-  parseFlags,
-  yearChoice,
-} from "./command.ts";
-import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
+import type { Command } from "./command.ts";
+import { accFlag, choice, contextYear, parseFlags, yearFlag } from "./flags.ts";
+import { contextLine, f4, formatDuration, printReport, recordScore } from "./print.ts";
 import { checkOutputFile, writeTextAtomic } from "../src/output.ts";
 
-/** Four decimals; `-` for a value that could not be computed (nothing scored). */
-const f4 = (x: number | null | undefined) =>
-  x === null || x === undefined || Number.isNaN(x)
-    ? "-"
-    : Number.isFinite(x)
-    ? x.toFixed(4)
-    : String(x);
-
-/** Prints the per-group tables and the aggregate of a report, then what is incomplete. */
-export function printReport(r: ScoreReport): void {
-  for (const task of ["cine", "mapping"] as const) {
-    const modality = task === "cine" ? "Cine" : "Mapping";
-    const groups = r.groups.filter((g) => g.modality === modality);
-    if (groups.length === 0) continue;
-    const scored = groups.reduce((n, g) => n + g.files, 0);
-    if (scored === 0) {
-      const expected = groups.reduce((n, g) => n + g.expected, 0);
-      console.log(`\n${modality} (${r.split}, ${r.year} rules): no file scored (0/${expected})`);
-      continue;
-    }
-    console.log(`\n${modality} (${r.split}, ${r.year} rules)`);
-    console.log(
-      `  ${"coil".padEnd(10)} ${"view".padEnd(5)} ${"acc".padEnd(12)} ${"files".padStart(7)} ${
-        "SSIM".padStart(8)
-      } ${"PSNR".padStart(8)} ${"NMSE".padStart(8)}`,
-    );
-    for (const g of groups.sort((a, b) => a.acc - b.acc || a.view.localeCompare(b.view))) {
-      console.log(
-        `  ${g.coil.padEnd(10)} ${g.view.padEnd(5)} ${
-          `AccFactor${String(g.acc).padStart(2, "0")}`.padEnd(12)
-        } ${`${g.files}/${g.expected}`.padStart(7)} ${f4(g.ssim).padStart(8)} ${
-          f4(g.psnr).padStart(8)
-        } ${f4(g.nmse).padStart(8)}`,
-      );
-    }
-    const a = r.aggregate[task]!;
-    for (const [acc, m] of Object.entries(a.byAcc)) {
-      console.log(
-        `  ${"mean of views".padEnd(17)} ${acc.padEnd(12)} ${"".padStart(7)} ${
-          f4(m.ssim).padStart(8)
-        } ${f4(m.psnr).padStart(8)} ${f4(m.nmse).padStart(8)}`,
-      );
-    }
-    console.log(
-      `  ${modality}_SSIM ${f4(a.ssim)}  ${modality}_PSNR ${f4(a.psnr)}  ${modality}_NMSE ${
-        f4(a.nmse)
-      }  (${a.files}/${a.expected} files)`,
-    );
-  }
-  if (r.maps) printMaps(r.maps);
-  if (r.missing.length) {
-    console.log(`\nmissing ${r.missing.length} file(s) (not scored, as the official scorer does):`);
-    for (const m of r.missing.slice(0, 20)) console.log(`  ${m}`);
-    if (r.missing.length > 20) console.log(`  ... and ${r.missing.length - 20} more`);
-  }
-  if (r.malformed.length) {
-    console.log(`\nmalformed ${r.malformed.length} file(s) (not scored):`);
-    for (const m of r.malformed.slice(0, 20)) {
-      console.log(`  ${m.file}: ${m.reason}\n    fix: ${m.fix}`);
-    }
-    if (r.malformed.length > 20) console.log(`  ... and ${r.malformed.length - 20} more`);
-  }
-  for (const p of r.truthProblems ?? []) {
-    console.error(`error: ${formatProblem(p, { note: "truth entry" })}`);
-  }
-  const verdict = incompleteVerdict(r);
-  if (verdict) console.log(`\n${verdict}`);
-}
-
-/**
- * `INCOMPLETE: ...` saying why the aggregate does not cover every case of the truth, or
- * null when it does.
- */
-export function incompleteVerdict(r: ScoreReport): string | null {
-  const why = [
-    r.truthProblems?.length
-      ? `${r.truthProblems.length} truth entr${
-        r.truthProblems.length === 1 ? "y" : "ies"
-      } cannot be read`
-      : "",
-    r.missing.length ? `${r.missing.length} file(s) missing` : "",
-    r.malformed.length ? `${r.malformed.length} file(s) malformed` : "",
-  ].filter(Boolean);
-  if (!why.length) return null;
-  const fix = r.truthProblems?.length
-    ? "repair the truth entries named above and score again"
-    : r.malformed.length
-    ? `fix the files named above (deno task validate ${r.submission} --input DATASET checks ` +
-      "them all), then score again"
-    : "reconstruct the missing files (deno task submit resumes), then score again";
-  return `INCOMPLETE: ${
-    why.join(", ")
-  }; the scores above cover only the files scored\n  fix: ${fix}`;
-}
-
-/**
- * The report without the tasks that scored no file (their aggregates are NaN): what may go
- * on the leaderboard. Null when no task scored a file.
- */
-export function recordable(r: ScoreReport): ScoreReport | null {
-  const aggregate: ScoreReport["aggregate"] = {};
-  for (const task of ["cine", "mapping"] as const) {
-    const a = r.aggregate[task];
-    if (a && a.files > 0 && Number.isFinite(a.ssim)) aggregate[task] = a;
-  }
-  return Object.keys(aggregate).length ? { ...r, aggregate } : null;
-}
-
-/** Prints the map accuracy table of a report. */
-export function printMaps(m: NonNullable<ScoreReport["maps"]>): void {
-  if (m.groups.length) {
-    const truth = m.groups.some((g) => g.rmseTruth !== undefined);
-    console.log(`\nMap accuracy in the myocardium, ms (labels: ${m.labels})`);
-    console.log(
-      `  ${"coil".padEnd(10)} ${"map".padEnd(4)} ${"acc".padEnd(12)} ${"files".padStart(5)} ${
-        "RMSE".padStart(8)
-      } ${"MAE".padStart(8)}${
-        truth ? `  ${"RMSE true".padStart(9)} ${"MAE true".padStart(9)}` : ""
-      }`,
-    );
-    const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
-    for (const g of m.groups) {
-      console.log(
-        `  ${g.coil.padEnd(10)} ${g.view.padEnd(4)} ${
-          `AccFactor${String(g.acc).padStart(2, "0")}`.padEnd(12)
-        } ${String(g.files).padStart(5)} ${f1(g.rmse).padStart(8)} ${f1(g.mae).padStart(8)}${
-          truth ? `  ${f1(g.rmseTruth).padStart(9)} ${f1(g.maeTruth).padStart(9)}` : ""
-        }`,
-      );
-    }
-    console.log(
-      "  (RMSE / MAE against the map fitted to the reference images; 'true': against the " +
-        "phantom's T1/T2)",
-    );
-  }
-  if (m.skipped.length) {
-    console.log(`\nmaps not scored for ${m.skipped.length} file(s):`);
-    for (const s of m.skipped.slice(0, 10)) console.log(`  ${s.file}: ${s.reason}`);
-  }
-}
-
-/** Parses --year (metric rules: 2023, 2024 or 2025; default 2023). */
-export function yearFlag(command: string, value: string | undefined): Year {
-  return value === undefined ? 2023 : yearChoice(command, value, YEARS);
-}
-
+/** `deno task score`: scores a submission like the leaderboard and records it. */
 export const score: Command = {
   name: "score",
   summary:
@@ -264,7 +115,9 @@ read: the label file is named).`,
     }
     const t0 = performance.now();
     let progress: Progress | null = null;
+    using pool = new SlicePool();
     const report = await scoreSubmission({
+      rss: pooledRss(pool),
       submission: values.submission,
       truth: values.truth,
       year,
@@ -313,42 +166,7 @@ export function mapProblems(r: ScoreReport): string[] {
   });
 }
 
-/**
- * Records a report on the leaderboard, or says why it is not recorded: no NaN row (a task
- * that scored no file is left out; nothing at all when no task scored), and nothing when
- * truth entries cannot be read. Missing or malformed files: recorded marked incomplete.
- */
-export function recordScore(
-  report: ScoreReport,
-  opts: { db?: string; name: string; model?: string },
-): void {
-  if (report.truthProblems?.length) {
-    console.log(
-      "\nnot recorded on the leaderboard: the truth is incomplete (entries above cannot be read)",
-    );
-    return;
-  }
-  const r = recordable(report);
-  if (!r) {
-    console.log("\nnot recorded on the leaderboard: no file was scored");
-    return;
-  }
-  using lb = new Leaderboard(opts.db);
-  const meta = {
-    name: opts.name,
-    model: opts.model,
-    submission: report.submission,
-    incomplete: report.incomplete,
-  };
-  lb.record(r, meta);
-  const left = (["cine", "mapping"] as const).filter((t) => report.aggregate[t] && !r.aggregate[t]);
-  console.log(
-    `\nrecorded as '${opts.name}'${report.incomplete ? " (marked incomplete)" : ""}${
-      left.length ? ` (${left.join(", ")}: nothing scored, not recorded)` : ""
-    } on the leaderboard (${lb.path})`,
-  );
-}
-
+/** `deno task leaderboard`: the locally scored runs, ranked. */
 export const leaderboard: Command = {
   name: "leaderboard",
   summary: "rank the locally scored runs the way the challenge does",

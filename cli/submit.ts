@@ -5,25 +5,20 @@
  * @module
  */
 
-import { formatReport } from "../src/challenge/validate.ts";
-import { UsageError } from "../src/errors.ts";
-import {
-  parseDuration,
-  parseShard,
-  submit,
-  type SubmitOptions,
-  type SubmitSummary,
-} from "../src/pipeline/submit.ts";
-import { Progress } from "../src/progress.ts";
-import { parseBytes, parseDevice } from "../src/engine/session.ts";
 import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { checkModel, createSelector } from "../src/pipeline/select.ts";
+import { submit, type SubmitSummary } from "../src/pipeline/submit.ts";
 import { defaultMethodFor, methodNames } from "../src/recon/registry.ts";
-import { datasetFilters } from "./cases.ts";
-import { type Command, formatBytes, formatDuration, intFlag, parseFlags } from "./command.ts";
-import { yearFlag } from "./score.ts";
-import { reportForRun } from "./report.ts";
+import type { Command } from "./command.ts";
+import { submitFlags } from "./flags.ts";
+import { printSummary, reportForRun, submitProgress, summaryOk } from "./print.ts";
 
+/**
+ * `deno task submit`: the library's `submit()` with the options the flags ask for and a
+ * Selector choosing each case's reconstructor; progress, summary and (with `--report`) the
+ * HTML report printed. Exit 0 when every case is written or verified, none is left for the
+ * time budget, the result is valid and the report (if asked for) was written.
+ */
 export const submitCommand: Command = {
   name: "submit",
   summary: "reconstruct a split and write, validate (and zip) a compliant submission",
@@ -70,149 +65,36 @@ export const submitCommand: Command = {
 Example:
   deno task submit --task cine --split validation --input data --output out`,
   async run(args) {
-    const { values } = parseFlags("submit", args, {
-      task: { type: "string", default: "both" },
-      split: { type: "string", default: "validation" },
-      input: { type: "string", default: "." },
-      output: { type: "string", default: "out" },
-      model: { type: "string" },
-      coil: { type: "string" },
-      acc: { type: "string" },
-      year: { type: "string" },
-      shard: { type: "string" },
-      "time-budget": { type: "string" },
-      force: { type: "boolean", default: false },
-      zip: { type: "boolean", default: false },
-      team: { type: "string" },
-      log: { type: "string" },
-      models: { type: "string" },
-      device: { type: "string", default: "auto" },
-      "vram-limit": { type: "string", default: "24GiB" },
-      threads: { type: "string" },
-      workers: { type: "string" },
-      maps: { type: "boolean", default: false },
-      report: { type: "boolean", default: false },
-      truth: { type: "string" },
-    });
-    const filters = datasetFilters("submit", values);
-    if (values.split !== "validation" && values.split !== "test") {
-      throw new UsageError(
-        "submit: --split must be validation or test (training data is for training)",
-      );
-    }
-    if (values.zip && !values.team) {
-      throw new UsageError(
-        "submit: --zip needs --team NAME (the rules ask for readme.txt with the team name)",
-      );
-    }
-    const engineOpts = {
-      device: parseDevice(values.device!),
-      vramLimitBytes: parseBytes(values["vram-limit"]!),
-      intraOpThreads: values.threads ? intFlag("submit", "threads", values.threads, 0) : undefined,
-    };
-    const models = await listModels(values.models ?? SHIPPED_MODELS);
-    await checkModel(values.model, models); // before anything is created
+    const f = submitFlags("submit", args);
+    const input = f.input ?? ".", output = f.output ?? "out";
+    const models = await listModels(f.modelsDir ?? SHIPPED_MODELS);
+    await checkModel(f.model, models); // before anything is created
     const selector = createSelector({
-      override: values.model,
+      override: f.model,
       models,
-      engine: engineOpts,
+      engine: f.engine,
       onNotice: (notice) => console.error(notice),
     });
-    let progress: Progress | null = null;
-    const summary = await submitReleasing(selector, {
-      input: values.input!,
-      output: values.output!,
-      task: (filters.task ?? "both") as "cine" | "mapping" | "both",
-      split: values.split,
-      coil: filters.coil,
-      acc: filters.acc,
-      year: yearFlag("submit", values.year),
-      shard: values.shard ? parseShard(values.shard) : undefined,
-      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
-      force: values.force,
-      zip: values.zip ? { team: values.team! } : undefined,
-      log: values.log,
-      select: (c) => selector.select(c),
-      model: values.model,
-      models,
-      command: `deno task submit ${args.join(" ")}`,
-      onNotice: (message) => console.log(message),
-      workers: values.workers ? intFlag("submit", "workers", values.workers, 1) : undefined,
-      maps: values.maps,
-      onStart: (total, skipped) => {
-        if (skipped) console.log(`resuming: ${skipped} file(s) already done and verified`);
-        progress = new Progress("submit", total, "files");
-        if (total === 0) console.log("nothing to do");
-      },
-      onCase: (e) => {
-        if (e.status === "failed") console.error(`\nfailed: ${e.file}: ${e.error}`);
-        if (e.mapsError) console.error(`\nno maps for ${e.file}: ${e.mapsError}`);
-        progress?.tick(
-          1,
-          `${e.file.split("/").slice(-3).join("/")} ${e.method} ${e.seconds.toFixed(1)} s`,
-        );
-      },
-    });
+    let summary: SubmitSummary;
+    try {
+      summary = await submit({
+        ...f.options,
+        ...submitProgress(),
+        input,
+        output,
+        task: f.task ?? "both",
+        split: f.split ?? "validation",
+        select: (c) => selector.select(c),
+        model: f.model,
+        models,
+        command: `deno task submit ${args.join(" ")}`,
+      });
+    } finally {
+      await selector.release(); // the ONNX sessions, also when the run fails
+    }
     printSummary(summary);
-    const reported = !values.report || await reportForRun({
-      output: values.output!,
-      input: values.input!,
-      truth: values.truth,
-      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
-    });
-    const ok = summary.failed.length === 0 && summary.notReached.length === 0 &&
-      !summary.validationError && (summary.validation?.ok ?? true) && reported;
-    return ok ? 0 : 1;
+    const reported = !f.report ||
+      await reportForRun({ output, input, truth: f.truth, timeBudget: f.options.timeBudget });
+    return summaryOk(summary) && reported ? 0 : 1;
   },
 };
-
-/** Runs {@link submit} and frees the selector's sessions, also when the run fails. */
-async function submitReleasing(
-  selector: { release(): Promise<void> },
-  opts: SubmitOptions,
-): Promise<SubmitSummary> {
-  try {
-    return await submit(opts);
-  } finally {
-    await selector.release();
-  }
-}
-
-/** Prints the end-of-run summary. */
-export function printSummary(s: SubmitSummary): void {
-  console.log(
-    `\n${s.cases} file(s): ${s.written} written, ${s.skipped} already done, ${s.failed.length} failed` +
-      (s.notReached.length ? `, ${s.notReached.length} not reached (time budget)` : "") +
-      ` in ${formatDuration(s.seconds * 1000)}; peak memory ${formatBytes(s.peakRssBytes)}`,
-  );
-  for (const [view, v] of Object.entries(s.perView)) {
-    console.log(
-      `  ${view.padEnd(4)} ${v.cases} case(s), ${v.meanSeconds.toFixed(2)} s per case, ${
-        v.secondsPerSlice.toFixed(2)
-      } s per slice`,
-    );
-  }
-  for (const f of s.failed) console.log(`  failed: ${f.file}: ${f.error}`);
-  if (s.notReached.length) {
-    console.log(`  stopped before the time budget ran out; missing:`);
-    for (const m of s.notReached.slice(0, 10)) console.log(`    ${m}`);
-    if (s.notReached.length > 10) console.log(`    ... and ${s.notReached.length - 10} more`);
-  }
-  if (s.budget) {
-    const b = s.budget;
-    console.log(
-      `time budget ${formatDuration(b.budgetSeconds * 1000)}: the test set would take about ${
-        formatDuration(b.estimateSeconds * 1000)
-      } (${(100 * b.fraction).toFixed(0)}%): ${
-        b.verdict === "fits"
-          ? b.reliable ? "fits, with margin" : "fits"
-          : b.verdict === "tight"
-          ? "TIGHT: under 20% margin"
-          : "DOES NOT FIT"
-      }${b.reliable ? "" : ` (${b.warning})`}\n  (${b.basis})`,
-    );
-  }
-  if (s.validation) console.log(formatReport(s.validation, { limit: 20 }));
-  if (s.validationError) console.log(`validation could not run: ${s.validationError}`);
-  if (s.zip) console.log(`zipped: ${s.zip}`);
-}

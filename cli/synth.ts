@@ -4,19 +4,15 @@
  * @module
  */
 
-import type { Split } from "../src/challenge/layout.ts";
+import type { Split } from "../src/challenge/edition.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
 import { GEOMETRY, synthesize, type SynthSize } from "../src/synth/dataset.ts";
-import {
-  choice,
-  type Command,
-  formatBytes,
-  formatDuration,
-  intFlag,
-  parseFlags,
-} from "./command.ts";
+import type { Command } from "./command.ts";
+import { choice, intFlag, parseFlags } from "./flags.ts";
+import { formatBytes, formatDuration } from "./print.ts";
 
+/** `deno task synth`: a synthetic dataset in the official layout. */
 export const synth: Command = {
   name: "synth",
   summary: "write a synthetic CMRxRecon dataset (beating heart, 10 coils, masks, T1/T2)",

@@ -5,31 +5,24 @@
  * @module
  */
 
-import type { Year } from "../src/challenge/reduce.ts";
-import { formatReport, validateSubmission } from "../src/challenge/validate.ts";
+import { validateSubmission } from "../src/challenge/validate/mod.ts";
+import { formatReport } from "../src/challenge/validate/report.ts";
 import { UsageError } from "../src/errors.ts";
 import { checkOutputFile, writeTextAtomic } from "../src/output.ts";
 import { Progress } from "../src/progress.ts";
-import { datasetFilters } from "./cases.ts";
-import { choice, type Command, parseFlags, yearChoice } from "./command.ts";
-import { contextLine, contextYear, submissionContext } from "./submission_context.ts";
+import { submissionContext } from "../src/pipeline/context.ts";
+import type { Command } from "./command.ts";
+import {
+  contextYear,
+  datasetFilters,
+  parseFlags,
+  SUBMISSION_YEARS,
+  submissionSplit,
+  submissionYear,
+} from "./flags.ts";
+import { contextLine } from "./print.ts";
 
-/** The editions whose submission layout the submission commands know. */
-export const SUBMISSION_YEARS = [2023, 2024] as const satisfies readonly Year[];
-
-/** Parses --year for the submission commands (2023 or 2024 layouts). */
-export function submissionYear(command: string, value: string | undefined): Year {
-  return value === undefined ? 2023 : yearChoice(command, value, SUBMISSION_YEARS);
-}
-
-/** Parses --split for the submission commands (validation or test). */
-export function submissionSplit(
-  command: string,
-  value: string | undefined,
-): "validation" | "test" | undefined {
-  return value === undefined ? undefined : choice(command, "split", value, ["validation", "test"]);
-}
-
+/** `deno task validate`: checks a submission folder. */
 export const validate: Command = {
   name: "validate",
   summary: "check a submission folder (layout, img4ranking content, dims against the input)",

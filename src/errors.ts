@@ -15,6 +15,13 @@ export class CmrxError extends Error {
   /** What is wrong, without the file and the hint (`message` adds them around it). */
   readonly detail: string;
 
+  /**
+   * Builds the message `<file>: <message>\n  fix: <hint>` (parts left out when absent).
+   *
+   * @param message what is wrong (kept as {@link CmrxError.detail})
+   * @param opts `file`: the file or folder concerned, put in front of the message;
+   *   `hint`: what to do, appended as `fix: ...`; `cause`: the underlying error
+   */
   constructor(message: string, opts: { file?: string; hint?: string; cause?: unknown } = {}) {
     super(
       (opts.file ? `${opts.file}: ` : "") + message + (opts.hint ? `\n  fix: ${opts.hint}` : ""),
@@ -41,3 +48,8 @@ export class LayoutError extends CmrxError {}
 
 /** A command-line argument is missing or invalid. */
 export class UsageError extends CmrxError {}
+
+/** The message of a caught value: `e.message` for an Error, else `String(e)`. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

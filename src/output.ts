@@ -7,7 +7,8 @@
  * - {@link checkOutputFile}: an output file (`recon --out`, `score --json`) can be written
  *   the way cmrxkit writes (a temporary file beside it, renamed over it); its missing folder
  *   is created, as `mkdir -p` would;
- * - {@link writeTextAtomic}: a text file written through a temporary file and a rename.
+ * - {@link writeAtomic}: any file written through a temporary file beside it and a rename
+ *   (every atomic writer of cmrxkit goes through it); {@link writeTextAtomic} for text.
  *
  * Writability is tested for real: a uniquely named empty file of cmrxkit's own is created
  * (`createNew`) and removed at once. Errors are {@link CmrxError}s naming the path and the fix.
@@ -136,15 +137,77 @@ export async function checkOutputFile(
   return created ? { createdFolder: folder } : {};
 }
 
-/** Writes a text file atomically (temporary file beside it, then a rename). */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = tempPathFor(path);
+/** Options of {@link writeAtomic}. */
+export interface WriteAtomicOptions {
+  /** Flush the temporary file to disk (fsync) before it is moved into place. Default false. */
+  sync?: boolean;
+  /**
+   * Replace a file already at the target (rename over it; the default). When false, the
+   * temporary file is hard-linked into place instead, so of two writers exactly one creates
+   * the target; the other gets {@link Deno.errors.AlreadyExists} and the target is untouched.
+   */
+  replace?: boolean;
+  /** Suffix of the temporary name after `tmp-<pid>-<hex>` (e.g. `.h5`); default none. */
+  tempSuffix?: string;
+}
+
+/**
+ * Writes `path` atomically: the content goes to a temporary file beside it (named by
+ * {@link tempPathFor}, so cleaners know it as cmrxkit's), which is then renamed over `path`
+ * (or linked to it, see {@link WriteAtomicOptions.replace}). Readers see the old file or the
+ * whole new one, never a part. On any error the temporary file is removed, the target is left
+ * as it was, and the error is rethrown unchanged.
+ *
+ * @param data the bytes or text to write (created with `createNew`), or a writer that creates
+ *   and fills the temporary path it is given (and closes what it opens) before it resolves
+ * @throws file-system errors and the writer's errors, unchanged
+ */
+export async function writeAtomic(
+  path: string,
+  data: Uint8Array | string | ((tmpPath: string) => Promise<void>),
+  opts: WriteAtomicOptions = {},
+): Promise<void> {
+  const tmp = tempPathFor(path, opts.tempSuffix);
   try {
-    await Deno.writeTextFile(tmp, text, { createNew: true });
-    await Deno.rename(tmp, path);
+    if (typeof data === "function") {
+      await data(tmp);
+      if (opts.sync) await syncFile(tmp);
+    } else {
+      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+      if (opts.sync) {
+        const f = await Deno.open(tmp, { write: true, createNew: true });
+        try {
+          let done = 0;
+          while (done < bytes.length) done += await f.write(bytes.subarray(done));
+          await f.sync();
+        } finally {
+          f.close();
+        }
+      } else {
+        await Deno.writeFile(tmp, bytes, { createNew: true });
+      }
+    }
+    if (opts.replace === false) await Deno.link(tmp, path);
+    else await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  }
+  if (opts.replace === false) await Deno.remove(tmp).catch(() => {});
+}
+
+/** Writes a text file atomically (temporary file beside it, then a rename): {@link writeAtomic}. */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await writeAtomic(path, text);
+}
+
+/** Flushes a written file to disk (fsync). */
+async function syncFile(path: string): Promise<void> {
+  const f = await Deno.open(path, { write: true });
+  try {
+    await f.sync();
+  } finally {
+    f.close();
   }
 }
 

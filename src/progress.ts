@@ -17,6 +17,11 @@ export class Progress {
   #enc = new TextEncoder();
 
   /**
+   * Starts the clock; nothing is printed until the first {@link Progress.tick} or
+   * {@link Progress.update}. Lines go to stderr.
+   *
+   * @param label what is being done, at the start of the line
+   * @param total units of work in all (the line is final once `done >= total`)
    * @param unit what is counted (`files`, `slices`, ...); `bytes` prints sizes and byte rates
    */
   constructor(readonly label: string, readonly total: number, readonly unit = "files") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CmrxError } from "../src/errors.ts";
-import { checkOutputDir, checkOutputFile, writeTextAtomic } from "../src/output.ts";
+import { checkOutputDir, checkOutputFile, writeAtomic, writeTextAtomic } from "../src/output.ts";
 
 Deno.test("checkOutputFile: folders, files under files, read-only places and FIFOs fail by name", async () => {
   const out = await Deno.makeTempDir({ prefix: "cmrx-output-" });
@@ -68,5 +68,58 @@ Deno.test("writeTextAtomic: replaces the file whole and leaves no temporary file
   assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["a.json"]);
   await assert.rejects(writeTextAtomic(`${out}/missing/a.json`, "x"));
   assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["a.json"]);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("writeAtomic: a failing writer leaves neither a temporary file nor a target", async () => {
+  const out = await Deno.makeTempDir({ prefix: "cmrx-output-" });
+  let seen = "";
+  await assert.rejects(
+    writeAtomic(`${out}/a.bin`, async (tmp) => {
+      seen = tmp;
+      await Deno.writeFile(tmp, new Uint8Array([1, 2, 3]), { createNew: true });
+      throw new Error("writer failed");
+    }),
+    /writer failed/,
+  );
+  assert.match(seen, /^.+\/a\.bin\.tmp-\d+-[0-9a-f]{8}$/, "a temporary name beside the target");
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+  // the same with sync (the temporary file is flushed before the rename)
+  await assert.rejects(
+    writeAtomic(`${out}/b.bin`, (tmp) =>
+      Deno.writeTextFile(tmp, "x").then(() => {
+        throw new Error("late failure");
+      }), { sync: true }),
+    /late failure/,
+  );
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("writeAtomic: an existing target is replaced whole, or kept with replace: false", async () => {
+  const out = await Deno.makeTempDir({ prefix: "cmrx-output-" });
+  const path = `${out}/a.bin`;
+  await Deno.writeFile(path, new Uint8Array(1000).fill(7));
+  await writeAtomic(path, new Uint8Array([1, 2, 3]));
+  assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2, 3]));
+  await writeAtomic(path, "text", { sync: true });
+  assert.equal(await Deno.readTextFile(path), "text");
+  await writeAtomic(path, (tmp) => Deno.writeTextFile(tmp, "from a writer"), { sync: true });
+  assert.equal(await Deno.readTextFile(path), "from a writer");
+  // replace: false creates the target once; a second writer gets AlreadyExists, nothing changes
+  await writeAtomic(`${out}/once.json`, "first", { replace: false });
+  await assert.rejects(
+    writeAtomic(`${out}/once.json`, "second", { replace: false }),
+    Deno.errors.AlreadyExists,
+  );
+  assert.equal(await Deno.readTextFile(`${out}/once.json`), "first");
+  await writeAtomic(`${out}/c.mat`, new Uint8Array([9]), { tempSuffix: ".h5" });
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).sort(), [
+    "a.bin",
+    "c.mat",
+    "once.json",
+  ]);
+  // a missing folder fails unchanged and leaves nothing
+  await assert.rejects(writeAtomic(`${out}/missing/a.bin`, "x"), Deno.errors.NotFound);
   await Deno.remove(out, { recursive: true });
 });

@@ -7,8 +7,10 @@
  * @module
  */
 
-import type { Task } from "./layout.ts";
-import { listSubmissionFiles, locateSubmission, parseSubmissionPath } from "./validate.ts";
+import type { Task } from "./edition.ts";
+import { EDITIONS } from "./editions/mod.ts";
+import { parseSubmissionPath } from "./paths.ts";
+import { listSubmissionFiles, locateSubmission } from "./validate/walk.ts";
 
 /** What {@link inferSubmissionContent} found; a field is absent when the content does not say. */
 export interface SubmissionContent {
@@ -30,7 +32,9 @@ export interface SubmissionContent {
  * submission folder in either layout (the command's own checks then say what is wrong).
  */
 export async function inferSubmissionContent(dir: string): Promise<SubmissionContent | undefined> {
-  for (const year of [2023, 2024] as const) {
+  // The editions whose trees can be validated, the default (2023) first.
+  const candidates = EDITIONS.filter((e) => e.supports.validate && e.layout);
+  for (const [i, { year, layout }] of candidates.entries()) {
     let root: string;
     try {
       root = (await locateSubmission(dir, year)).root;
@@ -41,12 +45,12 @@ export async function inferSubmissionContent(dir: string): Promise<SubmissionCon
     const infos = files.map((f) => parseSubmissionPath(f.rel, year)).flatMap((p) =>
       p.ok ? [p.info] : []
     );
-    if (infos.length === 0 && year === 2023) continue; // maybe a 2024 tree
+    if (infos.length === 0 && i < candidates.length - 1) continue; // maybe a later edition's
     const out: SubmissionContent = { root, evidence: {} };
     if (infos.length === 0) return out;
-    if (year === 2024) {
-      out.year = 2024;
-      out.evidence.year = "2024 layout (modality folders, no MultiCoil level)";
+    if (i > 0) {
+      out.year = year as SubmissionContent["year"];
+      out.evidence.year = `${year} layout (${layout!.signature})`;
     }
     const tasks = new Set(infos.map((i) => i.task));
     out.task = tasks.size > 1 ? "both" : [...tasks][0];

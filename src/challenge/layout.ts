@@ -1,6 +1,9 @@
 /**
- * The official CMRxRecon folder layout: finding the cases of a dataset and mapping each to
- * its place in a submission.
+ * Discovery: finding the cases of a CMRxRecon dataset and mapping each to its place in a
+ * submission. The folder names and the submission path come from the one path grammar
+ * (`paths.ts`) and the editions' layout data (`editions/*.ts`); the variables and view
+ * names from the edition the folders follow. Entries that cannot be used are returned as
+ * {@link DiscoveryProblem}s, worded by `problem_text.ts`.
  *
  * 2023 (`CMRxRecon`):
  * ```
@@ -19,17 +22,22 @@
  * @module
  */
 
+import type { Split, Task } from "./edition.ts";
+import { EDITION_2023, EDITION_2024 } from "./editions/mod.ts";
+import {
+  COIL_FOLDERS,
+  type CoilType,
+  formSubmissionPath,
+  knownLayouts,
+  KUS_FILE_RE,
+  SPLIT_FOLDERS,
+  type SplitFolder,
+  splitFolder,
+  taskOf,
+} from "./paths.ts";
+import { problemsError } from "./problem_text.ts";
 import { LayoutError } from "../errors.ts";
 import { describeKind, type EntryKind, entryKind } from "../fsutil.ts";
-
-/** The two reconstruction tasks of 2023. */
-export type Task = "cine" | "mapping";
-/** Coil configuration folder. */
-export type CoilType = "MultiCoil" | "SingleCoil";
-/** Split folder. */
-export type SplitFolder = "TrainingSet" | "ValidationSet" | "TestSet";
-/** Split as users type it. */
-export type Split = "training" | "validation" | "test";
 
 /** One k-space file to reconstruct (or, for FullSample, a reference). */
 export interface Case {
@@ -76,8 +84,11 @@ export interface Case {
 
 /** Filters for {@link discover}; every field is optional (all by default). */
 export interface DiscoverOptions {
+  /** Keep this task's modalities only (`cine` also keeps the other cine-like 2024 ones). */
   task?: Task | "both";
+  /** Keep this split only (`training` is `TrainingSet`, ...). */
   split?: Split;
+  /** Keep `MultiCoil` (`multi`) or `SingleCoil` (`single`) cases only. */
   coil?: "multi" | "single" | "both";
   /** Keep these acceleration factors only (e.g. [4, 8, 10]). */
   acc?: number[];
@@ -124,127 +135,6 @@ export interface Discovery {
    * an error, and the cases are incomplete while there is any.
    */
   problems: DiscoveryProblem[];
-}
-
-/** What {@link formatProblem} and {@link problemsError} need of a problem. */
-export type ProblemLike = Pick<DiscoveryProblem, "path" | "reason" | "fix" | "submissionPath">;
-
-/** How a caller words a {@link DiscoveryProblem} (see {@link formatProblem}). */
-export interface ProblemWording {
-  /** What the entry is to the caller, said before its path: `input entry`. */
-  entry?: string;
-  /**
-   * What the problem means for the case the entry stands for, said after its submission path
-   * when it has one: `cannot be checked` gives `(MultiCoil/.../cine_sax.mat cannot be checked)`.
-   */
-  consequence?: string;
-  /** Said in brackets after the reason when there is no consequence to say: `truth entry`. */
-  note?: string;
-  /** The one-line form for logs and reports, `ENTRY PATH REASON (...); fix: FIX`. */
-  oneLine?: boolean;
-}
-
-/**
- * The reason of a problem with what it means for its case, e.g. `is a named pipe (FIFO), not
- * a k-space file (MultiCoil/.../cine_sax.mat cannot be checked)`.
- */
-export function problemReason(p: ProblemLike, w: ProblemWording = {}): string {
-  const bracket = p.submissionPath && w.consequence
-    ? `${p.submissionPath} ${w.consequence}`
-    : w.note;
-  return `${p.reason}${bracket ? ` (${bracket})` : ""}`;
-}
-
-/** The entry and its reason as one sentence: `input entry PATH is a named pipe (FIFO), ...`. */
-function problemSentence(p: ProblemLike, w: ProblemWording = {}): string {
-  return `${w.entry ? `${w.entry} ` : ""}${p.path} ${problemReason(p, w)}`;
-}
-
-/**
- * A discovery problem as cmrxkit prints it: by default the form of every error,
- * `PATH: REASON (...)\n  fix: FIX` (print it after `error: `); with `oneLine`,
- * `ENTRY PATH REASON (...); fix: FIX` for logs, reports and lists of lines.
- */
-export function formatProblem(p: ProblemLike, w: ProblemWording = {}): string {
-  if (w.oneLine) return `${problemSentence(p, w)}; fix: ${p.fix}`;
-  return `${w.entry ? `${w.entry} ` : ""}${p.path}: ${problemReason(p, w)}\n  fix: ${p.fix}`;
-}
-
-/** Options of {@link problemsError}. */
-export interface ProblemsErrorOptions {
-  /** What the problems mean for the caller, said after the first one's reason. */
-  context?: string;
-  /** What the entries are, for the count of the others (default `entries`). */
-  what?: string;
-  /**
-   * Name this folder as the error's file, with `context` first and the first entry as an
-   * example (`discover` finding no case at all), instead of naming the first entry.
-   */
-  root?: string;
-}
-
-/**
- * The error for entries that cannot be read when the caller cannot go on without them: it
- * names the first (its reason, and its fix as the hint) and counts the others.
- *
- * @param problems at least one
- */
-export function problemsError(
-  problems: readonly ProblemLike[],
-  opts: ProblemsErrorOptions = {},
-): LayoutError {
-  const [first] = problems;
-  if (opts.root !== undefined) {
-    const n = problems.length;
-    return new LayoutError(
-      `${opts.context ? `${opts.context}; ` : ""}${n} entr${n === 1 ? "y" : "ies"} cannot ` +
-        `be read, e.g. ${problemSentence(first)}`,
-      { file: opts.root, hint: first.fix },
-    );
-  }
-  const others = problems.length - 1;
-  return new LayoutError(
-    `${first.reason}${opts.context ? `, ${opts.context}` : ""}${
-      others ? ` (${others} more ${opts.what ?? "entries"} cannot be read)` : ""
-    }`,
-    { file: first.path, hint: first.fix },
-  );
-}
-
-const SPLIT_FOLDER: Record<Split, SplitFolder> = {
-  training: "TrainingSet",
-  validation: "ValidationSet",
-  test: "TestSet",
-};
-
-/** The folder name of a split (`validation` -> `ValidationSet`). */
-export function splitFolder(split: Split): SplitFolder {
-  return SPLIT_FOLDER[split];
-}
-
-const VIEW_OF: Record<string, string> = {
-  cine_lax: "lax",
-  cine_sax: "sax",
-  T1map: "T1",
-  T2map: "T2",
-};
-
-/** Two-digit acceleration folder name: 4 -> `AccFactor04`. */
-export function accFolderName(acc: number): string {
-  return `AccFactor${String(acc).padStart(2, "0")}`;
-}
-
-/** Variable name of 2023 k-space: `kspace_sub04`, `kspace_full`, `kspace_single_sub08`. */
-export function kspaceVariable2023(coil: CoilType, acc: number | null): string {
-  const single = coil === "SingleCoil" ? "single_" : "";
-  return acc === null
-    ? `kspace_${single}full`
-    : `kspace_${single}sub${String(acc).padStart(2, "0")}`;
-}
-
-/** Variable name of a 2023 mask: `mask04`. */
-export function maskVariable2023(acc: number): string {
-  return `mask${String(acc).padStart(2, "0")}`;
 }
 
 /** A folder entry classified with symbolic links followed. */
@@ -347,7 +237,7 @@ async function firstFile(paths: string[]): Promise<string | undefined> {
 async function coilRoots(root: string): Promise<{ path: string; coil: CoilType }[]> {
   const base = root.replace(/\/+$/, "") || "/";
   const last = base.split("/").pop();
-  if (last === "MultiCoil" || last === "SingleCoil") return [{ path: base, coil: last }];
+  if (COIL_FOLDERS.includes(last as CoilType)) return [{ path: base, coil: last as CoilType }];
   const found: { path: string; coil: CoilType }[] = [];
   let level = [base];
   for (let depth = 0; depth < 3 && found.length === 0; depth++) {
@@ -356,8 +246,8 @@ async function coilRoots(root: string): Promise<{ path: string; coil: CoilType }
       for (const e of await listDir(dir)) {
         if (!e.isDirectory) continue;
         const p = `${dir}/${e.name}`;
-        if (e.name === "MultiCoil" || e.name === "SingleCoil") {
-          found.push({ path: p, coil: e.name });
+        if (COIL_FOLDERS.includes(e.name as CoilType)) {
+          found.push({ path: p, coil: e.name as CoilType });
         } else next.push(p);
       }
     }
@@ -366,11 +256,13 @@ async function coilRoots(root: string): Promise<{ path: string; coil: CoilType }
   return found;
 }
 
-const EXPECTED = "expected <root>/{MultiCoil|SingleCoil}/{Cine|Mapping}/" +
-  "{TrainingSet|ValidationSet|TestSet}/{AccFactor04|AccFactor08|AccFactor10|FullSample}/P001/" +
-  "cine_sax.mat ... (2023), or .../UnderSample_Task1/P001/cine_sax_kus_Uniform4.mat (2024)";
+/** What a dataset root should hold, every edition's input layout by example. */
+const EXPECTED = `expected ${
+  knownLayouts().map(({ year, layout }) => `${layout.inputExample} (${year})`).join(", or ")
+}`;
 
-const KUS_RE = /^(.+)_kus_([A-Za-z]+?)(\d+)\.mat$/;
+/** Every edition's modality folders. */
+const MODALITIES = new Set(knownLayouts().flatMap(({ layout }) => layout.modalities));
 
 /**
  * Lists the cases of a CMRxRecon dataset. `root` may be the folder holding `MultiCoil` /
@@ -410,23 +302,24 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   for (const { path: coilPath, coil } of roots) {
     if (!wantCoil(coil)) continue;
     for (const m of await listDir(coilPath, problems)) {
-      const task: Task = m.name === "Mapping" ? "mapping" : "cine";
+      const task: Task = taskOf(m.name);
       if (opts.task && opts.task !== "both" && opts.task !== task) continue;
       if (!m.isDirectory) {
-        if (MODALITIES.includes(m.name)) brokenEntry(problems, m, "modality folder");
+        if (MODALITIES.has(m.name)) brokenEntry(problems, m, "modality folder");
         continue;
       }
       for (const s of await listDir(m.path, problems)) {
-        if (!s.isDirectory || !SPLIT_FOLDERS.includes(s.name)) {
-          if (SPLIT_FOLDERS.includes(s.name)) {
-            if (!opts.split || SPLIT_FOLDER[opts.split] === s.name) {
+        const isSplit = SPLIT_FOLDERS.includes(s.name as SplitFolder);
+        if (!s.isDirectory || !isSplit) {
+          if (isSplit) {
+            if (!opts.split || splitFolder(opts.split) === s.name) {
               brokenEntry(problems, s, "split folder");
             }
           } else ignored.push(s.path);
           continue;
         }
         seenSplits.add(`${coil}/${m.name}/${s.name}`);
-        if (opts.split && SPLIT_FOLDER[opts.split] !== s.name) continue;
+        if (opts.split && splitFolder(opts.split) !== s.name) continue;
         const ctx = { root, coil, modality: m.name, task, split: s.name as SplitFolder };
         await collectSplit(found, ctx, s.path, opts);
       }
@@ -435,7 +328,7 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   if (found.cases.length === 0 && !opts.allowEmpty) {
     const what = [
       opts.task && opts.task !== "both" ? `task ${opts.task}` : "",
-      opts.split ? `split ${opts.split} (${SPLIT_FOLDER[opts.split]})` : "",
+      opts.split ? `split ${opts.split} (${splitFolder(opts.split)})` : "",
       opts.coil && opts.coil !== "both" ? `coil ${opts.coil}` : "",
       opts.acc ? `acceleration ${opts.acc.join("/")}` : "",
     ].filter(Boolean).join(", ");
@@ -447,9 +340,6 @@ export async function discover(root: string, opts: DiscoverOptions = {}): Promis
   }
   return found;
 }
-
-const MODALITIES = ["Cine", "Mapping", "Aorta", "BlackBlood", "Flow2d", "Tagging"];
-const SPLIT_FOLDERS = ["TrainingSet", "ValidationSet", "TestSet"];
 
 type SplitCtx = Pick<Case, "root" | "coil" | "modality" | "task" | "split">;
 
@@ -505,12 +395,20 @@ async function patientDirs(found: Discovery, accPath: string): Promise<Entry[]> 
 
 type Ctx2023 = SplitCtx & Pick<Case, "accFolder" | "acc">;
 
+/** The cases of a 2023 acceleration (or FullSample) folder: `Pxxx/{stem}.mat`. */
 async function collect2023(found: Discovery, ctx: Ctx2023, accPath: string) {
   const { cases: out, ignored, problems } = found;
+  const e = EDITION_2023;
   for (const p of await patientDirs(found, accPath)) {
     for (const f of await listDir(p.path, problems)) {
       const stem = f.name.replace(/\.mat$/, "");
-      const sub = `${ctx.coil}/${ctx.modality}/${ctx.split}/${ctx.accFolder}/${p.name}/${f.name}`;
+      const sub = formSubmissionPath(e.layout!, {
+        coil: ctx.coil,
+        modality: ctx.modality,
+        split: ctx.split,
+        acc: ctx.accFolder,
+        patient: p.name,
+      }, f.name);
       if (!f.isFile || !f.name.endsWith(".mat")) {
         if (f.name.endsWith(".mat")) {
           if (stem.endsWith("_mask")) brokenEntry(problems, f, "mask file");
@@ -530,10 +428,10 @@ async function collect2023(found: Discovery, ctx: Ctx2023, accPath: string) {
         pattern: "Uniform",
         patient: p.name,
         name: stem,
-        view: VIEW_OF[stem] ?? stem,
+        view: e.viewOf(stem),
         file: f.path,
-        variable: kspaceVariable2023(ctx.coil, ctx.acc),
-        ...(hasMask ? { maskFile, maskVariable: maskVariable2023(ctx.acc!) } : {}),
+        variable: e.kspaceVariable(ctx.coil, ctx.acc),
+        ...(hasMask ? { maskFile, maskVariable: e.maskVariable(ctx.acc!) } : {}),
         ...(ctx.task === "mapping" && (await isFile(csv)) ? { csvFile: csv } : {}),
         submissionPath: sub,
       });
@@ -543,6 +441,10 @@ async function collect2023(found: Discovery, ctx: Ctx2023, accPath: string) {
 
 type Ctx2024 = Omit<Ctx2023, "acc">;
 
+/**
+ * The cases of a 2024 `UnderSample_TaskN` folder: `Pxxx/{stem}_kus_{Pattern}{R}.mat`, masks
+ * in `Mask_TaskN/Pxxx/{stem}_mask_{Pattern}{R}.mat`.
+ */
 async function collect2024(
   found: Discovery,
   ctx: Ctx2024,
@@ -550,11 +452,12 @@ async function collect2024(
   accFilter?: number[],
 ) {
   const { cases: out, ignored, problems } = found;
+  const e = EDITION_2024;
   const taskNo = ctx.accFolder.replace("UnderSample_", "");
   const maskDir = accPath.replace(/UnderSample_(Task\w+)$/, "Mask_$1");
   for (const p of await patientDirs(found, accPath)) {
     for (const f of await listDir(p.path, problems)) {
-      const m = KUS_RE.exec(f.name);
+      const m = KUS_FILE_RE.exec(f.name);
       if (!m) {
         if (!f.isFile && f.name.endsWith(".mat")) brokenEntry(problems, f, "k-space file");
         else ignored.push(f.path);
@@ -563,7 +466,12 @@ async function collect2024(
       const [, stem, pattern, r] = m;
       const acc = Number(r);
       if (accFilter && !accFilter.includes(acc)) continue;
-      const sub = `${ctx.modality}/${ctx.split}/${taskNo}/${p.name}/${f.name}`;
+      const sub = formSubmissionPath(e.layout!, {
+        modality: ctx.modality,
+        split: ctx.split,
+        task: taskNo,
+        patient: p.name,
+      }, f.name);
       if (!f.isFile) {
         brokenEntry(problems, f, "k-space file", sub);
         continue;
@@ -581,10 +489,10 @@ async function collect2024(
         pattern,
         patient: p.name,
         name: stem,
-        view: VIEW_OF[stem] ?? stem,
+        view: e.viewOf(stem),
         file: f.path,
-        variable: "kus",
-        ...((await isFile(maskFile)) ? { maskFile, maskVariable: "mask" } : {}),
+        variable: e.kspaceVariable(ctx.coil, acc),
+        ...((await isFile(maskFile)) ? { maskFile, maskVariable: e.maskVariable(acc) } : {}),
         ...(ctx.task === "mapping" && csv ? { csvFile: csv } : {}),
         submissionPath: sub,
       });
@@ -592,11 +500,18 @@ async function collect2024(
   }
 }
 
+/** The references of a 2024 `FullSample` folder: `Pxxx/{stem}.mat`. */
 async function collect2024Full(found: Discovery, ctx: Ctx2024, accPath: string) {
   const { cases: out, ignored, problems } = found;
+  const e = EDITION_2024;
   for (const p of await patientDirs(found, accPath)) {
     for (const f of await listDir(p.path, problems)) {
-      const sub = `${ctx.modality}/${ctx.split}/FullSample/${p.name}/${f.name}`;
+      const sub = formSubmissionPath(e.layout!, {
+        modality: ctx.modality,
+        split: ctx.split,
+        task: "FullSample",
+        patient: p.name,
+      }, f.name);
       if (!f.isFile || !f.name.endsWith(".mat")) {
         if (f.name.endsWith(".mat")) brokenEntry(problems, f, "k-space file", sub);
         else if (f.name.endsWith(".csv")) {
@@ -613,9 +528,9 @@ async function collect2024Full(found: Discovery, ctx: Ctx2024, accPath: string) 
         pattern: "",
         patient: p.name,
         name: stem,
-        view: VIEW_OF[stem] ?? stem,
+        view: e.viewOf(stem),
         file: f.path,
-        variable: "kspace_full",
+        variable: e.kspaceVariable(ctx.coil, null),
         ...(ctx.task === "mapping" && (await isFile(csv)) ? { csvFile: csv } : {}),
         submissionPath: sub,
       });

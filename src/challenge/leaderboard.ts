@@ -50,19 +50,33 @@ export class LeaderboardBusyError extends CmrxError {}
 
 /** One stored run of one task. */
 export interface LeaderboardRow {
+  /** Row id (for {@link Leaderboard.remove}). */
   id: number;
+  /** Display name of the run ({@link RecordMeta.name}). */
   name: string;
+  /** What produced the submission; empty when not given. */
   model: string;
+  /** When it was scored, ISO 8601 (UTC). */
   date: string;
+  /** The edition whose rules scored it. */
   year: number;
+  /** `validation` or `test`. */
   split: string;
+  /** The task this row scores (a report with both tasks gives two rows). */
   task: "cine" | "mapping";
+  /** The task's aggregate SSIM (4 decimals), the ranking key. */
   ssim: number;
+  /** The task's aggregate PSNR, dB; `null` when it was not finite (stored as SQL null). */
   psnr: number;
+  /** The task's aggregate NMSE; `null` when it was not finite. */
   nmse: number;
+  /** Files scored. */
   files: number;
+  /** Files the truth expects (`files < expected` marks the row). */
   expected: number;
+  /** The submission folder: {@link RecordMeta.submission} when given, else the report's. */
   submission: string;
+  /** The truth scored against: {@link RecordMeta.truth} when given, else the report's. */
   truth: string;
   /** Scored over incomplete truth or submission (entries that could not be read). */
   incomplete: boolean;
@@ -148,6 +162,7 @@ function reason(e: unknown): string {
 
 /** The leaderboard database. Close it when done. */
 export class Leaderboard {
+  /** The database file (`:memory:` for an in-memory database). */
   readonly path: string;
   #db: DatabaseSync;
 
@@ -346,10 +361,12 @@ export class Leaderboard {
     });
   }
 
+  /** Closes the database connection. */
   close(): void {
     this.#db.close();
   }
 
+  /** Closes the database connection (`using lb = new Leaderboard()`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -32,23 +32,17 @@
  * @module
  */
 
+import { DEFAULT_YEAR } from "./editions/mod.ts";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { dirname, relative, resolve } from "node:path";
-import type { Task } from "./layout.ts";
-import type { Year } from "./reduce.ts";
-import { SUBMISSION_FOLDER } from "./submission.ts";
-import {
-  isReadme,
-  listSubmissionFiles,
-  locateSubmission,
-  parseSubmissionPath,
-  type Problem,
-  validateSubmission,
-  type ValidationReport,
-} from "./validate.ts";
+import type { Task, Year } from "./edition.ts";
+import { isReadme, parseSubmissionPath, SUBMISSION_FOLDER } from "./paths.ts";
+import { validateSubmission } from "./validate/mod.ts";
+import type { Problem, ValidationReport } from "./validate/report.ts";
+import { listSubmissionFiles, locateSubmission } from "./validate/walk.ts";
 import { CmrxError } from "../errors.ts";
 import { outputDate } from "../reproducible.ts";
-import { tempPathFor } from "../tempname.ts";
+import { writeAtomic } from "../output.ts";
 
 /** A zip file cannot be packed as asked (limits, no team name, I/O failure, invalid input). */
 export class PackError extends CmrxError {}
@@ -62,7 +56,9 @@ export const ZIP_MAX_ENTRIES = 65535;
 
 /** One entry's name in the archive and its uncompressed size (0 for a folder). */
 export interface ZipEntrySize {
+  /** Name in the archive (its UTF-8 bytes count). */
   name: string;
+  /** Uncompressed size, bytes. */
   size: number;
 }
 
@@ -159,9 +155,13 @@ export interface PackOptions {
   input?: string;
   /** Pack only these files (Cine, Mapping or both). */
   task?: Task | "both";
+  /** Pack only `MultiCoil` (`multi`) or `SingleCoil` (`single`) files. */
   coil?: "multi" | "single" | "both";
+  /** Pack only these acceleration factors (e.g. `[4, 8]`). */
   acc?: number[];
+  /** The split to validate for (default: `test` when only TestSet files, else `validation`). */
   split?: "validation" | "test";
+  /** The edition whose layout and rules apply (default 2023). */
   year?: Year;
   /**
    * Time of every entry (default {@link outputDate}: `SOURCE_DATE_EPOCH`, else 1980-01-01),
@@ -182,9 +182,11 @@ export interface PackEntry {
   path?: string;
   /** Content, for generated files (readme.txt). */
   data?: Uint8Array;
-  /** Uncompressed size. */
+  /** Uncompressed size, bytes (0 for a folder). */
   size: number;
+  /** Time written into the entry (see {@link PackOptions.mtime}). */
   mtime: Date;
+  /** Whether the entry is a folder. */
   dir: boolean;
 }
 
@@ -194,8 +196,11 @@ export interface PackPlan {
   root: string;
   /** The zip to write. */
   out: string;
+  /** 0 = store, 1-9 = deflate level. */
   level: number;
+  /** The archive layout. */
   layout: PackLayout;
+  /** Every entry in archive order (by name): folders, readme.txt, files. */
   entries: PackEntry[];
   /** Files among the entries (folders and readme excluded). */
   files: number;
@@ -334,7 +339,7 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
       hint: `use one of: ${PACK_LAYOUTS.join(", ")}`,
     });
   }
-  const year = opts.year ?? 2023;
+  const year = opts.year ?? DEFAULT_YEAR;
   const loc = await locateSubmission(dir, year);
   const root = loc.root;
   let validation: ValidationReport | null = null;
@@ -497,85 +502,90 @@ export async function packSubmission(dir: string, opts: PackOptions = {}): Promi
   const t0 = performance.now();
   const chunkSize = opts.chunkSize ?? 4 * 1024 * 1024;
   await Deno.mkdir(dirname(resolve(plan.out)), { recursive: true });
-  const tmp = tempPathFor(plan.out);
-  let fh: Deno.FsFile | null = null;
-  let zip: Zip | null = null;
   let zipBytes = 0;
   try {
-    fh = await Deno.open(tmp, { write: true, createNew: true });
-    const file = fh;
-    let chain: Promise<void> = Promise.resolve();
-    let zipErr: unknown = null;
-    zip = new Zip((err, chunk) => {
-      if (err) {
-        zipErr ??= err;
-        return;
-      }
-      zipBytes += chunk.length;
-      chain = chain.then(() => writeAll(file, chunk));
-    });
-    const flush = async () => {
-      await chain;
-      if (zipErr) throw zipErr;
-    };
-    let done = 0;
-    for (const e of plan.entries) {
-      const entry = plan.level > 0
-        ? new ZipDeflate(e.name, { level: plan.level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 })
-        : new ZipPassThrough(e.name);
-      entry.mtime = e.mtime;
-      entry.os = 3; // Unix
-      entry.attrs = e.dir ? ATTR_DIR : ATTR_FILE;
-      zip.add(entry);
-      if (e.data) {
-        entry.push(e.data, true);
-        await flush();
-        done += e.data.length;
-      } else if (e.path) {
-        const src = await Deno.open(e.path, { read: true });
-        try {
-          let got = 0;
-          while (true) {
-            const buf = new Uint8Array(chunkSize);
-            const n = await src.read(buf);
-            if (n === null) break;
-            got += n;
-            if (got > e.size) break;
-            entry.push(buf.subarray(0, n), false);
+    await writeAtomic(plan.out, async (tmp) => {
+      let fh: Deno.FsFile | null = null;
+      let zip: Zip | null = null;
+      try {
+        fh = await Deno.open(tmp, { write: true, createNew: true });
+        const file = fh;
+        let chain: Promise<void> = Promise.resolve();
+        let zipErr: unknown = null;
+        zip = new Zip((err, chunk) => {
+          if (err) {
+            zipErr ??= err;
+            return;
+          }
+          zipBytes += chunk.length;
+          chain = chain.then(() => writeAll(file, chunk));
+        });
+        const flush = async () => {
+          await chain;
+          if (zipErr) throw zipErr;
+        };
+        let done = 0;
+        for (const e of plan.entries) {
+          const entry = plan.level > 0
+            ? new ZipDeflate(e.name, { level: plan.level as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 })
+            : new ZipPassThrough(e.name);
+          entry.mtime = e.mtime;
+          entry.os = 3; // Unix
+          entry.attrs = e.dir ? ATTR_DIR : ATTR_FILE;
+          zip.add(entry);
+          if (e.data) {
+            entry.push(e.data, true);
             await flush();
-            done += n;
-            opts.onProgress?.(done, plan.dataBytes);
+            done += e.data.length;
+          } else if (e.path) {
+            const src = await Deno.open(e.path, { read: true });
+            try {
+              let got = 0;
+              while (true) {
+                const buf = new Uint8Array(chunkSize);
+                const n = await src.read(buf);
+                if (n === null) break;
+                got += n;
+                if (got > e.size) break;
+                entry.push(buf.subarray(0, n), false);
+                await flush();
+                done += n;
+                opts.onProgress?.(done, plan.dataBytes);
+              }
+              if (got !== e.size) {
+                throw new PackError(
+                  `the file changed size while packing (${e.size} -> ${got} bytes)`,
+                  {
+                    file: e.path,
+                    hint: "wait until the reconstruction has finished writing, then pack again",
+                  },
+                );
+              }
+            } finally {
+              src.close();
+            }
+            entry.push(new Uint8Array(0), true);
+            await flush();
+          } else {
+            entry.push(new Uint8Array(0), true);
+            await flush();
           }
-          if (got !== e.size) {
-            throw new PackError(`the file changed size while packing (${e.size} -> ${got} bytes)`, {
-              file: e.path,
-              hint: "wait until the reconstruction has finished writing, then pack again",
-            });
-          }
-        } finally {
-          src.close();
         }
-        entry.push(new Uint8Array(0), true);
+        zip.end();
         await flush();
-      } else {
-        entry.push(new Uint8Array(0), true);
-        await flush();
+        file.close();
+        fh = null;
+      } catch (e) {
+        try {
+          zip?.terminate();
+        } catch { /* ignore */ }
+        try {
+          fh?.close();
+        } catch { /* ignore */ }
+        throw e;
       }
-    }
-    zip.end();
-    await flush();
-    await file.sync();
-    file.close();
-    fh = null;
-    await Deno.rename(tmp, plan.out);
+    }, { sync: true });
   } catch (e) {
-    try {
-      zip?.terminate();
-    } catch { /* ignore */ }
-    try {
-      fh?.close();
-    } catch { /* ignore */ }
-    await Deno.remove(tmp).catch(() => {});
     if (e instanceof CmrxError) throw e;
     throw new PackError(`packing failed: ${e instanceof Error ? e.message : e}`, {
       file: plan.out,

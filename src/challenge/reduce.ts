@@ -21,12 +21,8 @@
  */
 
 import { ShapeError } from "../errors.ts";
-
-/** Challenge years whose rules cmrxkit knows. */
-export type Year = 2023 | 2024 | 2025;
-
-/** The years, for flag parsing. */
-export const YEARS: readonly Year[] = [2023, 2024, 2025];
+import type { FrameRule, Year } from "./edition.ts";
+import { editionOf } from "./editions/mod.ts";
 
 /** MATLAB `round`: half away from zero (JS `Math.round` rounds -2.5 to -2). */
 export function matlabRound(x: number): number {
@@ -51,28 +47,12 @@ export function rankingSlices(sz: number): number[] {
   return [c - 2, c - 1];
 }
 
-/** How a file's frames are treated, from its name (e.g. `cine_sax`, `T1map`, `blackblood`). */
-export type FrameRule = "first3" | "all" | "single";
-
 /**
- * The frame rule of a file stem for a year. `mapping` forces "all" (2023 decides by task,
- * not by name).
+ * How a file's frames are treated, from its stem (e.g. `cine_sax`, `T1map`, `blackblood`):
+ * the edition's rule. `mapping` forces "all" (2023 decides by task, not by name).
  */
 export function frameRule(year: Year, name: string, mapping = false): FrameRule {
-  const n = name.toLowerCase();
-  if (year === 2023) return mapping ? "all" : "first3";
-  if (year === 2024) {
-    if (n.includes("blackblood")) return "single";
-    if (mapping || n.includes("t1map") || n.includes("t2map")) return "all";
-    return "first3";
-  }
-  if (n.includes("blackblood") || /t1w|t2w/.test(n)) return "single";
-  if (
-    mapping || ["t1map", "t2map", "t2smap", "t1mappost", "t1rho"].some((k) => n.includes(k))
-  ) {
-    return "all";
-  }
-  return "first3";
+  return editionOf(year).frameRule(name, mapping);
 }
 
 /** What the reduction keeps of one image and the shape it writes. */
@@ -114,12 +94,7 @@ export function reductionPlan(
   const frames = Array.from({ length: nf }, (_, i) => i);
   const cx = matlabRound(sx / 3), cy = matlabRound(sy / 2);
   const x = cropRange(sx, cx), y = cropRange(sy, cy);
-  let out = [cx, cy, slices.length, nf];
-  if (year === 2024 && rule === "single") out = [cx, cy, slices.length];
-  if (year === 2025) {
-    if (rule === "single" || nf === 1) out = [cx, cy, slices.length];
-    else out = [cx, cy, slices.length, nf];
-  }
+  const out = [cx, cy, slices.length, nf];
   // MATLAB drops trailing singleton dims (beyond the second) when it saves.
   while (out.length > 2 && out[out.length - 1] === 1) out.pop();
   return { slices, frames, x, y, dims: out };

@@ -21,22 +21,15 @@
  * @module
  */
 
-import {
-  type Case,
-  discover,
-  type DiscoverOptions,
-  type DiscoveryProblem,
-  problemsError,
-  type Task,
-} from "./layout.ts";
-import { reductionPlan, type Year } from "./reduce.ts";
-import { CmrxError, ShapeError } from "../errors.ts";
-import { openMat } from "../mat/read.ts";
+import { type Case, discover, type DiscoverOptions, type DiscoveryProblem } from "./layout.ts";
+import type { Task, Year } from "./edition.ts";
+import { SUBMISSION_FOLDER } from "./paths.ts";
+import { problemsError } from "./problem_text.ts";
+import { editionOf } from "./editions/mod.ts";
+import { type CasePlan, readPlan } from "./plan.ts";
+import { ShapeError } from "../errors.ts";
 import { numel } from "../mat/types.ts";
-import { writeMatV5 } from "../mat/v5.ts";
-
-/** The folder name the 2023 rules require at the archive root. */
-export const SUBMISSION_FOLDER = "Submission";
+import { writeMatV5 } from "../mat/v5/write.ts";
 
 /** The variable every scorer reads. */
 export const IMG_VARIABLE = "img4ranking";
@@ -148,12 +141,15 @@ export async function writeImg4Ranking(
   return path;
 }
 
-/** Options of {@link expectedFiles}. */
+/** Options of {@link expectedSubmission} and {@link expectedFiles}. */
 export interface ExpectedOptions {
+  /** Only this task's cases ({@link DiscoverOptions.task}). */
   task?: Task | "both";
   /** `validation` (default: reduced images) or `test` (full-size images). */
   split?: "validation" | "test";
+  /** Only `MultiCoil` (`multi`) or `SingleCoil` (`single`) cases. */
   coil?: DiscoverOptions["coil"];
+  /** Only these acceleration factors (e.g. `[4, 8, 10]`). */
   acc?: number[];
   /** Reduction rules to apply; default each case's layout year (2023 or 2024). */
   year?: Year;
@@ -173,35 +169,6 @@ export interface ExpectedFile {
   case: Case;
 }
 
-/**
- * The coil-combined image dims `[sx, sy, sz, nt]` of a case, from its k-space MATLAB dims:
- * multi-coil `(kx, ky, coil, slice, frame)`, single-coil `(kx, ky, slice, frame)`; missing
- * trailing dims (dropped singletons) count as 1.
- */
-export function imageDimsOf(kspaceDims: readonly number[], coil: Case["coil"]): number[] {
-  const d = [...kspaceDims];
-  const rank = coil === "SingleCoil" ? 4 : 5;
-  if (d.length > rank) {
-    throw new ShapeError(
-      `k-space has ${d.length} dims [${d.join(", ")}]; ${coil} data has at most ${rank}`,
-      {
-        hint: coil === "SingleCoil"
-          ? "single-coil k-space is (kx, ky, slice, frame)"
-          : "multi-coil k-space is (kx, ky, coil, slice, frame)",
-      },
-    );
-  }
-  while (d.length < rank) d.push(1);
-  return coil === "SingleCoil" ? d : [d[0], d[1], d[3], d[4]];
-}
-
-/** Drops trailing singleton dims beyond the second, as MATLAB does. */
-export function matlabSqueezeTrailing(dims: readonly number[]): number[] {
-  const out = [...dims];
-  while (out.length > 2 && out[out.length - 1] === 1) out.pop();
-  return out;
-}
-
 /** What {@link expectedSubmission} found. */
 export interface ExpectedSubmission {
   /** One entry per readable input case. */
@@ -215,9 +182,9 @@ export interface ExpectedSubmission {
 
 /**
  * The files a complete submission holds for a dataset: one per discovered case, with the
- * `img4ranking` dims the scorer expects. Dims are read from each k-space file's header
- * (`openMat(...).info(variable)`), never its data. Validation split: the reduction plan dims
- * of the year; test split: the full image `(sx, sy, sz, nt)` with trailing singletons dropped.
+ * `img4ranking` dims the scorer expects, from each case's plan (`plan.ts`: the header, never
+ * the data). Validation split: the reduction plan dims of the edition; test split: the full
+ * image `(sx, sy, sz, nt)` with trailing singletons dropped.
  * Input entries that cannot be read are returned as problems, never dropped.
  *
  * @param inputRoot the dataset root (the folder holding `MultiCoil/` / `SingleCoil/`)
@@ -236,7 +203,10 @@ export async function expectedSubmission(
     acc: opts.acc,
   });
   const files: ExpectedFile[] = [];
-  for (const c of cases) files.push(await expectedFile(c, split, opts.year));
+  for (const c of cases) {
+    const edition = editionOf(opts.year ?? c.year);
+    files.push(expectedFromPlan(await readPlan(c, split, edition)));
+  }
   return { files, problems };
 }
 
@@ -256,39 +226,13 @@ export async function expectedFiles(
   return files;
 }
 
-/** The expected submission file of one input case. */
-async function expectedFile(
-  c: Case,
-  split: "validation" | "test",
-  year?: Year,
-): Promise<ExpectedFile> {
-  let kdims: number[];
-  try {
-    using mat = await openMat(c.file);
-    kdims = mat.info(c.variable).dims;
-  } catch (e) {
-    if (e instanceof CmrxError) throw e;
-    throw new CmrxError(`cannot read the header: ${e instanceof Error ? e.message : e}`, {
-      file: c.file,
-      hint: "check that the file is a complete MATLAB file",
-    });
-  }
-  let imageDims: number[];
-  try {
-    imageDims = imageDimsOf(kdims, c.coil);
-  } catch (e) {
-    if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
-    throw e;
-  }
-  const reduced = split === "validation";
-  let dims: number[];
-  try {
-    dims = reduced
-      ? reductionPlan(year ?? c.year, imageDims, c.name, c.task === "mapping").dims
-      : matlabSqueezeTrailing(imageDims);
-  } catch (e) {
-    if (e instanceof ShapeError) throw new ShapeError(e.message, { file: c.file, hint: e.hint });
-    throw e;
-  }
-  return { relPath: c.submissionPath, dims, imageDims, reduced, case: c };
+/** The expected submission file of a planned case. */
+export function expectedFromPlan(plan: CasePlan): ExpectedFile {
+  return {
+    relPath: plan.submissionPath,
+    dims: plan.dims,
+    imageDims: [...plan.imageDims],
+    reduced: plan.reduction !== null,
+    case: plan.case,
+  };
 }

@@ -18,10 +18,10 @@
  * @module
  */
 
-import { CmrxError, UsageError } from "../errors.ts";
+import { CmrxError, errorMessage, UsageError } from "../errors.ts";
 import { REPO_ROOT } from "../repo_root.ts";
 import { listModels, type ModelEntry } from "../models/registry.ts";
-import { exec } from "./engine.ts";
+import { exec } from "./runtime.ts";
 import {
   checkNoForeignFiles,
   checkOwnedFolder,
@@ -204,7 +204,7 @@ export async function planContext(opts: PlanOptions = {}): Promise<ContextPlan> 
   try {
     denoJson = JSON.parse(await Deno.readTextFile(`${repo}/deno.json`));
   } catch (e) {
-    throw new CmrxError(`cannot read deno.json (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot read deno.json (${errorMessage(e)})`, {
       file: `${repo}/deno.json`,
       hint: "run from a cmrxkit checkout",
     });
@@ -338,7 +338,7 @@ export interface BuildArgsOptions {
   gid?: number;
 }
 
-/** The engine arguments of the image build (`docker build ...` / `podman build ...`). */
+/** The runtime arguments of the image build (`docker build ...` / `podman build ...`). */
 export function buildArgs(o: BuildArgsOptions): string[] {
   const args = ["build", "--tag", o.tag, "--build-arg", `BASE_IMAGE=${o.base}`];
   args.push("--build-arg", `ORT_INSTALL=${o.ort}`);

@@ -2,22 +2,19 @@
  * What the evaluation image does when it starts: look at `/input`, decide the split (a
  * TestSet is reconstructed at full size with no reduction; a ValidationSet alone gets the
  * run4Ranking reduction, for dry runs), check `/output` is writable, say what it found and
- * how it is running (user, network, read-only input, GPU), then hand over to `submit`.
+ * how it is running (user, network, read-only input, GPU), and settle the typed options of
+ * the library's `submit()` ({@link submitDefaultsFor}); `cli/container/entrypoint.ts` runs it.
  *
- * The pure parts ({@link detectSplit}, {@link submitArgsFor}, {@link mountOptions},
+ * The pure parts ({@link detectSplit}, {@link submitDefaultsFor}, {@link mountOptions},
  * {@link describeCases}) are unit-tested; the rest runs inside the image.
  *
  * @module
  */
 
-import {
-  type Case,
-  discover,
-  type DiscoveryProblem,
-  formatProblem,
-  type SplitFolder,
-} from "../challenge/layout.ts";
-import { CmrxError, LayoutError, UsageError } from "../errors.ts";
+import { type Case, discover, type DiscoveryProblem } from "../challenge/layout.ts";
+import type { SplitFolder } from "../challenge/paths.ts";
+import { formatProblem } from "../challenge/problem_text.ts";
+import { CmrxError, errorMessage, LayoutError, UsageError } from "../errors.ts";
 
 /** Where the organisers mount the data and collect the results. */
 export const CONTAINER_INPUT = "/input";
@@ -99,22 +96,30 @@ export function flagValue(args: readonly string[], name: string): string | undef
   return undefined;
 }
 
+/** Where and what a submit run reconstructs. */
+export interface SubmitTarget {
+  input: string;
+  output: string;
+  task: "cine" | "mapping" | "both";
+  split: "validation" | "test";
+}
+
 /**
- * The `submit` arguments of a container run: the user's flags, plus `--input /input`,
- * `--output /output`, `--task both` and `--split <detected>` where the user did not give
- * them. The model is chosen per case by `submit` (manifests' `serves`, else the classical
- * default), so nothing about tasks, views or accelerations is fixed here.
+ * Where and what a container run reconstructs: what the user gave, else `/input`, `/output`,
+ * both tasks and the detected `split`. The model is chosen per case by the Selector
+ * (manifests' `serves`, else the classical default), so nothing about tasks, views or
+ * accelerations is fixed here.
  */
-export function submitArgsFor(userArgs: readonly string[], split: "test" | "validation"): string[] {
-  const out = [...userArgs];
-  const defaults: [string, string][] = [
-    ["input", CONTAINER_INPUT],
-    ["output", CONTAINER_OUTPUT],
-    ["task", "both"],
-    ["split", split],
-  ];
-  for (const [k, v] of defaults) if (flagValue(userArgs, k) === undefined) out.push(`--${k}`, v);
-  return out;
+export function submitDefaultsFor(
+  user: Partial<SubmitTarget>,
+  split: "test" | "validation",
+): SubmitTarget {
+  return {
+    input: user.input ?? CONTAINER_INPUT,
+    output: user.output ?? CONTAINER_OUTPUT,
+    task: user.task ?? "both",
+    split: user.split ?? split,
+  };
 }
 
 /**
@@ -167,7 +172,7 @@ export interface Preflight {
 }
 
 /**
- * The exit code of the image: `submit`'s, and never 0 while an input entry could not be
+ * The exit code of the image: the submit run's, and never 0 while an input entry could not be
  * read (its case is missing from the output).
  */
 export function entrypointExitCode(submitCode: number, pf: Pick<Preflight, "problems">): number {
@@ -226,7 +231,7 @@ export async function preflight(
   } catch (e) {
     const uid = Deno.uid();
     throw new CmrxError(
-      `the output folder is not writable by uid ${uid} (${e instanceof Error ? e.message : e})`,
+      `the output folder is not writable by uid ${uid} (${errorMessage(e)})`,
       {
         file: output,
         hint: `make the host folder writable for uid ${uid} (chown ${uid} DIR), or run with ` +

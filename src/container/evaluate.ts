@@ -18,11 +18,14 @@
  */
 
 import { discover, type DiscoveryProblem } from "../challenge/layout.ts";
-import type { Year } from "../challenge/reduce.ts";
+import type { Year } from "../challenge/edition.ts";
 import { type ScoreReport, scoreSubmission } from "../challenge/score.ts";
-import { validateSubmission, type ValidationReport } from "../challenge/validate.ts";
+import { pooledRss } from "../pipeline/reference.ts";
+import { SlicePool } from "../recon/pool.ts";
+import { validateSubmission } from "../challenge/validate/mod.ts";
+import type { ValidationReport } from "../challenge/validate/report.ts";
 import { CmrxError } from "../errors.ts";
-import { type Engine, exec, inspectImage } from "./engine.ts";
+import { type ContainerRuntime, exec, inspectImage } from "./runtime.ts";
 import { detectSplit, problemsOfSplit } from "./entrypoint.ts";
 import { containerName, prepareOutput, runArgs } from "./run.ts";
 import {
@@ -35,7 +38,8 @@ import {
 
 /** Options of {@link evaluateImage}. */
 export interface EvaluateOptions {
-  engine: Engine;
+  /** The container runtime (docker or podman) that runs the image. */
+  runtime: ContainerRuntime;
   image: string;
   /** Absolute path of the input dataset (mounted read-only). */
   input: string;
@@ -123,11 +127,11 @@ async function pump(
 }
 
 /**
- * Runs `engine run ARGS` (ARGS must name the container `name`), sampling it and stopping it
+ * Runs `docker run ARGS` (or podman's) (ARGS must name the container `name`), sampling it and stopping it
  * after `timeLimit` seconds. Container output goes to `logPath` (and `onOutput`).
  */
 export async function runMonitored(
-  engine: Engine,
+  runtime: ContainerRuntime,
   args: string[],
   name: string,
   o: {
@@ -141,14 +145,14 @@ export async function runMonitored(
 ): Promise<MonitoredRun> {
   using log = await Deno.open(o.logPath, { write: true, create: true, truncate: true });
   const t0 = performance.now();
-  const child = new Deno.Command(engine.command, {
+  const child = new Deno.Command(runtime.command, {
     args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const sampler = new Sampler({
-    engine: engine.command,
+    runtime: runtime.command,
     container: name,
     gpu: o.gpu,
     interval: o.interval,
@@ -158,7 +162,7 @@ export async function runMonitored(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    exec(engine.command, ["kill", name]).catch(() => {});
+    exec(runtime.command, ["kill", name]).catch(() => {});
   }, o.timeLimit * 1000);
   const [status] = await Promise.all([
     child.status,
@@ -168,13 +172,13 @@ export async function runMonitored(
   clearTimeout(timer);
   const seconds = (performance.now() - t0) / 1000;
   const samples = await sampler.stop();
-  await exec(engine.command, ["rm", "-f", name]).catch(() => {});
+  await exec(runtime.command, ["rm", "-f", name]).catch(() => {});
   return { exitCode: status.code, timedOut, seconds, samples };
 }
 
 /** Runs, samples, validates and scores one image. See the module docs. */
 export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResult> {
-  const info = await inspectImage(o.engine, o.image);
+  const info = await inspectImage(o.runtime, o.image);
   const found = await discover(o.input);
   const split = o.split ?? detectSplit(found.cases, o.input, found.problems);
   const inputProblems = problemsOfSplit(found.problems, split, o.input);
@@ -183,7 +187,7 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
   const output = await prepareOutput(`${work}/output`, o.user);
   const name = containerName("eval");
   const args = runArgs({
-    engine: o.engine.kind,
+    runtime: o.runtime.kind,
     image: o.image,
     input: o.input,
     output,
@@ -194,7 +198,7 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
     memory: o.memory,
     args: o.args,
   });
-  const run = await runMonitored(o.engine, args, name, {
+  const run = await runMonitored(o.runtime, args, name, {
     timeLimit: o.timeLimit,
     interval: o.interval,
     gpu: o.gpu,
@@ -229,7 +233,9 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
     result.validationError = e.message;
   }
   try {
+    using pool = new SlicePool();
     result.score = await scoreSubmission({
+      rss: pooledRss(pool),
       submission: output,
       truth: o.truth,
       split,

@@ -13,7 +13,7 @@
  */
 
 import { CmrxError } from "../errors.ts";
-import { listSubmissionFiles, locateSubmission } from "../challenge/validate.ts";
+import { listSubmissionFiles, locateSubmission } from "../challenge/validate/walk.ts";
 import { submissionFolder } from "../challenge/submission.ts";
 import {
   manifestDifferences,
@@ -21,7 +21,7 @@ import {
   RUN_MANIFEST,
   type RunManifest,
 } from "../pipeline/run_manifest.ts";
-import { tempPathFor } from "../tempname.ts";
+import { writeAtomic } from "../output.ts";
 
 /** Bytes 0..115 of a MAT v5 file: the descriptive text with its "Created on" date. */
 export const MAT_HEADER_TEXT_BYTES = 116;
@@ -190,14 +190,7 @@ async function runLogs(dir: string): Promise<string[]> {
 
 async function copyAtomic(from: string, to: string): Promise<void> {
   await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
-  const tmp = tempPathFor(to);
-  try {
-    await Deno.copyFile(from, tmp);
-    await Deno.rename(tmp, to);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeAtomic(to, (tmp) => Deno.copyFile(from, tmp));
 }
 
 /**

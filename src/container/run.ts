@@ -1,7 +1,7 @@
 /**
  * Running the evaluation image the way the organisers do: no network, the input mounted
  * read-only at `/input`, a writable `/output`, a large shared-memory segment, one GPU, a
- * non-root user. {@link runArgs} builds the engine's argument list (pure, unit-tested);
+ * non-root user. {@link runArgs} builds the runtime's argument list (pure, unit-tested);
  * {@link prepareOutput} makes the output folder usable by the container's user.
  *
  * Harness facts (reference/cmrxrecon-format.md section 5): 2023 `network_mode: none`, GPU 0,
@@ -11,8 +11,8 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { parseDuration } from "../pipeline/submit.ts";
-import type { EngineKind } from "./engine.ts";
+import { parseDuration } from "../pipeline/budget.ts";
+import type { RuntimeKind } from "./runtime.ts";
 
 /** The organisers' shared-memory size (2023 and 2024 harnesses). */
 export const DEFAULT_SHM_SIZE = "32g";
@@ -22,7 +22,7 @@ export const IMAGE_USER = "1000:1000";
 
 /** What to run. */
 export interface RunSpec {
-  engine: EngineKind;
+  runtime: RuntimeKind;
   image: string;
   /** Absolute host path mounted read-only at /input. */
   input: string;
@@ -61,7 +61,7 @@ function checkMountPath(flag: string, p: string): void {
 }
 
 /**
- * The engine arguments of one run (`docker run ...`), in the organisers' configuration:
+ * The runtime arguments of one run (`docker run ...`), in the organisers' configuration:
  * `--network none`, `-v INPUT:/input:ro`, `-v OUTPUT:/output`, `--shm-size 32g`,
  * `--gpus device=N` (podman: `--device nvidia.com/gpu=N`, CDI), `--user uid:gid`.
  * @throws {UsageError} relative paths or paths a volume spec cannot hold
@@ -86,7 +86,7 @@ export function runArgs(spec: RunSpec): string[] {
     if (!Number.isInteger(spec.gpu) || spec.gpu < 0) {
       throw new UsageError(`--gpu must be a GPU index (0, 1, ...), got '${spec.gpu}'`);
     }
-    if (spec.engine === "docker") args.push("--gpus", `device=${spec.gpu}`);
+    if (spec.runtime === "docker") args.push("--gpus", `device=${spec.gpu}`);
     else args.push("--device", `nvidia.com/gpu=${spec.gpu}`);
   }
   if (spec.memory) args.push("--memory", spec.memory);

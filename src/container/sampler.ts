@@ -1,14 +1,14 @@
 /**
  * Resource sampling while a team's image runs: GPU memory and utilisation from
- * `nvidia-smi` (when present), CPU and RAM of the container from the engine's `stats`,
+ * `nvidia-smi` (when present), CPU and RAM of the container from the runtime's `stats`,
  * every few seconds. Parsers are pure and unit-tested on fixture strings; {@link Sampler}
  * runs the commands.
  *
  * @module
  */
 
-import { parseBytes } from "../engine/session.ts";
-import { exec } from "./engine.ts";
+import { parseBytes } from "../format.ts";
+import { exec } from "./runtime.ts";
 
 /** One GPU line of `nvidia-smi --query-gpu=index,memory.used,memory.total,utilization.gpu`. */
 export interface GpuReading {
@@ -55,7 +55,7 @@ export function parseNvidiaSmiCsv(text: string): GpuReading[] {
   return out;
 }
 
-/** The engine `stats` template: CPU percent and memory use/limit, `|`-separated. */
+/** The runtime's `stats` template: CPU percent and memory use/limit, `|`-separated. */
 export const STATS_FORMAT = "{{.CPUPerc}}|{{.MemUsage}}";
 
 /** CPU and memory of the container at one moment. */
@@ -146,8 +146,8 @@ export function samplesCsv(samples: readonly Sample[]): string {
 
 /** Options of {@link Sampler}. */
 export interface SamplerOptions {
-  /** The engine command (`docker`, `podman`). */
-  engine: string;
+  /** The runtime command (`docker`, `podman`). */
+  runtime: string;
   /** The container to watch. */
   container: string;
   /** GPU index to read from nvidia-smi (none: no GPU sampling). */
@@ -200,7 +200,7 @@ export class Sampler {
   async sampleOnce(): Promise<Sample> {
     const s: Sample = { t: (performance.now() - this.#t0) / 1000 };
     const [st, gpu] = await Promise.all([
-      exec(this.opts.engine, [
+      exec(this.opts.runtime, [
         "stats",
         "--no-stream",
         "--format",

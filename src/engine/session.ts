@@ -1,24 +1,20 @@
 /**
- * onnxruntime sessions for cmrxkit: execution provider choice (CUDA when it is usable,
- * CPU otherwise, never a crash), threads, graph optimisation, a warm-up run, per-run
- * timing and input checking against the graph.
+ * onnxruntime sessions for cmrxkit ({@link OnnxSession}): execution provider choice (CUDA
+ * when it is usable, CPU otherwise, never a crash; see providers.ts), threads, graph
+ * optimisation, a warm-up run, per-run timing and input checking against the graph.
+ * Tensors are float32, row-major (last dim fastest), dims outermost first.
  *
- * onnxruntime-node is imported lazily (on the first {@link Engine.load}), so the rest of
- * this module (`parseDevice`, `parseBytes`, `cudaAvailable`, `peakRssBytes`) needs no
- * `--allow-ffi`. Loading a model needs `--allow-ffi --allow-read`; `cudaAvailable` reads
- * the file system and may run `nvidia-smi` (`--allow-run`) and is quiet without them.
- *
- * CUDA in onnxruntime-node 1.30: the npm tarball has no CUDA provider; it is downloaded at
- * install time (`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install
- * --allow-scripts=npm:onnxruntime-node`, see docs/tooling notes). Asking for the CUDA
- * provider when its library is absent makes session creation throw, so cmrxkit checks
- * first and retries on CPU when creation still fails.
+ * onnxruntime-node is imported lazily (on the first {@link OnnxSession.load}), so
+ * importing this module needs no `--allow-ffi`; loading a model needs `--allow-ffi
+ * --allow-read`. Asking for the CUDA provider when its library is absent makes session
+ * creation throw, so cmrxkit checks first (`cudaAvailable`) and retries on CPU when
+ * creation still fails.
  *
  * @module
  */
 
 import type * as Ort from "onnxruntime-node";
-import { CmrxError, ShapeError, UsageError } from "../errors.ts";
+import { CmrxError, ShapeError } from "../errors.ts";
 import {
   DataType,
   type DecodedValueInfo,
@@ -26,13 +22,17 @@ import {
   type Dim,
   elemTypeName,
   halfToFloat,
-} from "./onnx.ts";
+} from "./onnx/mod.ts";
+import {
+  cudaAvailable,
+  cudaProviderOptions,
+  DEFAULT_VRAM_LIMIT,
+  type Device,
+  deviceIdOf,
+} from "./providers.ts";
 
-/** Where to run: `auto` (CUDA when usable, else CPU), `cpu`, `cuda` (= `cuda:0`), `cuda:N`. */
-export type Device = "auto" | "cpu" | "cuda" | `cuda:${number}`;
-
-/** Options of {@link Engine.load}. */
-export interface EngineOptions {
+/** Options of {@link OnnxSession.load}. */
+export interface OnnxSessionOptions {
   /** Execution device; default `auto`. */
   device?: Device;
   /** Threads inside one operator (CPU); default: onnxruntime's choice (physical cores). */
@@ -59,12 +59,12 @@ export interface EngineOptions {
   /**
    * Run once before the first timed run (default true): with zeros of the model's input
    * shapes when all input dims are fixed, else with the first real feeds (the first
-   * {@link Engine.run} then executes twice and returns the second result).
+   * {@link OnnxSession.run} then executes twice and returns the second result).
    */
   warmup?: boolean;
 }
 
-/** A tensor fed to or returned by {@link Engine.run}: row-major data and its dims. */
+/** A tensor fed to or returned by {@link OnnxSession.run}: row-major data and its dims. */
 export interface EngineTensor {
   /** Values, row-major (last dim fastest). */
   data: Float32Array;
@@ -72,8 +72,8 @@ export interface EngineTensor {
   dims: number[];
 }
 
-/** Timing of an engine (milliseconds). */
-export interface EngineStats {
+/** Timing of a session (milliseconds). */
+export interface OnnxSessionStats {
   /** Timed runs so far (warm-up excluded). */
   runs: number;
   /** Sum of the timed runs. */
@@ -86,7 +86,7 @@ export interface EngineStats {
   warmupMs?: number;
 }
 
-/** Input element types {@link Engine.run} converts its float32 feeds to. */
+/** Input element types {@link OnnxSession.run} converts its float32 feeds to. */
 const FEEDABLE = new Set<number>([
   0,
   DataType.FLOAT,
@@ -96,197 +96,6 @@ const FEEDABLE = new Set<number>([
   DataType.UINT8,
   DataType.BOOL,
 ]);
-
-/** Default GPU memory limit: 24 GiB, the CMRxRecon limit. */
-export const DEFAULT_VRAM_LIMIT = 24 * 1024 ** 3;
-
-/**
- * CUDA provider options cmrxkit asks for (documented in one place):
- * - `device_id`: the `N` of `cuda:N`;
- * - `gpu_mem_limit`: {@link EngineOptions.vramLimitBytes} (default 24 GiB);
- * - `arena_extend_strategy: "kSameAsRequested"`: grow the arena by what is asked for
- *   instead of doubling, so the footprint stays near the real peak;
- * - `cudnn_conv_algo_search: "HEURISTIC"`: pick convolution algorithms by cuDNN's
- *   heuristics instead of benchmarking every one (`EXHAUSTIVE`), which would allocate
- *   large trial workspaces and make the first run slow;
- * - `do_copy_in_default_stream: true`.
- *
- * onnxruntime-node 1.30 reads only `deviceId` from the provider object; the rest is kept
- * here so a binding that forwards provider options gets them unchanged.
- */
-export function cudaProviderOptions(
-  deviceId: number,
-  vramLimitBytes: number,
-): {
-  name: "cuda";
-  deviceId: number;
-  device_id: number;
-  gpu_mem_limit: number;
-  arena_extend_strategy: string;
-  cudnn_conv_algo_search: string;
-  do_copy_in_default_stream: boolean;
-} {
-  return {
-    name: "cuda" as const,
-    deviceId,
-    device_id: deviceId,
-    gpu_mem_limit: vramLimitBytes,
-    arena_extend_strategy: "kSameAsRequested",
-    cudnn_conv_algo_search: "HEURISTIC",
-    do_copy_in_default_stream: true,
-  };
-}
-
-/**
- * Parses a `--device` value.
- * @param s `auto`, `cpu`, `gpu`/`cuda` (device 0) or `cuda:N`
- * @throws {UsageError} for anything else
- */
-export function parseDevice(s: string): Device {
-  const v = s.trim().toLowerCase();
-  if (v === "auto" || v === "cpu") return v;
-  if (v === "cuda" || v === "gpu") return "cuda";
-  const m = /^(?:cuda|gpu):(\d+)$/.exec(v);
-  if (m) return `cuda:${Number(m[1])}`;
-  throw new UsageError(`unknown device "${s}"`, {
-    hint: "use --device auto, cpu, cuda or cuda:N (N = GPU index)",
-  });
-}
-
-const BYTE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  m: 1e6,
-  mb: 1e6,
-  g: 1e9,
-  gb: 1e9,
-  t: 1e12,
-  tb: 1e12,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4,
-};
-
-/**
- * Parses a byte count: `24GiB`, `500MB`, `1.5G`, `1048576`. SI units (k, M, G, T, with or
- * without B) are powers of 1000; binary units (KiB, MiB, GiB, TiB) powers of 1024.
- * @throws {UsageError} for an unparsable or negative value
- */
-export function parseBytes(s: string): number {
-  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?\s*([a-z]*)\s*$/i.exec(s);
-  const unit = m ? BYTE_UNITS[m[3].toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    throw new UsageError(`cannot read "${s}" as a byte count`, {
-      hint: "write e.g. 24GiB, 500MB, 1.5G or a number of bytes",
-    });
-  }
-  return Math.round(Number(m[1]) * 10 ** Number(m[2] ?? 0) * unit);
-}
-
-function procStatusKiB(field: string): number | undefined {
-  try {
-    const s = Deno.readTextFileSync("/proc/self/status");
-    const m = new RegExp(`^${field}:\\s+(\\d+)\\s*kB`, "m").exec(s);
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Peak resident set size of this process in bytes: `VmHWM` from `/proc/self/status` on
- * Linux, else the current RSS (`Deno.memoryUsage().rss`).
- */
-export function peakRssBytes(): number {
-  return procStatusKiB("VmHWM") ?? Deno.memoryUsage().rss;
-}
-
-/** Current resident set size in bytes (`VmRSS` on Linux, else `Deno.memoryUsage().rss`). */
-export function rssBytes(): number {
-  return procStatusKiB("VmRSS") ?? Deno.memoryUsage().rss;
-}
-
-/**
- * Resets the peak RSS to the current RSS (writes `5` to `/proc/self/clear_refs`, Linux).
- * @returns false when that is not possible (not Linux, no write permission)
- */
-export function resetPeakRss(): boolean {
-  try {
-    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The folder of onnxruntime-node's native binding (where provider libraries must sit). */
-export function ortBinaryDir(): string | undefined {
-  const arch = Deno.build.arch === "x86_64" ? "x64" : "arm64";
-  const platform = Deno.build.os === "windows" ? "win32" : Deno.build.os;
-  let url: string;
-  try {
-    url = import.meta.resolve("onnxruntime-node");
-  } catch {
-    return undefined;
-  }
-  if (!url.startsWith("file:")) return undefined;
-  // .../onnxruntime-node/dist/index.js -> .../onnxruntime-node/bin/napi-v6/<os>/<arch>
-  const pkg = new URL("../", url);
-  return decodeURIComponent(new URL(`bin/napi-v6/${platform}/${arch}`, pkg).pathname);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether onnxruntime's CUDA provider can run here: the provider libraries
- * (`libonnxruntime_providers_cuda.so`, `libonnxruntime_providers_shared.so`) beside the
- * binding, and an NVIDIA GPU visible (`/dev/nvidia0`, else `nvidia-smi -L` lists one;
- * `CUDA_VISIBLE_DEVICES` empty or `-1` hides all).
- * @returns `{ available: true }`, or `{ available: false, reason }` with a one-line reason
- */
-export function cudaAvailable(): { available: boolean; reason?: string } {
-  if (Deno.build.os !== "linux") {
-    return { available: false, reason: `onnxruntime-node has CUDA on Linux only` };
-  }
-  const dir = ortBinaryDir();
-  if (!dir) return { available: false, reason: "onnxruntime-node is not installed locally" };
-  const missing = ["libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"]
-    .filter((f) => !exists(`${dir}/${f}`));
-  if (missing.length) {
-    return {
-      available: false,
-      reason: `the CUDA provider of onnxruntime is not installed (no ${missing[0]} in ${dir}; ` +
-        `install it with ONNXRUNTIME_NODE_INSTALL=cuda12 deno install ` +
-        `--allow-scripts=npm:onnxruntime-node)`,
-    };
-  }
-  let visible: string | undefined;
-  try {
-    visible = Deno.env.get("CUDA_VISIBLE_DEVICES");
-  } catch { /* no env permission */ }
-  if (visible !== undefined && (visible.trim() === "" || visible.trim() === "-1")) {
-    return { available: false, reason: `CUDA_VISIBLE_DEVICES="${visible}" hides every GPU` };
-  }
-  if (exists("/dev/nvidia0")) return { available: true };
-  try {
-    const out = new Deno.Command("nvidia-smi", { args: ["-L"], stdout: "piped", stderr: "null" })
-      .outputSync();
-    if (out.success && /GPU \d+:/.test(new TextDecoder().decode(out.stdout))) {
-      return { available: true };
-    }
-  } catch { /* not installed or no run permission */ }
-  return { available: false, reason: "no NVIDIA GPU is visible (no /dev/nvidia0, nvidia-smi)" };
-}
 
 type OrtModule = typeof Ort;
 let ortModule: Promise<OrtModule> | undefined;
@@ -317,15 +126,11 @@ function describeInputs(inputs: DecodedValueInfo[]): string {
   );
 }
 
-function deviceIdOf(device: Device): number {
-  return device.startsWith("cuda:") ? Number(device.slice(5)) : 0;
-}
-
 /**
  * One loaded ONNX model on one execution provider. Runs are serialised (one at a time);
- * `stats` records their timing. Call {@link Engine.release} when done.
+ * `stats` records their timing. Call {@link OnnxSession.release} when done.
  */
-export class Engine {
+export class OnnxSession {
   /** The provider in use. */
   readonly provider: "cuda" | "cpu";
   /** The GPU index (0 on CPU). */
@@ -334,14 +139,14 @@ export class Engine {
   readonly notice?: string;
   /** Names of the graph inputs to feed (initializers excluded). */
   readonly inputNames: string[];
-  /** Names of the graph outputs {@link Engine.run} returns. */
+  /** Names of the graph outputs {@link OnnxSession.run} returns. */
   readonly outputNames: string[];
   /** Graph inputs (non-initializer) with their declared dims and types. */
   readonly inputs: DecodedValueInfo[];
   /** Graph outputs with their declared dims and types. */
   readonly outputs: DecodedValueInfo[];
   /** Load, warm-up and per-run timing. */
-  readonly stats: EngineStats;
+  readonly stats: OnnxSessionStats;
   /** The model file. */
   readonly file: string;
 
@@ -382,7 +187,7 @@ export class Engine {
    * @throws {CmrxError} naming the file when it is missing, unreadable or not ONNX, or when
    *   onnxruntime rejects it
    */
-  static async load(modelPath: string, opts: EngineOptions = {}): Promise<Engine> {
+  static async load(modelPath: string, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
     const t0 = performance.now();
     let bytes: Uint8Array;
     try {
@@ -463,7 +268,7 @@ export class Engine {
         );
       }
     }
-    const engine = new Engine({
+    const engine = new OnnxSession({
       file: modelPath,
       session,
       ort,
@@ -551,7 +356,7 @@ export class Engine {
       }
       if (spec.elemType && !FEEDABLE.has(spec.elemType)) {
         throw new ShapeError(
-          `input ${spec.name} is ${elemTypeName(spec.elemType)}, which Engine.run cannot feed`,
+          `input ${spec.name} is ${elemTypeName(spec.elemType)}, which OnnxSession.run cannot feed`,
           { file: this.file, hint: "export the model with float32 (or int64/int32/bool) inputs" },
         );
       }

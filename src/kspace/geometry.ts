@@ -11,7 +11,7 @@ import type { MatReader } from "../mat/read.ts";
 import type { MatVarInfo } from "../mat/types.ts";
 
 /** What cmrxkit reconstructs, for messages. */
-export const KSPACE_EXPECTED =
+export const KSPACE_EXPECTED: string =
   "complex single or double k-space with MATLAB dims (kx, ky, coil, slice, frame), or " +
   "(kx, ky, slice, frame) for single-coil data";
 
@@ -136,11 +136,17 @@ function refuseUnusableKspace(
 
 /** Sizes of a k-space variable; `single` when it has no coil dim. */
 export interface KspaceGeometry {
+  /** Readout size, MATLAB dim 1 (kx). */
   nx: number;
+  /** Phase-encode size, MATLAB dim 2 (ky). */
   ny: number;
+  /** Coils: MATLAB dim 3 for multi-coil data, 1 for single-coil data. */
   nc: number;
+  /** Slices (1 when the dim is absent). */
   nz: number;
+  /** Frames (cine) or weightings (mapping); 1 when the dim is absent. */
   nt: number;
+  /** True for single-coil data, MATLAB dims `(kx, ky, slice, frame)` without a coil dim. */
   single: boolean;
 }
 

@@ -2,11 +2,15 @@
  * Parametric maps of a whole mapping image: the air mask, the per-slice T1 (MOLLI) or T2
  * (T2-prep) fit with each slice's own times, and the MAT file the maps are saved in.
  *
+ * Images are MATLAB dims `(x, y, slice, weighting)`, maps `(x, y, slice)`, column-major;
+ * times come in as plain arrays `times[slice][weighting]` (ms). This module knows nothing of
+ * the challenge: reading the csv times and the labels is `src/challenge/maps/`.
+ *
  * @module
  */
 
 import { CmrxError, ShapeError } from "../errors.ts";
-import { writeMatV5 } from "../mat/v5.ts";
+import { writeMatV5 } from "../mat/v5/write.ts";
 import { fitMolli, type MolliFitOptions } from "./t1.ts";
 import { fitT2Prep, type T2FitOptions } from "./t2.ts";
 
@@ -28,7 +32,9 @@ export interface MapFitOptions extends Omit<MolliFitOptions, "mask">, Omit<T2Fit
 
 /** Maps of one image; every map has MATLAB dims `dims = (nx, ny, nz)`, column-major. */
 export interface ParametricMaps {
+  /** Which relaxation time was fitted. */
   kind: MapKind;
+  /** MATLAB dims `(nx, ny, nz)` of every map and of `mask`. */
   dims: [number, number, number];
   /**
    * T1: `T1`, `A`, `B`, `T1star` (ms / signal units), `flips`, `rsq`; T2: `T2`, `S0`, `rsq`.
@@ -53,7 +59,11 @@ export function mapKindOf(name: string): MapKind | null {
  * Tissue mask of one slice: 1 where the largest magnitude over the weightings reaches
  * `fraction` of the slice's largest (relax_qmri uses 5 % of the image maximum).
  *
- * @param signals MATLAB dims `(npix, nw)` column-major, magnitudes
+ * @param signals MATLAB dims `(npix, nw)` column-major, magnitudes (sign ignored)
+ * @param npix pixels per weighting
+ * @param nw weightings
+ * @param fraction threshold relative to the slice's largest magnitude (default 0.05)
+ * @returns one value per pixel: 1 tissue, 0 air (all 0 when the slice is all zero)
  */
 export function airMask(
   signals: ArrayLike<number>,
@@ -83,9 +93,12 @@ export function airMask(
  * @param image magnitudes, MATLAB dims `(nx, ny, nz, nw)` column-major (weightings last,
  *   as `img4ranking` and the reconstructions hold them)
  * @param dims `[nx, ny, nz, nw]` (a 3-D `[nx, ny, nw]` is one slice)
- * @param times `times[z]`: the times of slice z's weightings (see `timesForSlices`); slice z
- *   uses its first `times[z].length` weightings
- * @throws {ShapeError} dims that do not match the data, a slice without times
+ * @param times `times[z]`: the times (ms) of slice z's weightings (see `timesForSlices` in
+ *   `src/challenge/maps/csv.ts`); slice z uses its first `times[z].length` weightings
+ * @param opts air fraction, label mask, fit options of {@link fitMolli} / {@link fitT2Prep}
+ * @returns the maps, MATLAB dims `(nx, ny, nz)`, with the fitted-pixel mask and the times
+ * @throws {ShapeError} dims that do not match the data, a slice without times, a slice
+ *   with more times than weightings, or times the fit refuses
  */
 export function fitMaps(
   kind: MapKind,
@@ -157,7 +170,10 @@ export function fitMaps(
  * `(nx, ny, nz)`), `mask` (uint8), `times` (double, `(nw, nz)`, ms, 0-padded) and `slices`
  * (the 1-based slices of the source file the maps belong to).
  *
+ * @param path the `.mat` file to write; its folder is created
+ * @param maps the maps from {@link fitMaps}
  * @param slices 0-based slices of the source file, one per map slice
+ * @throws {CmrxError} when `slices` does not have one entry per map slice
  */
 export async function writeMaps(
   path: string,

@@ -22,6 +22,7 @@ import { boundedInflate, InflateError, inflatePrefix, MAX_COMPRESSION_RATIO } fr
 
 /** A NIfTI volume: dims as the header gives them (`dim[1..dim[0]]`), values column-major. */
 export interface NiftiVolume {
+  /** Dims `dim[1..dim[0]]`, first index fastest (MATLAB order). */
   dims: number[];
   /** Voxel values after the header's `scl_slope` / `scl_inter` scaling (when set). */
   data: Float32Array;

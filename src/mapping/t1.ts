@@ -60,11 +60,17 @@ export interface MolliFit {
 
 /** One fitted pixel (the scalar form, also what the tests compare). */
 export interface MolliPixelFit {
+  /** Steady-state amplitude A (signal units). */
   a: number;
+  /** Inversion amplitude B (signal units). */
   b: number;
+  /** Apparent (Look-Locker) T1*, ms. */
   t1star: number;
+  /** T1 = T1* (B/A - 1), ms, clamped to the range; 0 where the fit is invalid. */
   t1: number;
+  /** Number of samples (in TI order) whose polarity was restored. */
   flips: number;
+  /** Residual sum of squares of the signed fit (signal units squared). */
   sse: number;
 }
 
@@ -329,7 +335,7 @@ function tryFlips(
  *   (`abs`); only the first `times.length` weightings are used
  * @param npix pixels per weighting
  * @param times inversion time of each weighting, ms (any order; trailing zero times must be
- *   dropped before, see {@link usableTimes})
+ *   dropped before, see `usableTimes` in `src/challenge/maps/csv.ts`)
  * @param opts ranges, grid, mask, iterations
  * @returns per-pixel T1, A, B, T1*, flips, residual, R²
  * @throws {ShapeError} fewer than 3 times, negative/non-finite times, too few values

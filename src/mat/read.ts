@@ -16,8 +16,8 @@ import { entryKind, notRegularError } from "../fsutil.ts";
 import { detectMatFormat, type MatFormat, readHead } from "./header.ts";
 import type { MatArray, MatVarInfo } from "./types.ts";
 import { numel } from "./types.ts";
-import { checkComplexity, type DimRange, MatV73Reader, type ReadOptions } from "./v73.ts";
-import { listMatV5All, parseMatV5Var } from "./v5.ts";
+import { checkComplexity, type DimRange, MatV73Reader, type ReadOptions } from "./v73/read.ts";
+import { listMatV5All, parseMatV5Var } from "./v5/read.ts";
 
 export type { DimRange, ReadOptions };
 
@@ -217,11 +217,27 @@ class H5Reader implements MatReader {
   }
 }
 
+/** Called with the path of every file {@link openMat} is asked to open. */
+export type MatOpenListener = (path: string) => void;
+
+const openListeners = new Set<MatOpenListener>();
+
+/**
+ * Watches {@link openMat}: `listener` is called with each path it is asked to open, until
+ * the returned function is called. For tests and profiling (e.g. that a run reads each
+ * input header once).
+ */
+export function watchMatOpens(listener: MatOpenListener): () => void {
+  openListeners.add(listener);
+  return () => openListeners.delete(listener);
+}
+
 /**
  * Opens a MATLAB file of either format. v7.3 files are read lazily from disk; v5 files
  * (small by nature: submissions, masks) are parsed into memory.
  */
 export async function openMat(path: string): Promise<MatReader> {
+  for (const l of openListeners) l(path);
   // one stat: it tells a regular file (a FIFO would block the reads) and the file's size;
   // entryKind runs only to say what a path that is not a file is
   let st: Deno.FileInfo | undefined;

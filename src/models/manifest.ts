@@ -8,8 +8,13 @@
  * `(kx, ky, coil, frame)` is, without any copy, the row-major tensor `[T, C, Y, X, 2]`:
  * layout `"T,C,Y,X,2"` (a leading `B` of 1 may be added: `"B,T,C,Y,X,2"`).
  *
+ * {@link checkManifest} checks a parsed manifest field by field; reading it from disk and
+ * finding its `.onnx` file is the registry's part (`registry.ts`).
+ *
  * @module
  */
+
+import { CmrxError } from "../errors.ts";
 
 /** What a model input carries. */
 export type InputRole =
@@ -55,15 +60,19 @@ export interface NormalizationSpec {
    * by its `percentile` (e.g. 99.5); `none`.
    */
   kind: "max" | "percentile" | "none";
+  /** The percentile (0-100) of the zero-filled RSS magnitudes for `percentile` (default 99.5). */
   percentile?: number;
 }
 
 /** The cases a model serves; the registry picks a model per case from these. */
 export interface ServesSpec {
+  /** Tasks served: `cine` and/or `mapping`. */
   tasks: ("cine" | "mapping")[];
-  /** `sax`, `lax`, `T1`, `T2`. */
+  /** Short view names served: `sax`, `lax`, `T1`, `T2`. */
   views: string[];
+  /** Acceleration factors served (e.g. `[4, 8, 10]`); empty means any. */
   accelerations: number[];
+  /** Coil configurations served; empty means any. */
   coils: ("MultiCoil" | "SingleCoil")[];
 }
 
@@ -83,12 +92,17 @@ export interface ModelManifest {
   trainedOn?: string;
   /** Trainable parameters. */
   parameters?: number;
+  /** The graph inputs, each with its role and layout (at least one). */
   inputs: TensorSpec[];
+  /** The graph output (role `image`): a real magnitude or a complex image. */
   output: TensorSpec;
+  /** How slices are cut into graph calls. */
   feeder: FeederSpec;
+  /** Intensity normalisation before the graph, undone on its output. */
   normalization: NormalizationSpec;
   /** Image sizes are zero-padded (in k-space, centred) to a multiple of these `[y, x]`. */
   padMultiple?: [number, number];
+  /** The cases this model serves. */
   serves: ServesSpec;
   /** ONNX opset, for information. */
   opset?: number;
@@ -107,4 +121,55 @@ export interface ModelManifest {
    * that the default choice is always the better one.
    */
   auto?: boolean;
+}
+
+const LAYOUT_RE = /^(B,)?[A-Z2,]+$/;
+
+/**
+ * Checks a parsed manifest field by field.
+ *
+ * @param m the parsed JSON (typed as a manifest, not yet trusted)
+ * @param path the manifest file, named in every error
+ * @throws {CmrxError} naming the file and the first field that is missing or wrong
+ */
+export function checkManifest(m: ModelManifest, path: string): void {
+  const bad = (field: string, why: string) =>
+    new CmrxError(`manifest field '${field}' ${why}`, {
+      file: path,
+      hint: "see src/models/manifest.ts for the manifest format",
+    });
+  if (m.format !== 1) throw bad("format", "must be 1");
+  if (typeof m.name !== "string" || !/^[\w.-]+$/.test(m.name)) throw bad("name", "must be a word");
+  if (typeof m.file !== "string" || !m.file.endsWith(".onnx")) {
+    throw bad("file", "must name an .onnx file");
+  }
+  if (!Array.isArray(m.inputs) || m.inputs.length === 0) {
+    throw bad("inputs", "must list the graph inputs");
+  }
+  for (const t of [...m.inputs, m.output]) {
+    if (!t || typeof t.name !== "string" || !LAYOUT_RE.test(t.layout ?? "")) {
+      throw bad("inputs/output", `has an entry without a name or a layout like "B,T,C,Y,X,2"`);
+    }
+  }
+  if (!["sequence", "window", "weightings"].includes(m.feeder?.kind)) {
+    throw bad("feeder.kind", "must be sequence, window or weightings");
+  }
+  if (m.feeder.kind === "window" && !(m.feeder.frames && m.feeder.frames % 2 === 1)) {
+    throw bad("feeder.frames", "must be an odd window length for a window feeder");
+  }
+  if (!["max", "percentile", "none"].includes(m.normalization?.kind)) {
+    throw bad("normalization.kind", "must be max, percentile or none");
+  }
+  if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
+    throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");
+  }
+  if (m.auto !== undefined && typeof m.auto !== "boolean") {
+    throw bad("auto", "must be true or false");
+  }
+  if (m.outputMagnitude !== undefined && !["abs", "dc-rss"].includes(m.outputMagnitude)) {
+    throw bad("outputMagnitude", "must be abs or dc-rss");
+  }
+  if (m.outputMagnitude === "dc-rss" && !m.inputs.some((t) => t.role === "sensitivity")) {
+    throw bad("outputMagnitude", "dc-rss needs a sensitivity input (the coil maps of the output)");
+  }
 }

@@ -1,32 +1,44 @@
 /**
- * Models cmrxkit can run: the ONNX models with a manifest (shipped in `models/`, or any
- * folder given with `--models DIR`, or one `.json`/`.onnx` path given with `--model PATH`),
- * and the classical methods. The registry picks one per case from the manifests' `serves`
- * (the challenge passes only the input root, so the choice must be automatic).
+ * The ONNX models cmrxkit can run: manifests shipped in `models/`, or in any folder given
+ * with `--models DIR`, or one `.json`/`.onnx` path given with `--model PATH`. The registry
+ * lists and reads them and matches them against a {@link ModelKey} (what a case is, as far
+ * as a model cares); choosing between a model and a classical method is the pipeline's
+ * part (`src/pipeline/select.ts`).
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
-import type { Case } from "../challenge/layout.ts";
-import { CmrxError, UsageError } from "../errors.ts";
-import { defaultMethodFor, getMethod, methodNames } from "../recon/registry.ts";
-import type { Reconstructor } from "../kspace/slice.ts";
-import type { ModelManifest } from "./manifest.ts";
+import { CmrxError } from "../errors.ts";
+import { checkManifest, type ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */
 export const SHIPPED_MODELS: string = fileURLToPath(new URL("../../models/", import.meta.url));
 
+/**
+ * What a model is matched on: the few facts of a case that a manifest's `serves` names.
+ * A challenge case has these fields, so a `Case` can be passed as it is.
+ */
+export interface ModelKey {
+  /** `cine` or `mapping`. */
+  task: "cine" | "mapping";
+  /** Short view name: `sax`, `lax`, `T1`, `T2`, ... */
+  view: string;
+  /** Acceleration factor, null for fully sampled data (matches any). */
+  acc: number | null;
+  /** Coil configuration. */
+  coil: "MultiCoil" | "SingleCoil";
+}
+
 /** A manifest with where it was found. */
 export interface ModelEntry {
+  /** The parsed and checked manifest. */
   manifest: ModelManifest;
   /** Path of the manifest JSON. */
   manifestPath: string;
   /** Path of the ONNX file. */
   onnxPath: string;
 }
-
-const LAYOUT_RE = /^(B,)?[A-Z2,]+$/;
 
 /** Reads and checks one manifest; errors name the file and the field. */
 export async function readManifest(path: string): Promise<ModelEntry> {
@@ -39,45 +51,7 @@ export async function readManifest(path: string): Promise<ModelEntry> {
       hint: "a manifest is a JSON file beside the .onnx file (see README: exporting your model)",
     });
   }
-  const bad = (field: string, why: string) =>
-    new CmrxError(`manifest field '${field}' ${why}`, {
-      file: path,
-      hint: "see src/models/manifest.ts for the manifest format",
-    });
-  if (m.format !== 1) throw bad("format", "must be 1");
-  if (typeof m.name !== "string" || !/^[\w.-]+$/.test(m.name)) throw bad("name", "must be a word");
-  if (typeof m.file !== "string" || !m.file.endsWith(".onnx")) {
-    throw bad("file", "must name an .onnx file");
-  }
-  if (!Array.isArray(m.inputs) || m.inputs.length === 0) {
-    throw bad("inputs", "must list the graph inputs");
-  }
-  for (const t of [...m.inputs, m.output]) {
-    if (!t || typeof t.name !== "string" || !LAYOUT_RE.test(t.layout ?? "")) {
-      throw bad("inputs/output", `has an entry without a name or a layout like "B,T,C,Y,X,2"`);
-    }
-  }
-  if (!["sequence", "window", "weightings"].includes(m.feeder?.kind)) {
-    throw bad("feeder.kind", "must be sequence, window or weightings");
-  }
-  if (m.feeder.kind === "window" && !(m.feeder.frames && m.feeder.frames % 2 === 1)) {
-    throw bad("feeder.frames", "must be an odd window length for a window feeder");
-  }
-  if (!["max", "percentile", "none"].includes(m.normalization?.kind)) {
-    throw bad("normalization.kind", "must be max, percentile or none");
-  }
-  if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
-    throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");
-  }
-  if (m.auto !== undefined && typeof m.auto !== "boolean") {
-    throw bad("auto", "must be true or false");
-  }
-  if (m.outputMagnitude !== undefined && !["abs", "dc-rss"].includes(m.outputMagnitude)) {
-    throw bad("outputMagnitude", "must be abs or dc-rss");
-  }
-  if (m.outputMagnitude === "dc-rss" && !m.inputs.some((t) => t.role === "sensitivity")) {
-    throw bad("outputMagnitude", "dc-rss needs a sensitivity input (the coil maps of the output)");
-  }
+  checkManifest(m, path);
   const dir = path.slice(0, path.lastIndexOf("/") + 1);
   const onnxPath = m.file.startsWith("/") ? m.file : dir + m.file;
   try {
@@ -104,56 +78,33 @@ export async function listModels(dir: string = SHIPPED_MODELS): Promise<ModelEnt
   return out.sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));
 }
 
-/** Whether a manifest serves a case. */
-export function serves(m: ModelManifest, c: Pick<Case, "task" | "view" | "acc" | "coil">): boolean {
+/** Whether a manifest serves a key (an empty `accelerations` or `coils` list means any). */
+export function serves(m: ModelManifest, key: ModelKey): boolean {
   const s = m.serves;
-  return s.tasks.includes(c.task) && s.views.includes(c.view) &&
-    (c.acc === null || !s.accelerations?.length || s.accelerations.includes(c.acc)) &&
-    (!s.coils?.length || s.coils.includes(c.coil));
-}
-
-/** How a choice for a case was made, for logs. */
-export interface Choice {
-  /** `onnx` model entry, or a classical method name. */
-  model: ModelEntry | string;
-  reason: string;
+  return s.tasks.includes(key.task) && s.views.includes(key.view) &&
+    (key.acc === null || !s.accelerations?.length || s.accelerations.includes(key.acc)) &&
+    (!s.coils?.length || s.coils.includes(key.coil));
 }
 
 /**
- * Picks the model for a case: the override (`--model NAME|PATH`) when given; else the first
- * (by name) ONNX model whose manifest serves the case and does not opt out of automatic
- * choice (`auto: false`); else the default classical method.
+ * The model chosen automatically for a key: the first (by name, as {@link listModels}
+ * sorts) whose manifest serves it and does not opt out (`auto: false`); undefined if none.
  */
-export async function chooseModel(
-  c: Pick<Case, "task" | "view" | "acc" | "coil">,
-  opts: { override?: string; models?: ModelEntry[] } = {},
-): Promise<Choice> {
-  const models = opts.models ?? await listModels();
-  if (opts.override) {
-    const o = opts.override;
-    if (methodNames().includes(o)) return { model: o, reason: "--model" };
-    const byName = models.find((m) => m.manifest.name === o);
-    if (byName) return { model: byName, reason: "--model" };
-    if (/\.(json|onnx)$/.test(o)) {
-      const path = o.endsWith(".onnx") ? o.replace(/\.onnx$/, ".json") : o;
-      return { model: await readManifest(path), reason: "--model" };
-    }
-    throw new UsageError(`unknown model '${o}'`, {
-      hint: `choose one of: ${
-        [
-          ...methodNames(),
-          ...models.map((m) => m.manifest.name),
-        ].join(", ")
-      }, ` +
-        "or a path to a manifest .json",
-    });
-  }
-  const m = models.find((e) => e.manifest.auto !== false && serves(e.manifest, c));
-  if (m) return { model: m, reason: "serves this case" };
-  return { model: defaultMethodFor(c.coil), reason: "no ONNX model serves this case" };
+export function autoModelFor(key: ModelKey, models: ModelEntry[]): ModelEntry | undefined {
+  return models.find((e) => e.manifest.auto !== false && serves(e.manifest, key));
 }
 
-/** A classical reconstructor by name (re-exported for the pipeline). */
-export function classical(name: string): Reconstructor {
-  return getMethod(name);
+/**
+ * A model named on the command line: by manifest name among `models`, else a manifest
+ * path (`.json`, or the `.onnx` beside it); null when `ref` is neither.
+ *
+ * @throws {CmrxError} naming a manifest path that cannot be read or is invalid
+ */
+export async function findModel(ref: string, models: ModelEntry[]): Promise<ModelEntry | null> {
+  const byName = models.find((m) => m.manifest.name === ref);
+  if (byName) return byName;
+  if (/\.(json|onnx)$/.test(ref)) {
+    return await readManifest(ref.endsWith(".onnx") ? ref.replace(/\.onnx$/, ".json") : ref);
+  }
+  return null;
 }

@@ -1,6 +1,6 @@
 /**
  * The time-budget verdict of `submit --time-budget`: the time measured per reconstructed
- * slice, scaled to the real sizes of the 2023 test set.
+ * slice, scaled to the real sizes of the edition's test set (`Edition.testSet`: 2023 today).
  *
  * Assumption: the time to reconstruct one slice is linear in pixels x frames x coils (what an
  * FFT-based method or a convolutional network touches), so a measured time per
@@ -10,8 +10,8 @@
  * limits that only appear at real size are not seen at all, so an estimate from images much
  * smaller than the real ones (under a quarter of the pixels) is marked not reliable.
  *
- * Real sizes (`docs`: ../shared/reference/cmrxrecon-format.md, section 2.5; `synth --size
- * full` writes the same): cine SAX 512 x 246, 10 coils, up to 10 slices, 12 frames; cine LAX
+ * Real sizes (2023, in `challenge/editions/2023.ts`; the challenge format reference, section
+ * 2.5; `synth --size full` writes the same): cine SAX 512 x 246, 10 coils, up to 10 slices, 12 frames; cine LAX
  * 448 x 204, 10 coils, 3 views, 12 frames; T1 mapping 448 x 162, 10 coils, 6 slices, 9
  * weightings; T2 mapping the same with 3 weightings (the mapping in-plane size is the one of
  * `synth --size full`; the reference gives the slice and weighting counts only).
@@ -19,42 +19,11 @@
  * @module
  */
 
-/** Test-set sizes of the 2023 challenge per acceleration and coil type (files), for the
- * time-budget extrapolation: 120 test patients; not every patient has a LAX file (the
- * validation scorer expects 51 lax / 60 sax and 59 T1 / 59 T2 per 60 patients), scaled to
- * 120 patients. Three accelerations. */
-export const TEST_SET_2023: Record<string, number> = {
-  lax: 102,
-  sax: 120,
-  T1: 118,
-  T2: 118,
-};
-/** Accelerations of the 2023 test set. */
-export const TEST_ACCS_2023 = [4, 8, 10];
+import type { Edition, ViewSize } from "../challenge/edition.ts";
+import { EDITION_2023 } from "../challenge/editions/mod.ts";
+import { UsageError } from "../errors.ts";
 
-/** The size of one file of a view. */
-export interface ViewSize {
-  nx: number;
-  ny: number;
-  /** Coils. */
-  nc: number;
-  /** Slices (SAX, mapping) or views (LAX). */
-  nz: number;
-  /** Frames (cine) or weightings (mapping). */
-  nt: number;
-}
-
-/** Real file sizes of the 2023 test set per view (see the module docs). */
-export const REAL_SIZES_2023: Record<string, ViewSize> = {
-  sax: { nx: 512, ny: 246, nc: 10, nz: 10, nt: 12 },
-  lax: { nx: 448, ny: 204, nc: 10, nz: 3, nt: 12 },
-  T1: { nx: 448, ny: 162, nc: 10, nz: 6, nt: 9 },
-  T2: { nx: 448, ny: 162, nc: 10, nz: 6, nt: 3 },
-};
-/** Slices per file assumed for the test set; the test split reconstructs every slice. */
-export const TEST_SLICES_2023: Record<string, number> = Object.fromEntries(
-  Object.entries(REAL_SIZES_2023).map(([v, s]) => [v, s.nz]),
-);
+export type { ViewSize } from "../challenge/edition.ts";
 
 /** Below this fraction of the real pixels per image, a verdict is marked not reliable. */
 export const RELIABLE_PIXEL_FRACTION = 0.25;
@@ -105,12 +74,16 @@ export interface TimedCase {
  * Timing per view of written cases. Without geometry (logs of older versions) a case counts
  * as real size, and its view's verdict as not reliable.
  */
-export function viewTimings(cases: readonly TimedCase[]): Record<string, ViewTiming> {
+export function viewTimings(
+  cases: readonly TimedCase[],
+  edition: Edition = EDITION_2023,
+): Record<string, ViewTiming> {
+  const sizes = testSetOf(edition).sizes;
   const byView = new Map<string, TimedCase[]>();
   for (const c of cases) byView.set(c.view, [...byView.get(c.view) ?? [], c]);
   const out: Record<string, ViewTiming> = {};
   for (const [view, ts] of byView) {
-    const real = REAL_SIZES_2023[view] ?? REAL_SIZES_2023.sax;
+    const real = sizes[view] ?? sizes.sax;
     const g = (t: TimedCase) => t.geometry ?? real;
     const slices = ts.reduce((s, t) => s + t.slices, 0);
     const units = ts.reduce((s, t) => s + t.slices * sliceUnits(g(t)), 0);
@@ -140,35 +113,38 @@ export function sliceUnits(s: Pick<ViewSize, "nx" | "ny" | "nc" | "nt">): number
   return s.nx * s.ny * s.nt * s.nc;
 }
 
-/** The views of a task. */
-export function viewsOf(task: "cine" | "mapping" | "both"): string[] {
-  return task === "cine"
-    ? ["lax", "sax"]
-    : task === "mapping"
-    ? ["T1", "T2"]
-    : ["lax", "sax", "T1", "T2"];
+/** The test set of an edition, refused when its sizes are not known. */
+function testSetOf(edition: Edition) {
+  if (!edition.testSet) {
+    throw new UsageError(`the test-set sizes of ${edition.title} are not known to cmrxkit`, {
+      hint: "the time-budget verdict needs them; use --year 2023",
+    });
+  }
+  return edition.testSet;
 }
 
 /**
- * Extrapolates measured time per pixel-frame-coil (by view) to the 2023 test set of the tasks
- * run (see the module docs). Views never measured take the mean of the measured ones.
+ * Extrapolates measured time per pixel-frame-coil (by view) to the edition's test set of the
+ * tasks run (see the module docs). Views never measured take the mean of the measured ones.
  */
 export function budgetVerdict(
   perView: Record<string, ViewTiming>,
   task: "cine" | "mapping" | "both",
   budgetSeconds: number,
+  edition: Edition = EDITION_2023,
 ): BudgetVerdict {
+  const testSet = testSetOf(edition);
   const measured = Object.values(perView).filter((v) => v.cases > 0);
   const cases = measured.reduce((s, v) => s + v.cases, 0);
   const fallback = cases ? measured.reduce((s, v) => s + v.secondsPerUnit * v.cases, 0) / cases : 0;
   let estimate = 0;
   let worst = 0, worstFrom = "";
   const parts: string[] = [];
-  for (const v of viewsOf(task)) {
-    const real = REAL_SIZES_2023[v];
+  for (const v of edition.views(task)) {
+    const real = testSet.sizes[v];
     const m = perView[v]?.cases ? perView[v] : undefined;
     const per = m ? m.secondsPerUnit : fallback;
-    const n = TEST_SET_2023[v] * TEST_ACCS_2023.length;
+    const n = testSet.files[v] * testSet.accs.length;
     const perSlice = per * sliceUnits(real);
     estimate += perSlice * n * real.nz;
     const from = m
@@ -193,7 +169,7 @@ export function budgetVerdict(
     estimateSeconds: estimate,
     fraction,
     verdict: fraction <= 0.8 ? "fits" : fraction <= 1 ? "tight" : "exceeds",
-    basis: `2023 test set (120 patients, 3 accelerations), time per slice assumed linear in ` +
+    basis: `${testSet.basis}, time per slice assumed linear in ` +
       `pixels x frames x coils: ${parts.join(" + ")}`,
     reliable,
     warning: reliable
@@ -209,4 +185,20 @@ export function budgetVerdict(
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
+
+/** Parses `4h`, `90m`, `3600s`, `1h30m`, or plain seconds (`--time-budget`, `--time-limit`). */
+export function parseDuration(s: string): number {
+  const t = s.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const re = /(\d+(?:\.\d+)?)\s*(h|m|s)/g;
+  let total = 0, seen = "";
+  for (const m of t.matchAll(re)) {
+    total += Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
+    seen += m[0];
+  }
+  if (!seen || seen.replace(/\s/g, "") !== t.replace(/\s/g, "")) {
+    throw new UsageError(`'${s}' is not a duration`, { hint: "use e.g. 4h, 90m, 1h30m or 3600s" });
+  }
+  return total;
 }

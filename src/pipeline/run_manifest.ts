@@ -35,7 +35,7 @@
  */
 
 import { CmrxError } from "../errors.ts";
-import { tempPathFor } from "../tempname.ts";
+import { writeAtomic } from "../output.ts";
 
 /** File name of the run manifest inside a submit output folder. */
 export const RUN_MANIFEST = "cmrxkit-run.json";
@@ -133,14 +133,7 @@ export function manifestText(m: RunManifest): string {
 
 /** Writes `<dir>/cmrxkit-run.json` atomically (a complete temporary file, then rename). */
 export async function writeRunManifest(dir: string, m: RunManifest): Promise<void> {
-  const path = `${dir}/${RUN_MANIFEST}`;
-  const tmp = tempPathFor(path);
-  try {
-    await Deno.writeTextFile(tmp, manifestText(m), { createNew: true });
-    await Deno.rename(tmp, path);
-  } finally {
-    await Deno.remove(tmp).catch(() => {});
-  }
+  await writeAtomic(`${dir}/${RUN_MANIFEST}`, manifestText(m));
 }
 
 /**
@@ -149,17 +142,12 @@ export async function writeRunManifest(dir: string, m: RunManifest): Promise<voi
  * and the other finds it. Returns false, writing nothing, when a manifest exists.
  */
 export async function createRunManifest(dir: string, m: RunManifest): Promise<boolean> {
-  const path = `${dir}/${RUN_MANIFEST}`;
-  const tmp = tempPathFor(path);
   try {
-    await Deno.writeTextFile(tmp, manifestText(m), { createNew: true });
-    await Deno.link(tmp, path);
+    await writeAtomic(`${dir}/${RUN_MANIFEST}`, manifestText(m), { replace: false });
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
     throw e;
-  } finally {
-    await Deno.remove(tmp).catch(() => {});
   }
 }
 

@@ -1,18 +1,74 @@
 /**
  * The per-case choice of reconstructor that `submit` uses: `--model` (a classical method,
  * a model name or a manifest path) or, without it, the first ONNX model whose manifest
- * serves the case, else the default classical method. ONNX sessions are opened once per
- * model and shared by all the cases it serves.
+ * serves the case, else the default classical method. This is where the classical methods
+ * (`recon/registry.ts`) and the ONNX models (`models/registry.ts`) meet; neither knows the
+ * other. ONNX sessions are opened once per model and shared by all the cases it serves.
  *
  * @module
  */
 
 import type { Case } from "../challenge/layout.ts";
-import type { EngineOptions } from "../engine/session.ts";
+import type { OnnxSessionOptions } from "../engine/session.ts";
 import { OnnxReconstructor } from "../models/onnx_model.ts";
-import { chooseModel, type ModelEntry, serves } from "../models/registry.ts";
-import { getMethod } from "../recon/registry.ts";
+import {
+  autoModelFor,
+  findModel,
+  listModels,
+  type ModelEntry,
+  type ModelKey,
+  serves,
+} from "../models/registry.ts";
+import { UsageError } from "../errors.ts";
+import { defaultMethodFor, getMethod, methodNames } from "../recon/registry.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
+
+/** The facts of a case that models are matched on. */
+export function modelKey(c: Case): ModelKey {
+  return { task: c.task, view: c.view, acc: c.acc, coil: c.coil };
+}
+
+/** How a choice for a case was made, for logs. */
+export interface Choice {
+  /** `onnx` model entry, or a classical method name. */
+  model: ModelEntry | string;
+  reason: string;
+}
+
+/**
+ * Picks the model for a case: the override (`--model NAME|PATH`) when given; else the first
+ * (by name) ONNX model whose manifest serves the case and does not opt out of automatic
+ * choice (`auto: false`); else the default classical method.
+ */
+export async function chooseModel(
+  c: ModelKey,
+  opts: { override?: string; models?: ModelEntry[] } = {},
+): Promise<Choice> {
+  const models = opts.models ?? await listModels();
+  if (opts.override) {
+    const o = opts.override;
+    if (methodNames().includes(o)) return { model: o, reason: "--model" };
+    const named = await findModel(o, models);
+    if (named) return { model: named, reason: "--model" };
+    throw new UsageError(`unknown model '${o}'`, {
+      hint: `choose one of: ${
+        [
+          ...methodNames(),
+          ...models.map((m) => m.manifest.name),
+        ].join(", ")
+      }, ` +
+        "or a path to a manifest .json",
+    });
+  }
+  const m = autoModelFor(c, models);
+  if (m) return { model: m, reason: "serves this case" };
+  return { model: defaultMethodFor(c.coil), reason: "no ONNX model serves this case" };
+}
+
+/** A classical reconstructor by name. */
+export function classical(name: string): Reconstructor {
+  return getMethod(name);
+}
 
 /** A selector with the sessions it opened. */
 export interface ModelSelector {
@@ -29,7 +85,7 @@ export interface SelectorOptions {
   /** The models to choose from (`listModels(dir)`). */
   models: ModelEntry[];
   /** Engine options for the ONNX sessions. */
-  engine?: EngineOptions;
+  engine?: OnnxSessionOptions;
   /** Called once with the engine's notice (e.g. "CUDA not available, using CPU"). */
   onNotice?: (notice: string) => void;
   /**
@@ -64,10 +120,11 @@ export function createSelector(opts: SelectorOptions): ModelSelector {
   let noticed = false;
   return {
     async select(c: Case): Promise<Reconstructor> {
-      const choice = await chooseModel(c, { override: opts.override, models: opts.models });
+      const key = modelKey(c);
+      const choice = await chooseModel(key, { override: opts.override, models: opts.models });
       if (typeof choice.model === "string") return getMethod(choice.model);
       const entry = choice.model;
-      if (opts.fallback && !serves(entry.manifest, c)) return getMethod(opts.fallback);
+      if (opts.fallback && !serves(entry.manifest, key)) return getMethod(opts.fallback);
       let r = loaded.get(entry.onnxPath);
       if (!r) {
         r = new OnnxReconstructor(entry, opts.engine ?? {});

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { UsageError } from "../errors.ts";
+
 /** One shard's part of the work. */
 export interface ShardShare {
   /** 0-based shard index. */
@@ -70,4 +72,16 @@ export function shardCases<T>(
   const [i, n] = shard;
   const { owner } = assignShards(cases.map((c, k) => (work ? work(c, k) : 1)), n);
   return cases.filter((_, k) => owner[k] === i);
+}
+
+/** Parses `i/n` (1-based i as users type it) into a 0-based `[i, n]`. */
+export function parseShard(s: string): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n) {
+    throw new UsageError(`'${s}' is not a shard`, {
+      hint: "use i/n with 1 <= i <= n, e.g. --shard 2/4",
+    });
+  }
+  return [i - 1, n];
 }

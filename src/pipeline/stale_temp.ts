@@ -24,7 +24,7 @@
  */
 
 import { parseTempName, pidMax, type TempName } from "../tempname.ts";
-import { MAPS_FOLDER } from "../mapping/case_maps.ts";
+import { MAPS_FOLDER } from "../challenge/maps/case_maps.ts";
 import { hostName, isLockName, liveLocks, parseAsideLockName, pidAlive } from "./lock.ts";
 import { RUN_MANIFEST } from "./run_manifest.ts";
 

@@ -5,15 +5,21 @@
  * time budget, validate the result and optionally zip it.
  *
  * ```
+ * edition = editionFor(year, "submit")            the rules (challenge/editions/)
  * check --output (a writable folder, or creatable under one) -> discover(input, split), once:
  *   the whole split for the run manifest's input identity, narrowed to task / coil / acc
  * mkdir output ; lock (per shard: lock.ts) ; run manifest (run_manifest.ts: a mismatch stops)
  * remove stale temporary files of dead runs (stale_temp.ts)
- * geometry of every case (headers) -> shard by work (shard.ts) -> this shard's cases
- * for each case: skip if a verified file exists | reconstruct the needed slices |
- *                run4Ranking (validation) | writeImg4Ranking (tmp + rename) | log a JSON line
- * validateSubmission(out, input) ; packSubmission (--zip) ; release the lock
+ * sharded: plan every case (headers) -> shard by work (shard.ts) -> this shard's cases
+ * for each case: skip if a verified file exists (plan from the header) |
+ *                openCase: header -> plan (challenge/plan.ts), the file stays open |
+ *                reconstruct the plan's slices | reduce (validation) |
+ *                writeImg4Ranking (tmp + rename) | log a JSON line (run_log.ts)
+ * validateSubmission(out, expected from the plans) ; packSubmission (--zip) ; release the lock
  * ```
+ *
+ * Each input header is read once per run (`openCase`); a sharded run reads every header to
+ * balance the work and opens its own cases again for the data.
  *
  * Broken entries of the input (dangling links, pipes, folders at k-space positions) are
  * failed cases of every shard, so no run over a damaged input ends OK.
@@ -21,38 +27,32 @@
  * @module
  */
 
-import {
-  type Case,
-  type CoilType,
-  discover,
-  type DiscoverOptions,
-  type Discovery,
-  formatProblem,
-  type Split,
-} from "../challenge/layout.ts";
+import type { Edition, Split, Year } from "../challenge/edition.ts";
+import { DEFAULT_YEAR, editionFor } from "../challenge/editions/mod.ts";
+import { type Case, discover, type Discovery } from "../challenge/layout.ts";
+import { formatProblem } from "../challenge/problem_text.ts";
+import { mapsPath, writeCaseMaps } from "../challenge/maps/case_maps.ts";
 import { packSubmission } from "../challenge/pack.ts";
-import { applyReduction, reductionPlan, type Year } from "../challenge/reduce.ts";
+import { type CasePlan, openCase, type OpenedCase, readPlan } from "../challenge/plan.ts";
+import { applyReduction } from "../challenge/reduce.ts";
 import {
-  matlabSqueezeTrailing,
+  type ExpectedFile,
+  expectedFromPlan,
+  type ExpectedSubmission,
   submissionFolder,
   writeImg4Ranking,
 } from "../challenge/submission.ts";
-import {
-  checkImg4RankingFile,
-  validateSubmission,
-  type ValidationReport,
-} from "../challenge/validate.ts";
-import { peakRssBytes } from "../engine/session.ts";
-import { CmrxError, UsageError } from "../errors.ts";
-import { describeKind, entryKind } from "../fsutil.ts";
-import { openMat } from "../mat/read.ts";
-import { checkOutputDir } from "../output.ts";
-import type { ModelEntry } from "../models/registry.ts";
-import { findKspaceVariable, type KspaceGeometry, kspaceGeometry } from "../kspace/geometry.ts";
-import { type MaskInput, reconstructFile } from "../recon/run.ts";
-import { defaultWorkers, SlicePool } from "../recon/pool.ts";
+import { checkImg4RankingFile } from "../challenge/validate/checks.ts";
+import { validateSubmission } from "../challenge/validate/mod.ts";
+import type { ValidationReport } from "../challenge/validate/report.ts";
+import { peakRssBytes } from "../engine/rss.ts";
+import { CmrxError } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
-import { mapsPath, writeCaseMaps } from "../mapping/case_maps.ts";
+import { openMat } from "../mat/read.ts";
+import type { ModelEntry } from "../models/registry.ts";
+import { checkOutputDir } from "../output.ts";
+import { defaultWorkers, SlicePool } from "../recon/pool.ts";
+import { type MaskInput, reconstructFile } from "../recon/run.ts";
 import {
   type BudgetVerdict,
   budgetVerdict,
@@ -63,19 +63,11 @@ import {
 } from "./budget.ts";
 import { acquireRunLock, describeLock } from "./lock.ts";
 import { inputIdentity, reconcileRunManifest, type RunManifest } from "./run_manifest.ts";
+import { checkOutputEntries } from "./output_checks.ts";
+import { RunLog } from "./run_log.ts";
+import { narrowDiscovery } from "./scope.ts";
 import { assignShards, type ShardShare } from "./shard.ts";
 import { removeStaleTemps } from "./stale_temp.ts";
-
-export {
-  type BudgetVerdict,
-  budgetVerdict,
-  REAL_SIZES_2023,
-  TEST_ACCS_2023,
-  TEST_SET_2023,
-  TEST_SLICES_2023,
-  type ViewTiming,
-} from "./budget.ts";
-export { shardCases } from "./shard.ts";
 
 /** Picks the reconstructor for a case (the registry; `--model` overrides it). */
 export type Selector = (c: Case) => Reconstructor | Promise<Reconstructor>;
@@ -168,92 +160,14 @@ export interface SubmitSummary {
   manifest?: RunManifest;
 }
 
-/** Parses `4h`, `90m`, `3600s`, `1h30m`, or plain seconds. */
-export function parseDuration(s: string): number {
-  const t = s.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  const re = /(\d+(?:\.\d+)?)\s*(h|m|s)/g;
-  let total = 0, seen = "";
-  for (const m of t.matchAll(re)) {
-    total += Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
-    seen += m[0];
-  }
-  if (!seen || seen.replace(/\s/g, "") !== t.replace(/\s/g, "")) {
-    throw new UsageError(`'${s}' is not a duration`, { hint: "use e.g. 4h, 90m, 1h30m or 3600s" });
-  }
-  return total;
-}
-
-/** Parses `i/n` (1-based i as users type it) into a 0-based `[i, n]`. */
-export function parseShard(s: string): [number, number] {
-  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
-  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) {
-    throw new UsageError(`'${s}' is not a shard`, {
-      hint: "use i/n with 1 <= i <= n, e.g. --shard 2/4",
-    });
-  }
-  return [i - 1, n];
-}
-
-/** The filters of a run, as {@link discover} takes them. */
-export type DiscoveryScope = Pick<DiscoverOptions, "task" | "coil" | "acc">;
-
 /**
- * `all`, the cases of a split of `root` found by {@link discover} without task, coil or
- * acceleration filters, narrowed to `scope`: the cases and problems that `discover` finds
- * with those filters, in the same order (`ignored` is left whole). Problems are placed by
- * their path: `<coil folder>/<modality>/<split>/<acc folder>/<patient>/<file>`.
+ * A case of this run: its plan once its header has been read, the work it stands for (for
+ * the shards), or why its header cannot be read.
  */
-export function narrowDiscovery(all: Discovery, root: string, scope: DiscoveryScope): Discovery {
-  const wantCoil = (c: string) =>
-    !scope.coil || scope.coil === "both" || (scope.coil === "multi") === (c === "MultiCoil");
-  const wantTask = (t: string) => !scope.task || scope.task === "both" || scope.task === t;
-  const wantAcc = (acc: number | null) => !scope.acc || acc === null || scope.acc.includes(acc);
-  const cases = all.cases.filter((c) => wantCoil(c.coil) && wantTask(c.task) && wantAcc(c.acc));
-  const segs = (p: string) => p.split("/").filter((x) => x && x !== ".");
-  const base = segs(root);
-  const isCoil = (x?: string): x is CoilType => x === "MultiCoil" || x === "SingleCoil";
-  const inScope = (path: string): boolean => {
-    const parts = segs(path);
-    if (!base.every((b, k) => parts[k] === b)) return true; // not under the root: keep
-    let rel = parts.slice(base.length);
-    let coil = base[base.length - 1];
-    if (!isCoil(coil)) {
-      const k = rel.findIndex(isCoil);
-      if (k < 0) return true;
-      coil = rel[k];
-      rel = rel.slice(k + 1);
-    }
-    const [modality, , accFolder, , file] = rel;
-    if (!wantCoil(coil)) return false;
-    if (modality !== undefined && !wantTask(modality === "Mapping" ? "mapping" : "cine")) {
-      return false;
-    }
-    if (accFolder === undefined || !scope.acc) return true;
-    const acc2023 = /^AccFactor(\d+)$/.exec(accFolder);
-    if (acc2023) return wantAcc(Number(acc2023[1]));
-    // 2024: the acceleration is in the file names (k-space and mask).
-    const acc2024 = file === undefined
-      ? null
-      : accFolder.startsWith("UnderSample_")
-      ? /_kus_[A-Za-z]+?(\d+)\.mat$/.exec(file)
-      : accFolder.startsWith("Mask_")
-      ? /_mask_[A-Za-z]+?(\d+)\.mat$/.exec(file)
-      : null;
-    return acc2024 ? wantAcc(Number(acc2024[1])) : true;
-  };
-  return { cases, ignored: all.ignored, problems: all.problems.filter((p) => inScope(p.path)) };
-}
-
-/** A case with what its header says: geometry, output dims and work, or why it is unreadable. */
-interface CaseInfo {
+interface RunCase {
   c: Case;
-  /** The k-space variable's name. */
-  variable?: string;
-  geometry?: KspaceGeometry;
-  dims?: number[];
-  /** Slices reconstructed x pixels x frames x coils. */
+  plan?: CasePlan;
+  /** Slices reconstructed x pixels x frames x coils (sharded runs only). */
   work: number;
   error?: string;
 }
@@ -262,12 +176,7 @@ interface CaseInfo {
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const t0 = performance.now();
   const startedMs = Date.now();
-  const year = opts.year ?? 2023;
-  if (year !== 2023) {
-    throw new UsageError(`submit writes the ${year} layout only for 2023 data so far`, {
-      hint: "use --year 2023 (the reduction of 2024/2025 is available in the library: reduce.ts)",
-    });
-  }
+  const edition = editionFor(opts.year ?? DEFAULT_YEAR, "submit");
   const split: Split = opts.split;
   await checkOutputDir(opts.output);
   const logPath = opts.log ??
@@ -275,16 +184,14 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       opts.shard ? `-shard${opts.shard[0] + 1}of${opts.shard[1]}` : ""
     }.jsonl`;
   await checkOutputEntries(opts.output, logPath, !!opts.log);
-  // One discovery of the whole split: the run manifest's input identity covers it, whatever
-  // the filters, so runs with other task / coil / acceleration filters resume into the same
-  // folder; the run's cases are it narrowed to the filters.
+  // One discovery of the whole split (scope.ts), narrowed to the filters.
   const scope = { task: opts.task, coil: opts.coil, acc: opts.acc };
   const all = await discover(opts.input, { split, allowEmpty: true });
   let found = narrowDiscovery(all, opts.input, scope);
   // Nothing to do: discover with the filters says what is missing (it throws).
   if (found.cases.length === 0) found = await discover(opts.input, { split, ...scope });
   const problems = found.problems;
-  const run = await runManifestOf(opts, year, all);
+  const run = await runManifestOf(opts, edition.year, all);
 
   await Deno.mkdir(opts.output, { recursive: true });
   const command = opts.command ?? `submit --output ${opts.output} (library call)`;
@@ -300,8 +207,11 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     );
   }
 
-  const infos = await caseInfos(found.cases, split, year);
-  const { mine, shares } = shardInfos(infos, opts.shard);
+  const cases: RunCase[] = found.cases.map((c) => ({ c, work: 0 }));
+  // Shards are balanced by work, which needs every header first; otherwise each header is
+  // read once, by the case's own turn (or by the skip check below).
+  if (opts.shard) await planAll(cases, split, edition);
+  const { mine, shares } = shardRun(cases, opts.shard);
   if (opts.shard && shares) opts.onNotice?.(shareText(opts.shard, shares));
   const root = submissionFolder(opts.output);
   await Deno.mkdir(root, { recursive: true });
@@ -337,8 +247,8 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   };
   const times: Record<string, number[]> = {};
   const timed: TimedCase[] = [];
-  // Broken input entries and unreadable headers are failed cases; a file counts as done only
-  // when it verifies (variable, class, dims, finite).
+  // Broken input entries are failed cases; a file counts as done only when it verifies
+  // (variable, class, dims, finite).
   const failedUpFront: CaseEvent[] = problems.map((p) => ({
     event: "case",
     file: p.submissionPath ?? p.path,
@@ -349,21 +259,22 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     seconds: 0,
     error: formatProblem(p),
   }));
-  const todo: CaseInfo[] = [];
-  for (const info of mine) {
-    const c = info.c;
-    if (!info.dims) {
-      failedUpFront.push(failedEvent(c, "-", 0, info.error ?? "unreadable"));
-      continue;
-    }
+  const todo: RunCase[] = [];
+  for (const rc of mine) {
+    const c = rc.c;
     const path = `${root}/${c.submissionPath}`;
     if (!opts.force && await isFile(path)) {
+      if (!rc.plan && !rc.error) await planOne(rc, split, edition);
+      if (!rc.plan) {
+        failedUpFront.push(failedEvent(c, "-", 0, rc.error ?? "unreadable"));
+        continue;
+      }
       const check = await checkImg4RankingFile(path, c.submissionPath, {
         split,
         task: c.task,
         name: c.name,
-        year,
-        expectedDims: info.dims,
+        year: edition.year,
+        expectedDims: rc.plan.dims,
       });
       const mapsMissing = opts.maps && c.task === "mapping" &&
         !(await isFile(mapsPath(opts.output, c.submissionPath)));
@@ -371,8 +282,11 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
         summary.skipped++;
         continue;
       }
+    } else if (rc.error) {
+      failedUpFront.push(failedEvent(c, "-", 0, rc.error));
+      continue;
     }
-    todo.push(info);
+    todo.push(rc);
   }
   using pool = new SlicePool(opts.workers ?? defaultWorkers());
   const total = todo.length + failedUpFront.length;
@@ -383,8 +297,8 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     opts.onCase?.(e, summary.failed.length, total);
   }
   let stopped = false;
-  for (const [k, info] of todo.entries()) {
-    const { c, geometry } = info;
+  for (const [k, rc] of todo.entries()) {
+    const c = rc.c;
     if (stopped) {
       summary.notReached.push(c.submissionPath);
       continue;
@@ -405,23 +319,24 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       }
     }
     const started = performance.now();
-    let method = "?";
+    let method = "-";
     try {
+      using opened = await openPlanned(rc, split, edition);
       const r = await opts.select(c);
       method = r.name;
       const mapsOut = opts.maps ? opts.output : undefined;
-      const ev = await runCase(info, r, split, year, root, pool, mapsOut);
-      ev.geometry = geometry &&
-        { nx: geometry.nx, ny: geometry.ny, nc: geometry.nc, nz: geometry.nz, nt: geometry.nt };
+      const ev = await runCase(opened, r, root, pool, mapsOut);
+      const g = opened.plan.geometry;
+      ev.geometry = { nx: g.nx, ny: g.ny, nc: g.nc, nz: g.nz, nt: g.nt };
       const seconds = (performance.now() - started) / 1000;
       (times[c.view] ??= []).push(seconds);
-      timed.push({ view: c.view, seconds, slices: ev.slices ?? 1, geometry });
+      timed.push({ view: c.view, seconds, slices: ev.slices ?? 1, geometry: g });
       summary.written++;
       const e: CaseEvent = { ...ev, seconds };
       await log.write(e);
       opts.onCase?.(e, failedUpFront.length + k + 1, total);
     } catch (err) {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = method === "-" ? 0 : (performance.now() - started) / 1000;
       const e = failedEvent(c, method, seconds, err instanceof Error ? err.message : String(err));
       summary.failed.push(e);
       await log.write(e);
@@ -429,21 +344,24 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       if (!(err instanceof CmrxError)) throw err;
     }
   }
-  summary.perView = viewTimings(timed);
+  summary.perView = viewTimings(timed, edition);
   if (opts.timeBudget !== undefined) {
-    summary.budget = budgetVerdict(summary.perView, opts.task, opts.timeBudget);
+    summary.budget = budgetVerdict(summary.perView, opts.task, opts.timeBudget, edition);
   }
   summary.peakRssBytes = peakRssBytes();
-  // Validate what this run is responsible for (a shard validates when it is the whole set).
+  // Validate what this run is responsible for (a shard validates when it is the whole set),
+  // against the plans: no input header is read again.
   if (!opts.shard || opts.shard[1] === 1) {
     try {
+      const expected = await expectedOf(mine, problems, split, edition);
       summary.validation = await validateSubmission(opts.output, {
         input: opts.input,
         task: opts.task,
         split,
         coil: opts.coil,
         acc: opts.acc,
-        year,
+        year: edition.year,
+        expected,
       });
     } catch (err) {
       if (!(err instanceof CmrxError)) throw err;
@@ -459,59 +377,50 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   return summary;
 }
 
-/** The JSON-lines run log, closed on dispose (also when the run throws). */
-class RunLog implements Disposable {
-  #file: Deno.FsFile;
-  #enc = new TextEncoder();
-  private constructor(file: Deno.FsFile) {
-    this.#file = file;
-  }
-  static async open(path: string): Promise<RunLog> {
-    return new RunLog(await Deno.open(path, { append: true, create: true }));
-  }
-  async write(obj: unknown): Promise<void> {
-    await this.#file.write(this.#enc.encode(JSON.stringify(obj) + "\n"));
-  }
-  [Symbol.dispose](): void {
-    try {
-      this.#file.close();
-    } catch { /* closed */ }
+/** Reads a case's header (once) into its plan, or records why it cannot be read. */
+async function planOne(rc: RunCase, split: Split, edition: Edition): Promise<void> {
+  try {
+    rc.plan = await readPlan(rc.c, split, edition);
+    rc.work = rc.plan.slices.length * sliceUnits(rc.plan.geometry);
+  } catch (err) {
+    if (!(err instanceof CmrxError)) throw err;
+    rc.error = err.message;
   }
 }
 
+/** Plans every case (sharded runs: the work of every case decides the shares). */
+async function planAll(cases: RunCase[], split: Split, edition: Edition): Promise<void> {
+  for (const rc of cases) await planOne(rc, split, edition);
+}
+
 /**
- * What submit writes inside the output folder must be writable where it exists: the
- * `Submission` folder, the run log (`--log` anywhere: its folder is checked too).
+ * Opens a case for its data: the header is read here, once, unless a shard plan or the skip
+ * check read it before (then the file is opened again for the data only).
  */
-async function checkOutputEntries(output: string, logPath: string, customLog: boolean) {
-  const sub = await entryKind(submissionFolder(output));
-  if (sub.kind !== "directory" && sub.kind !== "missing") {
-    throw new CmrxError(`is ${describeKind(sub.kind, sub.detail)}, not a folder`, {
-      file: submissionFolder(output),
-      hint: "submit writes its files into this folder: move what is there away, or give " +
-        "--output another folder",
-    });
+async function openPlanned(rc: RunCase, split: Split, edition: Edition): Promise<OpenedCase> {
+  const opened = await openCase(rc.c, split, edition);
+  rc.plan = opened.plan;
+  return opened;
+}
+
+/**
+ * The expected submission of this run, from the plans; cases never opened (a budget stop)
+ * are planned now, and a case whose header cannot be read stops the validation as it
+ * always did (its error is the validation error).
+ */
+async function expectedOf(
+  mine: RunCase[],
+  problems: Discovery["problems"],
+  split: Split,
+  edition: Edition,
+): Promise<ExpectedSubmission> {
+  const files: ExpectedFile[] = [];
+  for (const rc of mine) {
+    if (!rc.plan && !rc.error) await planOne(rc, split, edition);
+    if (!rc.plan) throw new CmrxError(rc.error ?? "unreadable", { file: rc.c.file });
+    files.push(expectedFromPlan(rc.plan));
   }
-  if (customLog) {
-    const cut = logPath.lastIndexOf("/");
-    try {
-      await checkOutputDir(cut > 0 ? logPath.slice(0, cut) : cut === 0 ? "/" : ".", "--log");
-    } catch (e) {
-      if (!(e instanceof CmrxError)) throw e;
-      throw new CmrxError(`cannot write the run log: ${e.message.split("\n")[0]}`, {
-        file: logPath,
-        hint: "give --log a file in a folder you can write to (missing folders are created)",
-      });
-    }
-  }
-  const log = await entryKind(logPath);
-  if (log.kind !== "file" && log.kind !== "missing") {
-    throw new CmrxError(`is ${describeKind(log.kind, log.detail)}, not a file`, {
-      file: logPath,
-      hint: "the run log is appended to this file: move what is there away" +
-        (customLog ? ", or give --log another file" : ""),
-    });
-  }
+  return { files, problems };
 }
 
 function failedEvent(c: Case, method: string, seconds: number, error: string): CaseEvent {
@@ -564,34 +473,11 @@ async function modelSizes(models: readonly ModelEntry[]) {
   return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-/** Reads each case's header once: geometry, output dims and work (slices kept x units). */
-async function caseInfos(cases: readonly Case[], split: Split, year: Year): Promise<CaseInfo[]> {
-  const out: CaseInfo[] = [];
-  for (const c of cases) {
-    try {
-      using mat = await openMat(c.file);
-      const variable = findKspaceVariable(mat, c.variable);
-      const g = kspaceGeometry(variable, c.file, c.coil === "SingleCoil");
-      const full = [g.nx, g.ny, g.nz, g.nt];
-      const plan = split === "validation"
-        ? reductionPlan(year, full, c.name, c.task === "mapping")
-        : null;
-      const dims = plan ? plan.dims : matlabSqueezeTrailing(full);
-      const slices = plan ? plan.slices.length : g.nz;
-      out.push({ c, variable: variable.name, geometry: g, dims, work: slices * sliceUnits(g) });
-    } catch (err) {
-      if (!(err instanceof CmrxError)) throw err;
-      out.push({ c, work: 0, error: err.message });
-    }
-  }
-  return out;
-}
-
 /** This shard's cases (balanced by work over the whole list) and every shard's share. */
-function shardInfos(infos: CaseInfo[], shard?: [number, number]) {
-  if (!shard) return { mine: infos, shares: undefined };
-  const { owner, shares } = assignShards(infos.map((x) => x.work), shard[1]);
-  return { mine: infos.filter((_, k) => owner[k] === shard[0]), shares };
+function shardRun(cases: RunCase[], shard?: [number, number]) {
+  if (!shard) return { mine: cases, shares: undefined };
+  const { owner, shares } = assignShards(cases.map((x) => x.work), shard[1]);
+  return { mine: cases.filter((_, k) => owner[k] === shard[0]), shares };
 }
 
 /** `shard 1/2: 12 case(s), 50% of the work (1/2: 12 cases 50%, 2/2: 12 cases 50%)`. */
@@ -618,21 +504,18 @@ async function isFile(p: string): Promise<boolean> {
 }
 
 /**
- * One case: read mask, reconstruct the slices that will be kept, reduce, write. The variable,
- * geometry and output dims are what {@link caseInfos} read from the header.
+ * One case, from its open file and plan: read the mask, reconstruct the slices the plan
+ * keeps, reduce, write.
  */
 async function runCase(
-  info: CaseInfo,
+  opened: OpenedCase,
   method: Reconstructor,
-  split: Split,
-  year: Year,
   root: string,
   pool: SlicePool,
   mapsOut?: string,
 ): Promise<Omit<CaseEvent, "seconds">> {
-  const { c, variable, geometry: g, dims } = info;
-  if (!variable || !g || !dims) throw new Error(`no header read for ${c.file}`);
-  using mat = await openMat(c.file);
+  const { plan, mat } = opened;
+  const c = plan.case;
   let mask: MaskInput | undefined;
   if (c.maskFile && c.maskVariable) {
     using mm = await openMat(c.maskFile);
@@ -646,14 +529,10 @@ async function runCase(
       variable: c.maskVariable,
     };
   }
-  const full = [g.nx, g.ny, g.nz, g.nt];
-  const plan = split === "validation"
-    ? reductionPlan(year, full, c.name, c.task === "mapping")
-    : null;
   // Validation scores two central slices: reconstruct only those (all frames, for context).
-  const slices = plan ? plan.slices : undefined;
+  const slices = plan.reduction ? plan.slices : undefined;
   const r = await reconstructFile(mat, method, {
-    variable,
+    variable: plan.variable,
     mask,
     kind: c.task,
     singleCoil: c.coil === "SingleCoil",
@@ -661,18 +540,17 @@ async function runCase(
     pool,
   });
   let data: Float32Array;
-  if (plan) {
+  if (plan.reduction) {
     // r.image holds only the kept slices: remap the plan onto it.
-    const local = { ...plan, slices: plan.slices.map((_, i) => i) };
+    const local = { ...plan.reduction, slices: plan.reduction.slices.map((_, i) => i) };
     data = applyReduction(r.image, r.dims, local);
   } else data = r.image;
-  await writeImg4Ranking(root, c.submissionPath, data, dims);
+  await writeImg4Ranking(root, c.submissionPath, data, plan.dims);
   const maps: Pick<CaseEvent, "maps" | "mapsError"> = {};
   if (mapsOut && c.task === "mapping") {
     const path = mapsPath(mapsOut, c.submissionPath);
     try {
-      const src = slices ?? Array.from({ length: g.nz }, (_, i) => i);
-      await writeCaseMaps(c, r.image, r.dims, src, path);
+      await writeCaseMaps(c, r.image, r.dims, plan.slices, path);
       maps.maps = path;
     } catch (e) {
       if (!(e instanceof CmrxError)) throw e;
@@ -687,7 +565,7 @@ async function runCase(
     method: method.name,
     status: "written",
     slices: r.dims[2],
-    dims,
+    dims: plan.dims,
     ...maps,
   };
 }

@@ -30,7 +30,7 @@
  * The SVD is never formed: with `nt` frames (12 for cine) the `nt x nt` Gram matrix
  * `C^H C = V diag(sigma^2) V^H` is eigendecomposed (Jacobi, on its real symmetric
  * embedding), and `SVT(C) = C V diag(max(sigma - tau, 0) / sigma) V^H`: two passes over
- * the data.
+ * the data (`Svt`, `src/linalg/svt.ts`).
  *
  * Transforms `T` (orthonormal, so soft-thresholding is the exact proximal map):
  * - `"temporal-fft"`: FFT along frames; the cine default (one periodic cardiac cycle has a
@@ -69,15 +69,16 @@
 
 import { ShapeError } from "../errors.ts";
 import { fftPlan } from "../kspace/fft.ts";
-import type { SensitivityOptions } from "../kspace/sensitivity.ts";
+import { Svt } from "../linalg/svt.ts";
+import type { SensitivityOptions } from "../kspace/coils/mod.ts";
+import { EncodingOperator } from "../kspace/encoding.ts";
 import {
   checkSlice,
   defaultOutput,
-  EncodingOperator,
   type MagnitudeOutput,
   type MapsChoice,
   resolveMaps,
-} from "./operators.ts";
+} from "./iterative.ts";
 import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /** Sparsifying transform of the `S` part. */
@@ -525,186 +526,6 @@ function makeTransform(kind: LpsSparsity, npix: number, nt: number): FrameTransf
       apply(im, true);
     },
   };
-}
-
-/**
- * Singular value soft-thresholding of a tall complex matrix `C` (npix x nt, column-major,
- * split re/im) through the eigendecomposition of its `nt x nt` Gram matrix.
- */
-class Svt {
-  private readonly nt: number;
-  private readonly gRe: Float64Array;
-  private readonly gIm: Float64Array;
-  /** Real symmetric embedding `[[Gr, -Gi], [Gi, Gr]]` of the Gram matrix (destroyed). */
-  private readonly a: Float64Array;
-  /** Its eigenvectors, as columns. */
-  private readonly v: Float64Array;
-  private readonly wRe: Float64Array;
-  private readonly wIm: Float64Array;
-  private readonly rowRe: Float64Array;
-  private readonly rowIm: Float64Array;
-
-  constructor(nt: number) {
-    this.nt = nt;
-    const m = 2 * nt;
-    this.gRe = new Float64Array(nt * nt);
-    this.gIm = new Float64Array(nt * nt);
-    this.a = new Float64Array(m * m);
-    this.v = new Float64Array(m * m);
-    this.wRe = new Float64Array(nt * nt);
-    this.wIm = new Float64Array(nt * nt);
-    this.rowRe = new Float64Array(nt);
-    this.rowIm = new Float64Array(nt);
-  }
-
-  /** Largest singular value of `C`. */
-  sigmaMax(re: Float64Array, im: Float64Array, npix: number): number {
-    this.gram(re, im, npix);
-    const eig = this.eigen();
-    return Math.sqrt(Math.max(0, ...eig));
-  }
-
-  /**
-   * `C <- SVT(C, tau) = U max(Sigma - tau, 0) V^H` in place.
-   * @returns the rank of the result
-   */
-  threshold(re: Float64Array, im: Float64Array, npix: number, tau: number): number {
-    const { nt, v, wRe, wIm, rowRe, rowIm } = this;
-    if (tau <= 0) return nt;
-    this.gram(re, im, npix);
-    const eig = this.eigen();
-    const m = 2 * nt;
-    const f = eig.map((l) => (l > 0 ? Math.max(Math.sqrt(l) - tau, 0) / Math.sqrt(l) : 0));
-    let kept = 0;
-    for (const x of f) if (x > 0) kept++;
-    // embed(W) = V diag(f) V^T for W = f(G); Wr = top-left block, Wi = bottom-left block
-    for (let s = 0; s < nt; s++) {
-      for (let t = 0; t < nt; t++) {
-        let r = 0, i = 0;
-        for (let k = 0; k < m; k++) {
-          const fk = f[k];
-          if (fk === 0) continue;
-          const vt = fk * v[t * m + k];
-          r += v[s * m + k] * vt;
-          i += v[(s + nt) * m + k] * vt;
-        }
-        wRe[s * nt + t] = r;
-        wIm[s * nt + t] = i;
-      }
-    }
-    // C <- C W, row by row
-    for (let p = 0; p < npix; p++) {
-      for (let t = 0; t < nt; t++) {
-        rowRe[t] = re[p + npix * t];
-        rowIm[t] = im[p + npix * t];
-      }
-      for (let t = 0; t < nt; t++) {
-        let ar = 0, ai = 0;
-        for (let s = 0; s < nt; s++) {
-          const cr = rowRe[s], ci = rowIm[s];
-          const w = s * nt + t;
-          ar += cr * wRe[w] - ci * wIm[w];
-          ai += cr * wIm[w] + ci * wRe[w];
-        }
-        re[p + npix * t] = ar;
-        im[p + npix * t] = ai;
-      }
-    }
-    return kept >> 1; // eigenvalues of the real embedding come in equal pairs
-  }
-
-  /** Gram matrix `G[s][t] = sum_p conj(C[p,s]) C[p,t]` into gRe/gIm. */
-  private gram(re: Float64Array, im: Float64Array, npix: number): void {
-    const { nt, gRe, gIm, rowRe, rowIm } = this;
-    gRe.fill(0);
-    gIm.fill(0);
-    for (let p = 0; p < npix; p++) {
-      for (let t = 0; t < nt; t++) {
-        rowRe[t] = re[p + npix * t];
-        rowIm[t] = im[p + npix * t];
-      }
-      for (let s = 0; s < nt; s++) {
-        const ar = rowRe[s], ai = rowIm[s];
-        const o = s * nt;
-        for (let t = s; t < nt; t++) {
-          const br = rowRe[t], bi = rowIm[t];
-          gRe[o + t] += ar * br + ai * bi;
-          gIm[o + t] += ar * bi - ai * br;
-        }
-      }
-    }
-    for (let s = 0; s < nt; s++) {
-      for (let t = 0; t < s; t++) {
-        gRe[s * nt + t] = gRe[t * nt + s];
-        gIm[s * nt + t] = -gIm[t * nt + s];
-      }
-    }
-  }
-
-  /** Eigenvalues of the embedded Gram matrix (each twice); eigenvectors into `v`. */
-  private eigen(): number[] {
-    const { nt, gRe, gIm, a, v } = this;
-    const m = 2 * nt;
-    for (let s = 0; s < nt; s++) {
-      for (let t = 0; t < nt; t++) {
-        const r = gRe[s * nt + t], i = gIm[s * nt + t];
-        a[s * m + t] = r;
-        a[(s + nt) * m + t + nt] = r;
-        a[(s + nt) * m + t] = i;
-        a[s * m + t + nt] = -i;
-      }
-    }
-    return jacobiEigen(a, m, v);
-  }
-}
-
-/**
- * Eigenvalues and eigenvectors of a real symmetric `m x m` matrix (row-major) by cyclic
- * Jacobi rotations. `a` is destroyed; `v` receives the eigenvectors as columns.
- * @returns the eigenvalues, in the order of the columns of `v`
- */
-function jacobiEigen(a: Float64Array, m: number, v: Float64Array): number[] {
-  v.fill(0);
-  for (let i = 0; i < m; i++) v[i * m + i] = 1;
-  let total = 0;
-  for (let i = 0; i < m * m; i++) total += a[i] * a[i];
-  const eps = 1e-30 * total;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < m; p++) {
-      for (let q = p + 1; q < m; q++) off += a[p * m + q] * a[p * m + q];
-    }
-    if (off <= eps) break;
-    for (let p = 0; p < m - 1; p++) {
-      for (let q = p + 1; q < m; q++) {
-        const apq = a[p * m + q];
-        if (apq === 0) continue;
-        const app = a[p * m + p], aqq = a[q * m + q];
-        // rotation [[c, s], [-s, c]] that zeroes a[p][q]
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < m; k++) {
-          const akp = a[k * m + p], akq = a[k * m + q];
-          a[k * m + p] = c * akp - s * akq;
-          a[k * m + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < m; k++) {
-          const apk = a[p * m + k], aqk = a[q * m + k];
-          a[p * m + k] = c * apk - s * aqk;
-          a[q * m + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < m; k++) {
-          const vkp = v[k * m + p], vkq = v[k * m + q];
-          v[k * m + p] = c * vkp - s * vkq;
-          v[k * m + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const out: number[] = [];
-  for (let i = 0; i < m; i++) out.push(a[i * m + i]);
-  return out;
 }
 
 /**

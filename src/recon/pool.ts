@@ -30,13 +30,21 @@ export function defaultWorkers(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
-/** A pool of reconstruction workers. Close it when done, or the process will not exit. */
+/**
+ * A pool of reconstruction workers, started lazily (one per concurrent slice, up to `size`).
+ * Close it when done (or `using` it), or the process will not exit.
+ */
 export class SlicePool {
+  /** The most workers (slices reconstructed at once); at least 1. */
   readonly size: number;
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #closed = false;
 
+  /**
+   * A pool of at most `size` workers; none is started until a slice is run.
+   * @param size the most workers (default {@link defaultWorkers}; values below 1 mean 1)
+   */
   constructor(size: number = defaultWorkers()) {
     this.size = Math.max(1, size);
   }
@@ -104,6 +112,7 @@ export class SlicePool {
     this.#queue = [];
   }
 
+  /** Closes the pool ({@link SlicePool.close}), for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CmrxError, MatFormatError, ShapeError } from "../errors.ts";
+import { CmrxError, ShapeError } from "../errors.ts";
 import { formatBytes } from "../format.ts";
 import type { MatReader } from "../mat/read.ts";
 import type { MatVarInfo } from "../mat/types.ts";

@@ -25,17 +25,16 @@
  */
 
 import { ShapeError } from "../errors.ts";
-import type { SensitivityOptions } from "../kspace/sensitivity.ts";
+import type { SensitivityOptions } from "../kspace/coils/mod.ts";
+import { EncodingOperator } from "../kspace/encoding.ts";
+import { CgWork, conjugateGradient } from "../linalg/cg.ts";
 import {
-  CgWork,
   checkSlice,
-  conjugateGradient,
   defaultOutput,
-  EncodingOperator,
   type MagnitudeOutput,
   type MapsChoice,
   resolveMaps,
-} from "./operators.ts";
+} from "./iterative.ts";
 import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 
 /** Options of CG-SENSE. */

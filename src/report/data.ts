@@ -13,13 +13,9 @@
  * @module
  */
 
-import { normalizeImage } from "../challenge/metrics.ts";
-import {
-  applyReduction,
-  type ReductionPlan,
-  reductionPlan,
-  type Year,
-} from "../challenge/reduce.ts";
+import { normalizeImage } from "../challenge/metrics/mod.ts";
+import { applyReduction, type ReductionPlan, reductionPlan } from "../challenge/reduce.ts";
+import type { Year } from "../challenge/edition.ts";
 import { CmrxError, ShapeError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { findKspaceVariable, kspaceGeometry } from "../kspace/geometry.ts";

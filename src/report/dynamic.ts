@@ -19,8 +19,8 @@
  * @module
  */
 
-import { normalizeImage } from "../challenge/metrics.ts";
-import type { Year } from "../challenge/reduce.ts";
+import { normalizeImage } from "../challenge/metrics/mod.ts";
+import type { Year } from "../challenge/edition.ts";
 import { ShapeError } from "../errors.ts";
 import { percentile, type Series, temporalStd } from "./panels.ts";
 

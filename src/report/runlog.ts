@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { BudgetVerdict, CaseEvent, SubmitSummary, ViewTiming } from "../pipeline/submit.ts";
+import type { BudgetVerdict, ViewTiming } from "../pipeline/budget.ts";
+import type { CaseEvent, SubmitSummary } from "../pipeline/submit.ts";
 import { viewTimings } from "../pipeline/budget.ts";
 import { CmrxError } from "../errors.ts";
 

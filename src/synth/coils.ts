@@ -1,5 +1,5 @@
 /**
- * Synthetic receive-coil sensitivity maps for the phantom of `phantom.ts`.
+ * Synthetic receive-coil sensitivity maps for the phantom of `phantom/`.
  *
  * Coil elements sit on an ellipse around the chest (an anterior array over the chest and a
  * posterior array in the table), each at its own out-of-plane offset. Each sensitivity is
@@ -14,7 +14,7 @@
  * @module
  */
 
-import { imageGeometry, NOMINAL_BODY } from "./phantom.ts";
+import { imageGeometry, NOMINAL_BODY } from "./phantom/mod.ts";
 import { rngFor } from "./random.ts";
 import { ShapeError } from "../errors.ts";
 

@@ -11,17 +11,13 @@
  * @module
  */
 
-import {
-  accFolderName,
-  kspaceVariable2023,
-  maskVariable2023,
-  type Split,
-  splitFolder,
-} from "../challenge/layout.ts";
+import type { Split } from "../challenge/edition.ts";
+import { EDITION_2023 } from "../challenge/editions/mod.ts";
+import { accFolderName, splitFolder } from "../challenge/paths.ts";
 import { CmrxError } from "../errors.ts";
 import { fft2c } from "../kspace/fft.ts";
 import { uniformLines, uniformMask2d } from "../kspace/mask.ts";
-import { MatV73Writer, writeMatV73 } from "../mat/v73.ts";
+import { MatV73Writer, writeMatV73 } from "../mat/v73/write.ts";
 import { coilMaps } from "./coils.ts";
 import {
   cineFrame,
@@ -31,7 +27,7 @@ import {
   type PhantomParams,
   phantomParams,
   t2PrepTimes,
-} from "./phantom.ts";
+} from "./phantom/mod.ts";
 import { deriveSeed, Rng } from "./random.ts";
 
 /** Dataset sizes: `small` for tests and demos, `full` with the real data's sizes. */
@@ -42,8 +38,11 @@ export type FileKind = "cine_sax" | "cine_lax" | "T1map" | "T2map";
 
 /** Sizes of one file: MATLAB dims `(nx, ny, ncoil, nslices, nframes)`. */
 export interface FileGeometry {
+  /** Readout size (2x oversampled), pixels. */
   nx: number;
+  /** Phase-encode size, pixels. */
   ny: number;
+  /** Slices. */
   nslices: number;
   /** Cardiac frames (cine) or weightings (mapping). */
   nframes: number;
@@ -69,20 +68,29 @@ export const GEOMETRY: Record<SynthSize, Record<FileKind, FileGeometry>> = {
 export interface SynthOptions {
   /** Output folder (created; must be empty or absent). */
   out: string;
+  /** File sizes, see {@link GEOMETRY} (default `small`). */
   size?: SynthSize;
+  /** Dataset seed; the same seed gives the same files (default 1). */
   seed?: number;
-  /** Patients per split. */
+  /** Patients per split (default 2). */
   patients?: number;
+  /** Tasks to write (default both: `cine` and `mapping`). */
   tasks?: ("cine" | "mapping")[];
-  /** Splits to write; TrainingSet gets FullSample, the others go to GroundTruth. */
+  /**
+   * Splits to write (default training and validation); TrainingSet gets FullSample, the
+   * others go to GroundTruth.
+   */
   splits?: Split[];
-  /** Acceleration factors. */
+  /** Acceleration factors (default 4, 8, 10). */
   accs?: number[];
-  /** Coils. */
+  /** Coils (default 10). */
   coils?: number;
-  /** Fully sampled central lines. */
+  /** Fully sampled central lines (default 24). */
   ncalib?: number;
-  /** Complex noise standard deviation relative to the phantom's tissue intensity (~1). */
+  /**
+   * Complex noise standard deviation relative to the phantom's tissue intensity (~1)
+   * (default 0.01).
+   */
   noise?: number;
   /** Called after each file. */
   onFile?: (path: string, bytes: number) => void;
@@ -90,8 +98,11 @@ export interface SynthOptions {
 
 /** What {@link synthesize} wrote. */
 export interface SynthReport {
+  /** The output folder, without trailing slashes. */
   root: string;
+  /** Files written (k-space, masks, csv and label files). */
   files: number;
+  /** Their total size, bytes. */
   bytes: number;
   /** Relative paths of every k-space file written. */
   kspaceFiles: string[];
@@ -241,6 +252,8 @@ async function ensureEmptyDir(path: string): Promise<void> {
 /**
  * Writes a synthetic dataset in the official 2023 layout (multi-coil). See the module docs
  * and README for the tree; returns what was written.
+ *
+ * @throws {CmrxError} when the output folder exists and is not empty
  */
 export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   const size = opts.size ?? "small";
@@ -285,13 +298,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
           try {
             targets.push({
               writer: await MatV73Writer.create(`${fullDir}/${kind}.mat`),
-              variable: kspaceVariable2023("MultiCoil", null),
+              variable: EDITION_2023.kspaceVariable("MultiCoil", null),
               lines: null,
             });
             for (const [i, r] of accs.entries()) {
               targets.push({
                 writer: await MatV73Writer.create(`${dirs[i + 1]}/${kind}.mat`),
-                variable: kspaceVariable2023("MultiCoil", r),
+                variable: EDITION_2023.kspaceVariable("MultiCoil", r),
                 lines: uniformLines(geom.ny, r, ncalib),
               });
             }
@@ -334,7 +347,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
           for (const [i, r] of accs.entries()) {
             const maskPath = `${dirs[i + 1]}/${kind}_mask.mat`;
             await writeMatV73(maskPath, [{
-              name: maskVariable2023(r),
+              name: EDITION_2023.maskVariable(r),
               array: {
                 dims: [geom.nx, geom.ny],
                 matClass: "double",
@@ -363,6 +376,12 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
 /**
  * Writes a single fully sampled k-space file (`kspace_full`) of one kind and size: what
  * benchmarks need without a whole dataset.
+ *
+ * @param path the MAT v7.3 file to write
+ * @param kind which file (its sizes come from {@link GEOMETRY})
+ * @param size `small` or `full`
+ * @param seed phantom seed (default 1)
+ * @param ncoil coils (default 10)
  */
 export async function synthesizeKspaceFile(
   path: string,

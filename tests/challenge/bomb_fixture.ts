@@ -8,7 +8,7 @@
  */
 
 import { zlibSync } from "fflate";
-import { encodeMatV5 } from "../../src/mat/v5.ts";
+import { encodeMatV5 } from "../../src/mat/v5/write.ts";
 
 const miINT8 = 1, miINT32 = 5, miUINT32 = 6, miSINGLE = 7, miMATRIX = 14, miCOMPRESSED = 15;
 const mxSINGLE = 7;

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  accFolderName,
-  discover,
-  fullSamplePath,
-  kspaceVariable2023,
-} from "../../src/challenge/layout.ts";
+import { EDITION_2023 } from "../../src/challenge/editions/mod.ts";
+import { discover, fullSamplePath } from "../../src/challenge/layout.ts";
+import { accFolderName } from "../../src/challenge/paths.ts";
 import { LayoutError } from "../../src/errors.ts";
 
 async function tree(files: string[]): Promise<string> {
@@ -155,10 +152,10 @@ Deno.test("layout: symbolic links to files and folders count as what they point 
 Deno.test("layout helpers: folder and variable names", () => {
   assert.equal(accFolderName(4), "AccFactor04");
   assert.equal(accFolderName(10), "AccFactor10");
-  assert.equal(kspaceVariable2023("MultiCoil", 4), "kspace_sub04");
-  assert.equal(kspaceVariable2023("MultiCoil", null), "kspace_full");
-  assert.equal(kspaceVariable2023("SingleCoil", 10), "kspace_single_sub10");
-  assert.equal(kspaceVariable2023("SingleCoil", null), "kspace_single_full");
+  assert.equal(EDITION_2023.kspaceVariable("MultiCoil", 4), "kspace_sub04");
+  assert.equal(EDITION_2023.kspaceVariable("MultiCoil", null), "kspace_full");
+  assert.equal(EDITION_2023.kspaceVariable("SingleCoil", 10), "kspace_single_sub10");
+  assert.equal(EDITION_2023.kspaceVariable("SingleCoil", null), "kspace_single_full");
 });
 
 /** Makes a named pipe (FIFO) with mkfifo. */

@@ -6,7 +6,8 @@ import {
   modelLabel,
   rowMark,
 } from "../../src/challenge/leaderboard.ts";
-import type { ScoreReport, TaskScore } from "../../src/challenge/score.ts";
+import type { TaskScore } from "../../src/challenge/aggregate.ts";
+import type { ScoreReport } from "../../src/challenge/score.ts";
 
 const LEADERBOARD_URL = new URL("../../src/challenge/leaderboard.ts", import.meta.url).href;
 

@@ -8,8 +8,8 @@ import {
   scoreImage,
   scoreVolume,
   ssim,
-} from "../../src/challenge/metrics.ts";
-import type { Year } from "../../src/challenge/reduce.ts";
+} from "../../src/challenge/metrics/mod.ts";
+import type { Year } from "../../src/challenge/edition.ts";
 import { ShapeError } from "../../src/errors.ts";
 
 type Num = number | string;

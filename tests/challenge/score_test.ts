@@ -2,17 +2,16 @@ import assert from "node:assert/strict";
 import { discover, fullSamplePath } from "../../src/challenge/layout.ts";
 import { Leaderboard } from "../../src/challenge/leaderboard.ts";
 import { run4Ranking } from "../../src/challenge/reduce.ts";
-import {
-  aggregateGroups,
-  type GroupScore,
-  referenceImage,
-  scoreSubmission,
-} from "../../src/challenge/score.ts";
+import { aggregateGroups, type GroupScore } from "../../src/challenge/aggregate.ts";
+import { scoreSubmission } from "../../src/challenge/score.ts";
+import { referenceImage, type ReferenceRss } from "../../src/challenge/truth.ts";
+import { pooledRss } from "../../src/pipeline/reference.ts";
+import { SlicePool } from "../../src/recon/pool.ts";
 import { LayoutError } from "../../src/errors.ts";
 import { openMat } from "../../src/mat/read.ts";
-import { writeMatV5 } from "../../src/mat/v5.ts";
-import { writeMatV73 } from "../../src/mat/v73.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { writeMatV5 } from "../../src/mat/v5/write.ts";
+import { writeMatV73 } from "../../src/mat/v73/write.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { lazyBomb } from "./bomb_fixture.ts";
 
@@ -368,19 +367,19 @@ async function copyOf(src: string, name: string): Promise<string> {
 const SAX4 = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";
 
 /** Scores the cine files of `submission` at R4 against `truth`. */
-function scoreCine4(submission: string, truth = `${D}/GroundTruth`) {
-  return scoreSubmission({ submission, truth, task: "cine", accs: [4] });
+function scoreCine4(submission: string, truth = `${D}/GroundTruth`, rss?: ReferenceRss) {
+  return scoreSubmission({ submission, truth, task: "cine", accs: [4], rss });
 }
 
 /**
  * Scores the zero-filled submission at R4 with `inject` in place (it returns its undo): the
  * TypeError it injects must be thrown, whole.
  */
-async function assertRethrown(inject: () => () => void, message: RegExp) {
+async function assertRethrown(inject: () => () => void, message: RegExp, rss?: ReferenceRss) {
   const undo = inject();
   try {
     await assert.rejects(
-      scoreCine4(ZF),
+      scoreCine4(ZF, undefined, rss),
       (e: Error) => e instanceof TypeError && message.test(e.message),
     );
   } finally {
@@ -458,16 +457,21 @@ Deno.test("score: a label that cannot be read names the label file and the fix",
 
 Deno.test("score: an internal error making a reference is thrown, not listed as a truth problem", async () => {
   // A reconstruction worker that cannot start is a bug of cmrxkit (or its host), not a
-  // damaged truth entry.
-  await assertRethrown(() => {
-    const Real = globalThis.Worker;
-    globalThis.Worker = class {
-      constructor() {
-        throw new TypeError("injected: worker bug");
-      }
-    } as unknown as typeof Worker;
-    return () => (globalThis.Worker = Real);
-  }, /injected: worker bug/);
+  // damaged truth entry (references made on worker threads, as the CLI makes them).
+  using pool = new SlicePool(2);
+  await assertRethrown(
+    () => {
+      const Real = globalThis.Worker;
+      globalThis.Worker = class {
+        constructor() {
+          throw new TypeError("injected: worker bug");
+        }
+      } as unknown as typeof Worker;
+      return () => (globalThis.Worker = Real);
+    },
+    /injected: worker bug/,
+    pooledRss(pool),
+  );
 });
 
 Deno.test("score: an internal error reading a submitted file is thrown, not listed as malformed", async () => {

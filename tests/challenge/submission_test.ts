@@ -4,13 +4,12 @@ import { reductionPlan } from "../../src/challenge/reduce.ts";
 import {
   expectedFiles,
   expectedSubmission,
-  imageDimsOf,
-  matlabSqueezeTrailing,
   submissionFolder,
   writeImg4Ranking,
 } from "../../src/challenge/submission.ts";
+import { imageDimsOf, matlabSqueezeTrailing } from "../../src/challenge/plan.ts";
 import { LayoutError, ShapeError } from "../../src/errors.ts";
-import { readMatV5 } from "../../src/mat/v5.ts";
+import { readMatV5 } from "../../src/mat/v5/read.ts";
 import { synthesize, type SynthOptions } from "../../src/synth/dataset.ts";
 
 const REL = "MultiCoil/Cine/ValidationSet/AccFactor04/P001/cine_sax.mat";

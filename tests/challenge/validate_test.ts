@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { validate as validateCommand } from "../../cli/validate.ts";
 import { submissionFolder, writeImg4Ranking } from "../../src/challenge/submission.ts";
+import { parseSubmissionPath } from "../../src/challenge/paths.ts";
+import { checkImg4RankingFile } from "../../src/challenge/validate/checks.ts";
+import { validateSubmission } from "../../src/challenge/validate/mod.ts";
 import {
-  checkImg4RankingFile,
   formatReport,
-  locateSubmission,
-  parseSubmissionPath,
   type Problem,
-  validateSubmission,
   type ValidationReport,
-} from "../../src/challenge/validate.ts";
+} from "../../src/challenge/validate/report.ts";
+import { locateSubmission } from "../../src/challenge/validate/walk.ts";
 import { LayoutError } from "../../src/errors.ts";
 import { numel } from "../../src/mat/types.ts";
-import { writeMatV5 } from "../../src/mat/v5.ts";
-import { writeMatV73 } from "../../src/mat/v73.ts";
+import { writeMatV5 } from "../../src/mat/v5/write.ts";
+import { writeMatV73 } from "../../src/mat/v73/write.ts";
 import { writeRunManifest } from "../../src/pipeline/run_manifest.ts";
 import { runManifest } from "./run_manifest_fixture.ts";
 import { correctSubmission, getDataset, image, removeDataset } from "./submission_fixture.ts";

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { openMat } from "../../src/mat/read.ts";
-import { writeMatV5 } from "../../src/mat/v5.ts";
-import { MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
+import { writeMatV5 } from "../../src/mat/v5/write.ts";
+import { MatV73Writer, writeMatV73 } from "../../src/mat/v73/write.ts";
 import { present as exists } from "../../src/written_files.ts";
 
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { childArgs, normalizeGpuFlag } from "../../cli/container.ts";
+import { childArgs } from "../../cli/container/entrypoint.ts";
+import { normalizeGpuFlag } from "../../cli/container/flags.ts";
 import {
   buildArgs,
   type BuildInfo,
@@ -13,7 +14,7 @@ import {
   REPO_ROOT,
   writeContext,
 } from "../../src/container/context.ts";
-import { ContainerError, detectEngine, engineKind } from "../../src/container/engine.ts";
+import { ContainerError, detectRuntime, runtimeKind } from "../../src/container/runtime.ts";
 import {
   describeCases,
   detectSplit,
@@ -21,17 +22,17 @@ import {
   flagValue,
   mountOptions,
   preflight,
-  submitArgsFor,
+  submitDefaultsFor,
 } from "../../src/container/entrypoint.ts";
 import { evaluationOk, type EvaluationResult } from "../../src/container/evaluate.ts";
 import { defaultUser, parseTimeLimit, runArgs } from "../../src/container/run.ts";
-import { GraphBuilder } from "../../src/engine/onnx.ts";
+import { GraphBuilder } from "../../src/engine/onnx/mod.ts";
 import { LayoutError, UsageError } from "../../src/errors.ts";
 import type { ModelEntry } from "../../src/models/registry.ts";
 
 Deno.test("runArgs: the organisers' configuration (no network, read-only input, shm, GPU, user)", () => {
   const a = runArgs({
-    engine: "docker",
+    runtime: "docker",
     image: "team:v1",
     input: "/data/in",
     output: "/data/out",
@@ -63,7 +64,7 @@ Deno.test("runArgs: the organisers' configuration (no network, read-only input, 
   ]);
   // podman: CDI device; no GPU: no GPU flag; strict: read-only root with a tmpfs /tmp.
   const p = runArgs({
-    engine: "podman",
+    runtime: "podman",
     image: "i",
     input: "/a",
     output: "/b",
@@ -79,13 +80,13 @@ Deno.test("runArgs: the organisers' configuration (no network, read-only input, 
   ]);
   assert.equal(p[p.indexOf("--shm-size") + 1], "8g");
   assert.ok(p.includes("--read-only") && p.includes("/tmp:rw,exec,size=1g"));
-  const n = runArgs({ engine: "docker", image: "i", input: "/a", output: "/b" });
+  const n = runArgs({ runtime: "docker", image: "i", input: "/a", output: "/b" });
   assert.ok(!n.includes("--gpus") && !n.includes("--user"));
   assert.equal(n.at(-1), "i");
 });
 
 Deno.test("runArgs: refuses paths and values a volume spec or the engine would misread", () => {
-  const base = { engine: "docker" as const, image: "i", input: "/a", output: "/b" };
+  const base = { runtime: "docker" as const, image: "i", input: "/a", output: "/b" };
   assert.throws(() => runArgs({ ...base, input: "data" }), /absolute/);
   assert.throws(() => runArgs({ ...base, output: "/x:y" }), UsageError);
   assert.throws(() => runArgs({ ...base, user: "cmrx" }), /uid/);
@@ -114,28 +115,14 @@ Deno.test("entrypoint: split detection and the submit arguments it builds", () =
   assert.equal(detectSplit([{ split: "ValidationSet" }]), "validation");
   assert.equal(detectSplit([{ split: "ValidationSet" }, { split: "TestSet" }]), "test");
   assert.throws(() => detectSplit([{ split: "TrainingSet" }]), LayoutError);
-  assert.deepEqual(submitArgsFor([], "test"), [
-    "--input",
-    "/input",
-    "--output",
-    "/output",
-    "--task",
-    "both",
-    "--split",
-    "test",
-  ]);
-  const u = submitArgsFor(["--shard", "2/4", "--split=validation", "--input", "/d"], "test");
-  assert.deepEqual(u, [
-    "--shard",
-    "2/4",
-    "--split=validation",
-    "--input",
-    "/d",
-    "--output",
-    "/output",
-    "--task",
-    "both",
-  ]);
+  assert.deepEqual(submitDefaultsFor({}, "test"), {
+    input: "/input",
+    output: "/output",
+    task: "both",
+    split: "test",
+  });
+  const u = submitDefaultsFor({ split: "validation", input: "/d" }, "test");
+  assert.deepEqual(u, { input: "/d", output: "/output", task: "both", split: "validation" });
   assert.equal(flagValue(["--a", "1", "--b=2"], "b"), "2");
   assert.equal(flagValue(["--a", "1"], "c"), undefined);
   const lines = describeCases([
@@ -197,7 +184,7 @@ Deno.test("entrypoint cmrxkit: the child finds the project from any folder, spac
   await Deno.symlink(`${REPO_ROOT}/node_modules`, `${proj}/node_modules`);
   const ctx = await import(pathToFileURL(`${proj}/src/container/context.ts`).href);
   assert.equal(ctx.REPO_ROOT, proj);
-  const cli = await import(pathToFileURL(`${proj}/cli/container.ts`).href);
+  const cli = await import(pathToFileURL(`${proj}/cli/container/entrypoint.ts`).href);
   const a: string[] = cli.childArgs(["help", "validate"]);
   assert.deepEqual(a.slice(-4), [`${proj}/deno.json`, `${proj}/cli/main.ts`, "help", "validate"]);
   assert.deepEqual(childArgs([]).slice(-2), [`${REPO_ROOT}/deno.json`, `${REPO_ROOT}/cli/main.ts`]);
@@ -292,7 +279,7 @@ Deno.test("build context: only what the image needs; ELF check; build arguments"
         "deps/deno.lock",
         "app/deno.json",
         "app/cli/main.ts",
-        "app/cli/container.ts",
+        "app/cli/container/mod.ts",
         "app/src/recon/worker.ts",
         "app/docker/entrypoint.sh",
         "app/models/beta.json",
@@ -406,12 +393,12 @@ Deno.test("build context: a rebuild replaces only what cmrxkit wrote; a user's f
   await Deno.remove(tmp, { recursive: true });
 });
 
-Deno.test("engine detection: unknown or missing engines give a clear error", async () => {
-  assert.equal(engineKind("/usr/bin/podman"), "podman");
-  assert.equal(engineKind("docker"), "docker");
-  assert.equal(engineKind("nerdctl"), undefined);
-  await assert.rejects(() => detectEngine("nerdctl"), /unknown container engine/);
-  const e = await detectEngine("/nonexistent/docker").catch((x) => x);
+Deno.test("runtime detection: unknown or missing engines give a clear error", async () => {
+  assert.equal(runtimeKind("/usr/bin/podman"), "podman");
+  assert.equal(runtimeKind("docker"), "docker");
+  assert.equal(runtimeKind("nerdctl"), undefined);
+  await assert.rejects(() => detectRuntime("nerdctl"), /unknown container engine/);
+  const e = await detectRuntime("/nonexistent/docker").catch((x) => x);
   assert.ok(e instanceof ContainerError);
   assert.match(e.message, /no usable container engine \(\/nonexistent\/docker: not installed\)/);
   assert.match(e.message, /fix: install one/);

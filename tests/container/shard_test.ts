@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { discover } from "../../src/challenge/layout.ts";
-import { validateSubmission } from "../../src/challenge/validate.ts";
+import { validateSubmission } from "../../src/challenge/validate/mod.ts";
 import { CmrxError } from "../../src/errors.ts";
 import {
   checkShardSet,
@@ -9,7 +9,8 @@ import {
   sameMatContent,
   shardLogStatus,
 } from "../../src/container/merge.ts";
-import { shardCases, submit, type SubmitOptions } from "../../src/pipeline/submit.ts";
+import { shardCases } from "../../src/pipeline/shard.ts";
+import { submit, type SubmitOptions } from "../../src/pipeline/submit.ts";
 import { assignShards } from "../../src/pipeline/shard.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import { synthesize } from "../../src/synth/dataset.ts";

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { ShapeError } from "../../src/errors.ts";
-import { estimateMemory, planBatch, planModelBatch } from "../../src/engine/memory.ts";
+import { estimateMemory, planBatch, planModelBatch } from "../../src/engine/memory/mod.ts";
 import {
   type AttrInput,
   type ElemType,
   GraphBuilder,
   type TensorData,
-} from "../../src/engine/onnx.ts";
-import { Engine, peakRssBytes, resetPeakRss } from "../../src/engine/session.ts";
+} from "../../src/engine/onnx/mod.ts";
+import { peakRssBytes, resetPeakRss } from "../../src/engine/rss.ts";
+import { OnnxSession } from "../../src/engine/session.ts";
 import {
   convNetModel,
   convNetWeightBytes,
@@ -29,7 +30,7 @@ if (import.meta.main && Deno.args[0] === "rss") {
   const model = convNetModel(CHILD_SPEC);
   const path = await Deno.makeTempFile({ suffix: ".onnx" });
   await Deno.writeFile(path, model);
-  const e = await Engine.load(path, { device: "cpu", warmup: false, intraOpThreads: 1 });
+  const e = await OnnxSession.load(path, { device: "cpu", warmup: false, intraOpThreads: 1 });
   const r = seededRandom(3);
   const x = new Float32Array(2 * s * s).map(() => r());
   const reset = resetPeakRss();
@@ -555,7 +556,7 @@ Deno.test({
         stderr: "piped",
       }).output();
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      const e = await Engine.load(path, { device: "cpu" });
+      const e = await OnnxSession.load(path, { device: "cpu" });
       try {
         assert.deepEqual(e.inputs, [{
           name: "kspace",

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { attr, GraphBuilder } from "../../src/engine/onnx.ts";
+import { attr, GraphBuilder } from "../../src/engine/onnx/mod.ts";
 
 /** `y = Identity(x)` with input `x` and output `y` of the given dims (symbolic allowed). */
 export function identityModel(

@@ -10,7 +10,7 @@ import {
   ProtoWriter,
   tensorFloat32,
   tensorValues,
-} from "../../src/engine/onnx.ts";
+} from "../../src/engine/onnx/mod.ts";
 import { convNetModel, dcZeroFillModel, identityModel, mixedOpsModel } from "./models.ts";
 
 const PY = "/usr/bin/python3";

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
-import {
-  cudaAvailable,
-  Engine,
-  parseBytes,
-  parseDevice,
-  peakRssBytes,
-  rssBytes,
-} from "../../src/engine/session.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { cudaAvailable, parseDevice } from "../../src/engine/providers.ts";
+import { peakRssBytes, rssBytes } from "../../src/engine/rss.ts";
+import { OnnxSession } from "../../src/engine/session.ts";
+import { parseBytes } from "../../src/format.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { convNetModel, dcZeroFillModel, identityModel, seededRandom } from "./models.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "cmrxkit-engine-" });
@@ -58,8 +54,8 @@ Deno.test("cudaAvailable gives a reason when it says no", () => {
   if (!cuda.available) assert.match(cuda.reason ?? "", /CUDA|GPU|onnxruntime/);
 });
 
-Deno.test("Engine on cpu runs the identity, records timing, releases", async () => {
-  const e = await Engine.load(identityPath, { device: "cpu", intraOpThreads: 1 });
+Deno.test("OnnxSession on cpu runs the identity, records timing, releases", async () => {
+  const e = await OnnxSession.load(identityPath, { device: "cpu", intraOpThreads: 1 });
   try {
     assert.equal(e.provider, "cpu");
     assert.equal(e.deviceId, 0);
@@ -86,8 +82,8 @@ Deno.test("Engine on cpu runs the identity, records timing, releases", async () 
   );
 });
 
-Deno.test("Engine: symbolic dims warm up on the first real run", async () => {
-  const e = await Engine.load(symbolicPath, { device: "cpu" });
+Deno.test("OnnxSession: symbolic dims warm up on the first real run", async () => {
+  const e = await OnnxSession.load(symbolicPath, { device: "cpu" });
   try {
     assert.equal(e.stats.warmupMs, undefined);
     const r = await e.run({ x: { data: new Float32Array(12).fill(2), dims: [4, 3] } });
@@ -97,7 +93,7 @@ Deno.test("Engine: symbolic dims warm up on the first real run", async () => {
   } finally {
     await e.release();
   }
-  const cold = await Engine.load(symbolicPath, { device: "cpu", warmup: false });
+  const cold = await OnnxSession.load(symbolicPath, { device: "cpu", warmup: false });
   try {
     await cold.run({ x: { data: new Float32Array(3), dims: [1, 3] } });
     assert.equal(cold.stats.warmupMs, undefined);
@@ -107,11 +103,11 @@ Deno.test("Engine: symbolic dims warm up on the first real run", async () => {
 });
 
 Deno.test({
-  name: "Engine: --device cuda without CUDA falls back to CPU with a notice, no throw",
+  name: "OnnxSession: --device cuda without CUDA falls back to CPU with a notice, no throw",
   ignore: cuda.available,
   async fn() {
     for (const device of ["cuda", "cuda:1"] as const) {
-      const e = await Engine.load(identityPath, { device, vramLimitBytes: 1e9 });
+      const e = await OnnxSession.load(identityPath, { device, vramLimitBytes: 1e9 });
       try {
         assert.equal(e.provider, "cpu");
         assert.equal(e.deviceId, 0);
@@ -128,10 +124,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Engine: auto picks CPU here, with a one-line notice",
+  name: "OnnxSession: auto picks CPU here, with a one-line notice",
   ignore: cuda.available,
   async fn() {
-    const e = await Engine.load(identityPath);
+    const e = await OnnxSession.load(identityPath);
     try {
       assert.equal(e.provider, "cpu");
       assert.match(e.notice ?? "", /^no usable GPU: .*running on CPU$/);
@@ -141,34 +137,34 @@ Deno.test({
   },
 });
 
-Deno.test("Engine.load: missing file and non-ONNX file -> CmrxError naming the file", async () => {
+Deno.test("OnnxSession.load: missing file and non-ONNX file -> CmrxError naming the file", async () => {
   const missing = `${dir}/nope.onnx`;
   await assert.rejects(
-    () => Engine.load(missing),
+    () => OnnxSession.load(missing),
     (e) => e instanceof CmrxError && e.file === missing && /not found/.test(e.message),
   );
   const text = `${dir}/text.onnx`;
   await Deno.writeTextFile(text, "hello, I am not a model\n");
   await assert.rejects(
-    () => Engine.load(text),
+    () => OnnxSession.load(text),
     (e) => e instanceof CmrxError && e.file === text && /not an ONNX model/.test(e.message),
   );
   // a well-formed ModelProto onnxruntime rejects (unknown op)
-  const { GraphBuilder } = await import("../../src/engine/onnx.ts");
+  const { GraphBuilder } = await import("../../src/engine/onnx/mod.ts");
   const bad = await save(
     "badop",
     new GraphBuilder("bad").input("x", "float32", [1]).output("y", "float32", [1])
       .node("NoSuchOp", ["x"], ["y"]).toModel(),
   );
   await assert.rejects(
-    () => Engine.load(bad, { device: "cpu" }),
+    () => OnnxSession.load(bad, { device: "cpu" }),
     (e) => e instanceof CmrxError && e.file === bad && /onnxruntime cannot load/.test(e.message),
   );
 });
 
-Deno.test("Engine.run: wrong feed name or dims -> ShapeError listing what the model expects", async () => {
+Deno.test("OnnxSession.run: wrong feed name or dims -> ShapeError listing what the model expects", async () => {
   const path = await save("zf_names", dcZeroFillModel(6, 5, { mask: true }));
-  const e = await Engine.load(path, { device: "cpu" });
+  const e = await OnnxSession.load(path, { device: "cpu" });
   try {
     const k = { data: new Float32Array(2 * 3 * 6 * 5 * 2), dims: [2, 3, 6, 5, 2] };
     const mask = { data: new Float32Array(30), dims: [6, 5] };
@@ -221,7 +217,7 @@ function checkZeroFill(nx: number, ny: number, nc: number, nt: number, seed: num
       }
     }
     const ref = zeroFilledRss(k, [nx, ny, nc, nt]); // MATLAB (x, y, t) = row-major [T, Y, X]
-    const e = await Engine.load(path, { device: "cpu" });
+    const e = await OnnxSession.load(path, { device: "cpu" });
     try {
       const r = await e.run({ kspace: { data: k, dims: [nt, nc, ny, nx, 2] } });
       assert.deepEqual(r.image.dims, [nt, ny, nx]);
@@ -261,7 +257,7 @@ Deno.test("dcZeroFillModel with a mask input applies the mask", async () => {
     if (!mask[i % (nx * ny)]) masked[2 * i] = masked[2 * i + 1] = 0;
   }
   const ref = zeroFilledRss(masked, [nx, ny, nc, nt]);
-  const e = await Engine.load(path, { device: "cpu", graphOptimization: "basic" });
+  const e = await OnnxSession.load(path, { device: "cpu", graphOptimization: "basic" });
   try {
     assert.ok(e.stats.warmupMs !== undefined, "all dims fixed: warmed up at load");
     const r = await e.run({
@@ -276,9 +272,9 @@ Deno.test("dcZeroFillModel with a mask input applies the mask", async () => {
   }
 });
 
-Deno.test("Engine serialises concurrent runs and times each", async () => {
+Deno.test("OnnxSession serialises concurrent runs and times each", async () => {
   const path = await save("conv", convNetModel({ hidden: 4 }));
-  const e = await Engine.load(path, {
+  const e = await OnnxSession.load(path, {
     device: "cpu",
     graphOptimization: "none",
     interOpThreads: 1,
@@ -302,8 +298,8 @@ globalThis.addEventListener("unload", () => {
   } catch { /* already gone */ }
 });
 
-Deno.test("Engine feeds int64 inputs from float32 values", async () => {
-  const { GraphBuilder } = await import("../../src/engine/onnx.ts");
+Deno.test("OnnxSession feeds int64 inputs from float32 values", async () => {
+  const { GraphBuilder } = await import("../../src/engine/onnx/mod.ts");
   const path = await save(
     "int_input",
     new GraphBuilder("int_input")
@@ -314,7 +310,7 @@ Deno.test("Engine feeds int64 inputs from float32 values", async () => {
       .node("Add", ["x", "nf"], ["y"])
       .toModel(),
   );
-  const e = await Engine.load(path, { device: "cpu" });
+  const e = await OnnxSession.load(path, { device: "cpu" });
   try {
     assert.ok(e.stats.warmupMs !== undefined);
     const r = await e.run({

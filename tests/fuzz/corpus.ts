@@ -24,8 +24,8 @@
 
 import zlib from "node:zlib";
 import { synthesize } from "../../src/synth/dataset.ts";
-import { encodeMatV5, writeMatV5 } from "../../src/mat/v5.ts";
-import { writeMatV73 } from "../../src/mat/v73.ts";
+import { encodeMatV5, writeMatV5 } from "../../src/mat/v5/write.ts";
+import { writeMatV73 } from "../../src/mat/v73/write.ts";
 import { expectedFiles, writeImg4Ranking } from "../../src/challenge/submission.ts";
 
 /**
@@ -287,7 +287,7 @@ const CLASS_WORD: Record<string, string> = {
   "cell-v73": "cell",
 };
 
-/** Offsets in an uncompressed cmrxkit v5 file with one variable (see src/mat/v5.ts). */
+/** Offsets in an uncompressed cmrxkit v5 file with one variable (see src/mat/v5/write.ts). */
 const V5 = { endian: 126, version: 124, tagType: 128, classByte: 144, dimsTag: 152, dims: 160 };
 
 /** Deterministic pseudo-random numbers. */

@@ -3,8 +3,8 @@ import { ShapeError } from "../../src/errors.ts";
 import { airMask, fitMaps } from "../../src/mapping/maps.ts";
 import { fitMolli, fitMolliPixel } from "../../src/mapping/t1.ts";
 import { fitT2Prep, fitT2PrepPixel } from "../../src/mapping/t2.ts";
-import { usableTimes } from "../../src/mapping/csv.ts";
-import { molliSignal, molliTimes, t2PrepSignal, t2PrepTimes } from "../../src/synth/phantom.ts";
+import { usableTimes } from "../../src/challenge/maps/csv.ts";
+import { molliSignal, molliTimes, t2PrepSignal, t2PrepTimes } from "../../src/synth/phantom/mod.ts";
 
 const golden = JSON.parse(
   await Deno.readTextFile(new URL("../fixtures/mapping/golden.json", import.meta.url)),

@@ -7,8 +7,12 @@ import {
   readMappingCsv,
   sourceSlices,
   timesForSlices,
-} from "../../src/mapping/csv.ts";
-import { labelCandidates, labelForImage, readMappingLabel } from "../../src/mapping/labels.ts";
+} from "../../src/challenge/maps/csv.ts";
+import {
+  labelCandidates,
+  labelForImage,
+  readMappingLabel,
+} from "../../src/challenge/maps/labels.ts";
 import { fitMaps, mapKindOf, writeMaps } from "../../src/mapping/maps.ts";
 import { parseNifti, readNifti } from "../../src/mapping/nifti.ts";
 import { openMat } from "../../src/mat/read.ts";

@@ -12,20 +12,20 @@ import assert from "node:assert/strict";
 import { Zlib, zlibSync } from "fflate";
 import { inspect } from "../../cli/inspect.ts";
 import { CmrxError, MatFormatError, ShapeError } from "../../src/errors.ts";
-import { readMappingCsv } from "../../src/mapping/csv.ts";
+import { readMappingCsv } from "../../src/challenge/maps/csv.ts";
 import { parseNifti, readNifti } from "../../src/mapping/nifti.ts";
 import { readHead } from "../../src/mat/header.ts";
 import { type MatReader, openMat } from "../../src/mat/read.ts";
-import { MatV73Reader, MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
+import { MatV73Reader } from "../../src/mat/v73/read.ts";
+import { MatV73Writer, writeMatV73 } from "../../src/mat/v73/write.ts";
 import {
-  encodeMatV5,
   listMatV5,
   listMatV5All,
   parseMatV5,
   parseMatV5Var,
   readMatV5,
-  writeMatV5,
-} from "../../src/mat/v5.ts";
+} from "../../src/mat/v5/read.ts";
+import { encodeMatV5, writeMatV5 } from "../../src/mat/v5/write.ts";
 import { niftiHeader } from "../mapping/nifti_fixture.ts";
 
 const py = "/usr/bin/python3";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { MatFormatError, MatVariableError, ShapeError } from "../../src/errors.ts";
 import { openMat, readMatVar } from "../../src/mat/read.ts";
-import { MatV73Reader, MatV73Writer, writeMatV73 } from "../../src/mat/v73.ts";
+import { MatV73Reader } from "../../src/mat/v73/read.ts";
+import { MatV73Writer, writeMatV73 } from "../../src/mat/v73/write.ts";
 import { numel } from "../../src/mat/types.ts";
 
 const FIX = new URL("../fixtures/mat/v73/", import.meta.url).pathname;

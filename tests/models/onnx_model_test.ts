@@ -3,18 +3,20 @@ import { type Case, discover } from "../../src/challenge/layout.ts";
 import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";
-import { OnnxReconstructor, permute, windowFrames } from "../../src/models/onnx_model.ts";
-import { chooseModel, listModels, readManifest } from "../../src/models/registry.ts";
+import { windowFrames } from "../../src/models/feeders.ts";
+import { permute } from "../../src/models/layout.ts";
+import { OnnxReconstructor } from "../../src/models/onnx_model.ts";
+import { listModels, readManifest } from "../../src/models/registry.ts";
 import { openMat } from "../../src/mat/read.ts";
 import { submit } from "../../src/pipeline/submit.ts";
-import { createSelector } from "../../src/pipeline/select.ts";
+import { chooseModel, createSelector } from "../../src/pipeline/select.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { Rng } from "../../src/synth/random.ts";
 import { dcZeroFillModel, identityModel } from "../engine/models.ts";
-import { GraphBuilder } from "../../src/engine/onnx.ts";
+import { GraphBuilder } from "../../src/engine/onnx/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-onnx-" });
 const NX = 96, NY = 72; // small cine_sax

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { discover, type Discovery } from "../../src/challenge/layout.ts";
-import { type DiscoveryScope, narrowDiscovery } from "../../src/pipeline/submit.ts";
+import { type DiscoveryScope, narrowDiscovery } from "../../src/pipeline/scope.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-scope-" });
 

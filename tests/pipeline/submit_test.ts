@@ -2,15 +2,9 @@ import assert from "node:assert/strict";
 import { discover } from "../../src/challenge/layout.ts";
 import { UsageError } from "../../src/errors.ts";
 import { openMat } from "../../src/mat/read.ts";
-import {
-  budgetVerdict,
-  parseDuration,
-  parseShard,
-  shardCases,
-  submit,
-  type SubmitOptions,
-  type ViewTiming,
-} from "../../src/pipeline/submit.ts";
+import { budgetVerdict, parseDuration, type ViewTiming } from "../../src/pipeline/budget.ts";
+import { parseShard, shardCases } from "../../src/pipeline/shard.ts";
+import { submit, type SubmitOptions } from "../../src/pipeline/submit.ts";
 import { getMethod } from "../../src/recon/registry.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { submitCommand } from "../../cli/submit.ts";

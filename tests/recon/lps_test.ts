@@ -3,11 +3,11 @@ import { ShapeError } from "../../src/errors.ts";
 import { fft2c } from "../../src/kspace/fft.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { createLps, lowRankPlusSparse, lps, LPS_DEFAULTS } from "../../src/recon/lps.ts";
-import { resolveMaps, unitMap } from "../../src/recon/operators.ts";
+import { resolveMaps, unitMap } from "../../src/recon/iterative.ts";
 import { cgSense } from "../../src/recon/sense.ts";
 import { type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
 
 /** The test slice of these tests (noise seed 23). */

@@ -8,7 +8,7 @@
 
 import { fft2c, ifft2c } from "../../src/kspace/fft.ts";
 import { rss } from "../../src/kspace/complex.ts";
-import { unitMap } from "../../src/recon/operators.ts";
+import { unitMap } from "../../src/recon/iterative.ts";
 import { coilMaps } from "../../src/synth/coils.ts";
 import {
   cineFrame,
@@ -16,7 +16,7 @@ import {
   molliTimes,
   phantomParams,
   t2PrepTimes,
-} from "../../src/synth/phantom.ts";
+} from "../../src/synth/phantom/mod.ts";
 import { Rng } from "../../src/synth/random.ts";
 
 export type Dims = [number, number, number, number];

@@ -4,12 +4,12 @@ import { CmrxError, MatFormatError, ShapeError, UsageError } from "../../src/err
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { type MatReader, openMat } from "../../src/mat/read.ts";
 import type { MatVarInfo } from "../../src/mat/types.ts";
-import { encodeMatV5, writeMatV5 } from "../../src/mat/v5.ts";
-import { writeMatV73 } from "../../src/mat/v73.ts";
+import { encodeMatV5, writeMatV5 } from "../../src/mat/v5/write.ts";
+import { writeMatV73 } from "../../src/mat/v73/write.ts";
 import { getMethod, methodNames } from "../../src/recon/registry.ts";
 import { findKspaceVariable, kspaceGeometry } from "../../src/kspace/geometry.ts";
 import { maskFromKspace, reconstructFile } from "../../src/recon/run.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesizeKspaceFile } from "../../src/synth/dataset.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "cmrxkit-run-" });

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Golden vectors for src/challenge/metrics.ts (SSIM, PSNR, NMSE and the per-year scoring).
+"""Golden vectors for src/challenge/metrics/ (SSIM, PSNR, NMSE and the per-year scoring).
 
 Expected values come from scikit-image (`structural_similarity`, `peak_signal_noise_ratio`)
 and numpy, called the way the official CMRxRecon scorers call them
-(docs: /work/shared/reference/cmrxrecon-format.md section 4):
+(docs/challenge-rules.md, metrics):
 
   * every 2-D image is float32 with MATLAB dims (nx, ny), Fortran (column-major) order,
     exactly what `scipy.io.loadmat(...)[:, :, i, j]` returns;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ssim } from "../../src/challenge/metrics.ts";
+import { ssim } from "../../src/challenge/metrics/mod.ts";
 import { ShapeError } from "../../src/errors.ts";
 import { dynamicMask, regionScores, ssimMap } from "../../src/report/dynamic.ts";
 import { series } from "../../src/report/panels.ts";

@@ -3,9 +3,9 @@ import { discover, fullSamplePath } from "../../src/challenge/layout.ts";
 import { CmrxError } from "../../src/errors.ts";
 import { uniformLines } from "../../src/kspace/mask.ts";
 import { openMat, readMatVar } from "../../src/mat/read.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { GEOMETRY, mappingCsv, synthesize, synthesizeKspaceFile } from "../../src/synth/dataset.ts";
-import { LABEL } from "../../src/synth/phantom.ts";
+import { LABEL } from "../../src/synth/phantom/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-synth-" });
 const report = await synthesize({

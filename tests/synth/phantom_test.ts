@@ -13,7 +13,7 @@ import {
   phantomParams,
   t2PrepSignal,
   t2PrepTimes,
-} from "../../src/synth/phantom.ts";
+} from "../../src/synth/phantom/mod.ts";
 import { coilMaps } from "../../src/synth/coils.ts";
 import { deriveSeed, Rng } from "../../src/synth/random.ts";
 import { abs, rss } from "../../src/kspace/complex.ts";

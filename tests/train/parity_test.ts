@@ -1,6 +1,6 @@
 /**
  * Every model in cmrxtrain's REGISTRY, exported at its small test width with random
- * weights, gives the same output in onnxruntime-node (cmrxkit's Engine) as in PyTorch, on an
+ * weights, gives the same output in onnxruntime-node (cmrxkit's OnnxSession) as in PyTorch, on an
  * input of another (odd) size than the one traced, so the dynamic Y/X axes are exercised.
  * CRNN is also checked with its circular temporal context (`--set temporal_wrap=2`), which
  * slices and concatenates along the unrolled time axis inside the graph, and inside the flip
@@ -8,7 +8,7 @@
  * the odd input size where a plain mask flip would be wrong).
  */
 import assert from "node:assert/strict";
-import { Engine } from "../../src/engine/session.ts";
+import { OnnxSession } from "../../src/engine/session.ts";
 import { hasTorch, lastJson, python, readF32, relDiff } from "./python.ts";
 
 Deno.test({
@@ -47,7 +47,7 @@ Deno.test({
           for (const [k, dims] of Object.entries(info.inputs)) {
             feeds[k] = { data: await readF32(`${io}/${k}.bin`), dims };
           }
-          const engine = await Engine.load(onnx, {
+          const engine = await OnnxSession.load(onnx, {
             device: "cpu",
             intraOpThreads: 1,
             warmup: false,

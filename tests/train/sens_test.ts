@@ -1,11 +1,11 @@
 /**
  * The training data feed models what cmrxkit feeds them at inference: cmrxtrain.data's coil
- * maps and normalisation scale equal src/kspace/sensitivity.ts `sensitivityMaps(.., "acs")`
+ * maps and normalisation scale equal src/kspace/coils/ `sensitivityMaps(.., "acs")`
  * and the max of `zeroFilledRss` on one synthetic slice.
  */
 import assert from "node:assert/strict";
-import { sensitivityMaps } from "../../src/kspace/sensitivity.ts";
-import { zeroFilledRss } from "../../src/recon/zerofill.ts";
+import { sensitivityMaps } from "../../src/kspace/coils/mod.ts";
+import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesizeKspaceFile } from "../../src/synth/dataset.ts";
 import { hasTorch, python, readF32, relDiff } from "./python.ts";
 import { undersampledSlice } from "./slice.ts";

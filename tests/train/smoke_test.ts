@@ -1,6 +1,6 @@
 /**
  * CPU smoke run of `python3 -m cmrxtrain.train` on a tiny synthetic dataset (the `smoke`
- * variant of train/configs/crnn_cine.json): the validation loss decreases, an interrupted
+ * variant of train/configs/crnn-mri.json): the validation loss decreases, an interrupted
  * run resumed from its checkpoint continues exactly as an uninterrupted one, and the
  * checkpoint exports to an ONNX model + manifest that cmrxkit loads and runs on a slice.
  */
@@ -11,7 +11,7 @@ import { synthesize } from "../../src/synth/dataset.ts";
 import { hasTorch, python } from "./python.ts";
 import { undersampledSlice } from "./slice.ts";
 
-const CONFIG = "train/configs/crnn_cine.json#smoke";
+const CONFIG = "train/configs/crnn-mri.json#smoke";
 
 async function logRows(run: string): Promise<Record<string, number>[]> {
   const text = await Deno.readTextFile(`${run}/log.jsonl`);

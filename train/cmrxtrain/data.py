@@ -91,7 +91,7 @@ def acs_range(lines: np.ndarray) -> tuple:
 
 
 # ----------------------------------------------------------------------------------------
-# Coil sensitivities: cmrxkit's default ACS/RSS maps (src/kspace/sensitivity.ts)
+# Coil sensitivities: cmrxkit's default ACS/RSS maps (src/kspace/coils/)
 # ----------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 Usage (from the repository root, ``PYTHONPATH=train``)::
 
     python3 -m cmrxtrain.export --checkpoint RUN/best.pt --out models/NAME.onnx
-    python3 -m cmrxtrain.export --config train/configs/crnn_cine.json --random-init --out X.onnx
+    python3 -m cmrxtrain.export --config train/configs/crnn-mri.json --random-init --out X.onnx
     python3 -m cmrxtrain.export --model crnn --random-init --test-width --out X.onnx \\
         --dump-io DIR
     python3 -m cmrxtrain.export --list

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=train /usr/bin/python3 -m cmrxtrain.train --config train/configs/crnn_cine.json \\
+    PYTHONPATH=train /usr/bin/python3 -m cmrxtrain.train --config train/configs/crnn-mri.json \\
         --data .cache/train-data --out runs/crnn [--resume] [--steps N] [--device cpu|cuda] \\
         [--seed S] [--threads N]
 

@@ -6,8 +6,8 @@ import torch
 
 from cmrxtrain.data import synthetic_slice
 from cmrxtrain.ensemble import MEMBERS, FlipEnsemble, mirror_kspace, mirror_mask, transform_image
-from cmrxtrain.models.crnn import CRNN
-from cmrxtrain.models.crunet import CRUNetMR
+from cmrxtrain.models.crnn_mri import CRNN
+from cmrxtrain.models.crunet_mr import CRUNetMR
 from cmrxtrain.ops import sens_expand
 
 torch.set_num_threads(1)

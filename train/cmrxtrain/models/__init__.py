@@ -19,12 +19,12 @@ test rely on it):
 Add a model with one import and one entry below.
 """
 
-from .crnn import CRNN
+from .crnn_mri import CRNN
 from .crnn_refine import CRNNRefine
-from .crunet import CRUNetMR
+from .crunet_mr import CRUNetMR
 from .crunet_fb import CRUNetFB
 from .relax_vn import RelaxVNT1, RelaxVNT2
-from .unet3d import UNet3DMR
+from .unet3d_mr import UNet3DMR
 
 REGISTRY = {
     "crnn": CRNN,

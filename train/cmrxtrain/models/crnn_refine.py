@@ -1,10 +1,9 @@
 """CRNN with a lightweight refinement module, trained end to end.
 
 Xue, Du, Carloni, Pachetti, Jordan, Tsaftaris, "Cine cardiac MRI reconstruction using a
-convolutional recurrent network with refinement" (CMRxRecon 2023 challenge paper,
-``/work/shared/seeds/001_04a935a45911cea1.txt``).
+convolutional recurrent network with refinement" (CMRxRecon 2023 challenge paper).
 
-The backbone is CRNN-MRI (:class:`cmrxtrain.models.crnn.CRNN`, imported, not re-written):
+The backbone is CRNN-MRI (:class:`cmrxtrain.models.crnn_mri.CRNN`, imported, not re-written):
 BCRNN-t-i, CRNN-i layers, residual, data consistency. Its output magnitude goes through a
 refinement module modelled on the single-image super-resolution net Bicubic++ that the
 paper cites: per frame,
@@ -35,8 +34,8 @@ import torch
 import torch.nn as nn
 
 from ..fftc import complex_abs
-from .crnn import CRNN
-from .crunet import pad_to_multiple
+from .crnn_mri import CRNN
+from .crunet_mr import pad_to_multiple
 
 
 class Refinement(nn.Module):

@@ -1,9 +1,9 @@
 """CRUNet-MR with a cross-cascade feature bank (channel-attention or convolution fusion).
 
 Lyu, Staring, Dong, Keupp, Lamb, Doneva, "Cross-Cascade Feature Aggregation for Improved
-Spatio-Temporal Reconstruction in Cardiac Cine MRI" (``/work/shared/seeds/002_8f37e98789f1ad28.txt``).
+Spatio-Temporal Reconstruction in Cardiac Cine MRI".
 
-CRUNet-MR (:mod:`cmrxtrain.models.crunet`) hands each cascade only the previous cascade's
+CRUNet-MR (:mod:`cmrxtrain.models.crunet_mr`) hands each cascade only the previous cascade's
 feature maps (one per U-Net level) as the CRNN-TI units' iteration hidden state. Here a
 feature bank keeps the maps of *all* preceding cascades, and cascade ``i`` (i >= 1) fuses
 them per level j: ``F_{i,j} = Fuse_{i,j}(concat(F_{0,j}, ..., F_{i-1,j}))``. Two fusions,
@@ -30,7 +30,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
-from .crunet import CRUNetMR
+from .crunet_mr import CRUNetMR
 
 
 class ChannelAttention(nn.Module):

@@ -1,0 +1,153 @@
+/**
+ * The edition seam: everything that is a rule of one CMRxRecon edition, as one interface.
+ * Each edition is one module under `editions/` (`2023.ts`, `2024.ts`, `2025.ts`), listed by
+ * `editions/mod.ts`; the machinery (discovery, the case plan, the reduction, the metrics,
+ * validation, scoring, the time budget) asks the edition and never branches on a year.
+ * Adding an edition means adding one module and its tests.
+ *
+ * An edition is data and small rule functions: it imports nothing but types, so every layer
+ * of `challenge/` may ask it without an import cycle.
+ *
+ * @module
+ */
+
+/** A CMRxRecon edition (challenge year). */
+export type Year = 2023 | 2024 | 2025;
+
+/** The two reconstruction tasks of 2023 (later editions add modalities, cine-like). */
+export type Task = "cine" | "mapping";
+
+/** Split as users type it. */
+export type Split = "training" | "validation" | "test";
+
+/** Which frames (or weightings) of a file the ranking reduction keeps. */
+export type FrameRule = "first3" | "all" | "single";
+
+/**
+ * How the official scorer normalises each 2-D image before SSIM / PSNR / NMSE:
+ * `max` `x / x.max()`, `zscore` `(x - mean) / (std + 1e-8)`, `percentile` `|x| /
+ * percentile(|x|, 99.5)` (see `metrics.ts` for the exact float32 arithmetic).
+ */
+export type Normalisation = "max" | "zscore" | "percentile";
+
+/** The hardware limits of the organisers' evaluation, per task. */
+export interface EditionLimits {
+  /** GPU memory of the evaluation card, bytes. */
+  gpuMemoryBytes: number;
+  /** The card, for messages: `RTX 3090 (24 GB)`. */
+  gpu: string;
+  /** Wall time for all the data of one task, seconds. */
+  secondsPerTask: number;
+  /** Where the figures come from, and any conflict between the organisers' pages. */
+  source: string;
+}
+
+/** The size of one file of a view (for the time budget's scaling). */
+export interface ViewSize {
+  /** Readout samples (first k-space dimension, MATLAB order). */
+  nx: number;
+  /** Phase-encoding lines (second k-space dimension). */
+  ny: number;
+  /** Coils. */
+  nc: number;
+  /** Slices (SAX, mapping) or views (LAX). */
+  nz: number;
+  /** Frames (cine) or weightings (mapping). */
+  nt: number;
+}
+
+/** The hidden test set of an edition, as far as the budget needs it. */
+export interface TestSet {
+  /** Files per view and acceleration (all patients). */
+  files: Record<string, number>;
+  /** Accelerations every file is given at. */
+  accs: readonly number[];
+  /** Real file size per view. */
+  sizes: Record<string, ViewSize>;
+  /** One line saying where the counts come from. */
+  basis: string;
+}
+
+/**
+ * A folder level of a layout path, top down: `coil` `MultiCoil`, `modality` `Cine`, `split`
+ * `ValidationSet`, `acc` `AccFactor04`, `task` `Task1`, `patient` `P001`. `paths.ts` holds
+ * each level's grammar; an edition says which levels its paths have, in which order.
+ */
+export type LayoutLevel = "coil" | "modality" | "split" | "acc" | "task" | "patient";
+
+/**
+ * The folder layout of an edition, as data for the one path grammar (`paths.ts`): the input
+ * dataset (`layout.ts` discovers it) and the submission tree (`validate/` checks it).
+ */
+export interface EditionLayout {
+  /** Modality folders, in the order messages list them. */
+  readonly modalities: readonly string[];
+  /** An input dataset path for messages: `<root>/{MultiCoil|SingleCoil}/.../cine_sax.mat`. */
+  readonly inputExample: string;
+  /** The submission tree below `Submission/`, for messages. */
+  readonly submission: string;
+  /** Folder levels of a submission path above its file, top down. */
+  readonly submissionLevels: readonly LayoutLevel[];
+  /**
+   * How a submission file is named: `names`, `{stem}.mat` with the stems each modality
+   * folder holds; `kus`, `{name}_kus_{Pattern}{R}.mat` as the input file.
+   */
+  readonly submissionFile:
+    | { readonly kind: "names"; readonly names: Readonly<Record<string, readonly string[]>> }
+    | { readonly kind: "kus" };
+  /** What to use instead of an unknown modality folder. */
+  readonly modalityFix: string;
+  /**
+   * Whether a misnamed split or patient folder gets the reason and the likely name
+   * (`TrainingSet` is not submitted, `val` -> `ValidationSet`, `p001` -> `P001`).
+   */
+  readonly explainsNames: boolean;
+  /** What tells this layout apart, for the record: `modality folders, no MultiCoil level`. */
+  readonly signature: string;
+}
+
+/** The rules of one edition. */
+export interface Edition {
+  /** The challenge year. */
+  readonly year: Year;
+  /** `CMRxRecon 2023`. */
+  readonly title: string;
+  /** Views of a task, in report order: cine `lax`, `sax`; mapping `T1`, `T2`. */
+  views(task: Task | "both"): string[];
+  /** Short view name of a file stem (`cine_sax` -> `sax`); the stem itself when unknown. */
+  viewOf(stem: string): string;
+  /** The variable holding k-space in an input file (`acc` null: fully sampled). */
+  kspaceVariable(coil: "MultiCoil" | "SingleCoil", acc: number | null): string;
+  /** The variable holding a mask in a mask file. */
+  maskVariable(acc: number): string;
+  /** The folder layout, when cmrxkit knows it (`paths.ts` is its grammar). */
+  readonly layout?: EditionLayout;
+  /** Frames the ranking reduction keeps for a file stem (mapping: the file is a map series). */
+  frameRule(name: string, mapping: boolean): FrameRule;
+  /**
+   * Whether a split's submission holds the ranking reduction (`true`) or the full-size
+   * image (`false`: "You don't need to perform reduction during test phase", 2023).
+   */
+  reduces(split: Split): boolean;
+  /** How the scorer normalises each image, and its argument-order quirk. */
+  readonly metrics: {
+    normalisation: Normalisation;
+    /**
+     * For 4-D arrays the scorer calls `calmetric(gt, recon)` in the other order, so the
+     * ground truth is normalised as the "prediction" (2024, 2025).
+     */
+    swapsArgumentsFor4d: boolean;
+  };
+  /** The evaluation hardware's limits per task. */
+  readonly limits: EditionLimits;
+  /** The hidden test set, when its sizes are known (for the time budget). */
+  readonly testSet?: TestSet;
+  /**
+   * What cmrxkit can do with this edition end to end today: `submit` writes its tree,
+   * `validate` checks one, `score` aggregates like its leaderboard. A command refuses an
+   * edition that lacks it, with {@link Edition.unsupported} as the reason.
+   */
+  readonly supports: { submit: boolean; validate: boolean; score: boolean };
+  /** Why an unsupported command is unsupported, and what to use instead. */
+  readonly unsupported: string;
+}

@@ -1,0 +1,71 @@
+/**
+ * CMRxRecon 2024 (`CMRxRecon2024`): six modalities (Cine, Mapping, Aorta, Tagging,
+ * BlackBlood, Flow2d), k-t patterns (Uniform, ktUniform, ktGaussian, ktRadial), files
+ * `{stem}_kus_{Pattern}{R}.mat` with variable `kus`. What cmrxkit knows of it today: the
+ * reduction's frame rule, the scorer's z-score normalisation and argument order, the
+ * submission path grammar and the limits; submission writing, the edition's aggregation and
+ * its groupings come with the editions issue (scores use the 2023 aggregation until then).
+ *
+ * @module
+ */
+
+import type { Edition, EditionLayout } from "../edition.ts";
+
+const VIEW_OF: Record<string, string> = {
+  cine_lax: "lax",
+  cine_sax: "sax",
+  T1map: "T1",
+  T2map: "T2",
+};
+
+const MODALITIES = ["Aorta", "BlackBlood", "Cine", "Flow2d", "Mapping", "Tagging"];
+
+/**
+ * The 2024 tree: `<root>/MultiCoil/{Modality}/{Split}/UnderSample_TaskN/Pxxx/
+ * {name}_kus_{Pattern}{R}.mat`; a submission has no coil level:
+ * `{Modality}/{Split}/TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat`.
+ */
+const LAYOUT: EditionLayout = {
+  modalities: MODALITIES,
+  inputExample: ".../UnderSample_Task1/P001/cine_sax_kus_Uniform4.mat",
+  submission: "{Modality}/{ValidationSet|TestSet}/TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat",
+  submissionLevels: ["modality", "split", "task", "patient"],
+  submissionFile: { kind: "kus" },
+  modalityFix: `use ${MODALITIES.join(", ")}`,
+  explainsNames: false,
+  signature: "modality folders, no MultiCoil level",
+};
+
+/** The 2024 edition (partial: see the module docs). */
+export const EDITION_2024: Edition = {
+  year: 2024,
+  title: "CMRxRecon 2024",
+  views: (task) =>
+    task === "cine"
+      ? ["lax", "sax"]
+      : task === "mapping"
+      ? ["T1", "T2"]
+      : ["lax", "sax", "T1", "T2"],
+  viewOf: (stem) => VIEW_OF[stem] ?? stem,
+  kspaceVariable: (_coil, acc) => acc === null ? "kspace_full" : "kus",
+  maskVariable: () => "mask",
+  layout: LAYOUT,
+  frameRule: (name, mapping) => {
+    const n = name.toLowerCase();
+    if (n.includes("blackblood")) return "single";
+    if (mapping || n.includes("t1map") || n.includes("t2map")) return "all";
+    return "first3";
+  },
+  reduces: (split) => split !== "test",
+  metrics: { normalisation: "zscore", swapsArgumentsFor4d: true },
+  limits: {
+    gpuMemoryBytes: 32 * 1024 ** 3,
+    gpu: "Tesla V100 (32 GB)",
+    secondsPerTask: 12 * 3600,
+    source: "cmrxrecon.github.io 2024 Join-the-Challenge page: 12 hours per task " +
+      "(its FAQ #8 says 4 hours: the pages conflict)",
+  },
+  supports: { submit: false, validate: true, score: true },
+  unsupported: "cmrxkit writes 2024 submissions with the editions issue; today it " +
+    "validates 2024 trees and scores them with the 2024 normalisation",
+};

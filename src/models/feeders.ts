@@ -1,0 +1,321 @@
+/**
+ * Feeders: how the inputs a manifest declares are built from one {@link SliceInput}, cut
+ * into graph calls (whole sequence, sliding window with circular wrap, or all
+ * weightings), and how the graph's output is read back into the slice's magnitude image.
+ * Running the graph is the caller's part (`onnx_model.ts`).
+ *
+ * Canonical arrays (row-major letters, outermost first), all zero-copy views of cmrxkit's
+ * column-major data: k-space `T,C,Y,X,2`, mask `T,Y,X`, coil maps `C,Y,X,2`, zero-filled
+ * image `T,Y,X,2`, output image `T,Y,X` (MATLAB `(x, y, frame)`). Each input role is
+ * copied into its manifest layout with `layout.ts`.
+ *
+ * @module
+ */
+
+import { CmrxError, ShapeError } from "../errors.ts";
+import { ifft2c } from "../kspace/fft.ts";
+import { coilCombine, sensitivityMaps } from "../kspace/coils/mod.ts";
+import { EncodingOperator } from "../kspace/encoding.ts";
+import type { SliceInput } from "../kspace/slice.ts";
+import { zeroFilledRss } from "../kspace/zerofill.ts";
+import { fromLayout, type LaidOut, letters, toLayout } from "./layout.ts";
+import type { ModelManifest } from "./manifest.ts";
+
+/** Circular window of `w` frames centred on `t` (PromptMR-style feeding). */
+export function windowFrames(t: number, w: number, nt: number): number[] {
+  const h = (w - 1) / 2;
+  return Array.from({ length: w }, (_, i) => (((t - h + i) % nt) + nt) % nt);
+}
+
+/** One slice made ready for a model: normalised inputs in canonical layouts. */
+export interface PreparedSlice {
+  /** The slice as given (its k-space is the measured data for `dc-rss`). */
+  input: SliceInput;
+  nx: number;
+  ny: number;
+  nc: number;
+  nt: number;
+  /** `nx * ny`. */
+  npix: number;
+  /** Normalisation divisor; outputs are multiplied back by it. */
+  scale: number;
+  /** Normalised k-space, `T,C,Y,X,2`. */
+  kspace: Float32Array;
+  /** The mask for every frame, `T,Y,X`. */
+  mask: Float32Array;
+  /** Coil maps `C,Y,X,2`, when a `sensitivity` or `zerofilled` input needs them. */
+  maps: Float32Array | null;
+  /** Coil-combined zero-filled image of the normalised k-space, `T,Y,X,2`, when asked. */
+  zerofilled: Float32Array | null;
+  /** The forward operator for `outputMagnitude: "dc-rss"`, and a frame buffer for it. */
+  dc: { op: EncodingOperator; frame: Float32Array } | null;
+}
+
+/**
+ * Checks the slice fits the model (`padMultiple`), normalises it and builds every
+ * canonical array the model's input roles need.
+ *
+ * @param maps coil-map method when the model takes sensitivities or a zero-filled image
+ * @throws {ShapeError} when the image size is not a multiple of `padMultiple`
+ */
+export function prepareSlice(
+  m: ModelManifest,
+  input: SliceInput,
+  maps: "acs" | "espirit",
+): PreparedSlice {
+  const [nx, ny, nc, nt] = input.dims;
+  const npix = nx * ny;
+  if (m.padMultiple) {
+    const [py, px] = m.padMultiple;
+    if (ny % py || nx % px) {
+      throw new ShapeError(
+        `model ${m.name} needs image sizes that are multiples of ${py} x ${px} (phase x readout); this slice is ${ny} x ${nx}`,
+        { hint: "export the model for arbitrary sizes, or use another --model" },
+      );
+    }
+  }
+  // Normalisation from the zero-filled RSS of the whole slice.
+  const zf = zeroFilledRss(input.kspace, [nx, ny, nc, nt]);
+  let scale = 1;
+  if (m.normalization.kind === "max") scale = zf.reduce((a, b) => (b > a ? b : a), 0);
+  else if (m.normalization.kind === "percentile") {
+    const sorted = Float32Array.from(zf).sort();
+    const q = (m.normalization.percentile ?? 99.5) / 100 * (sorted.length - 1);
+    scale = sorted[Math.floor(q)] +
+      (q % 1) * ((sorted[Math.ceil(q)] ?? 0) - sorted[Math.floor(q)]);
+  }
+  if (!(scale > 0)) scale = 1;
+  const inv = 1 / scale;
+  const kspace = input.kspace.map((v) => v * inv);
+  const roles = new Set(m.inputs.map((t) => t.role));
+  let sens: Float32Array | null = null;
+  if (roles.has("sensitivity") || roles.has("zerofilled")) {
+    sens = sensitivityMaps(input, maps).maps;
+  }
+  let zerofilled: Float32Array | null = null;
+  if (roles.has("zerofilled")) {
+    const coilImgs = ifft2c(kspace, nx, ny, nc * nt);
+    zerofilled = new Float32Array(2 * npix * nt);
+    for (let t = 0; t < nt; t++) {
+      const c = coilCombine(
+        coilImgs.subarray(2 * npix * nc * t, 2 * npix * nc * (t + 1)),
+        sens!,
+        nx,
+        ny,
+        nc,
+      );
+      zerofilled.set(c, 2 * npix * t);
+    }
+  }
+  // Data-consistent RSS of the output (manifest outputMagnitude "dc-rss").
+  const dc = m.outputMagnitude === "dc-rss" && sens
+    ? {
+      op: new EncodingOperator(sens, nx, ny, nc, input.mask, input.maskDims),
+      frame: new Float32Array(2 * npix),
+    }
+    : null;
+  const mask = new Float32Array(npix * nt);
+  const mframes = input.maskDims[2] ?? 1;
+  for (let t = 0; t < nt; t++) {
+    mask.set(
+      input.mask.subarray(npix * (mframes > 1 ? t : 0), npix * ((mframes > 1 ? t : 0) + 1)),
+      npix * t,
+    );
+  }
+  return { input, nx, ny, nc, nt, npix, scale, kspace, mask, maps: sens, zerofilled, dc };
+}
+
+/** One graph call: the frames it is fed, and which of its output frames are kept. */
+export interface FeedCall {
+  frames: number[];
+  keep: number[];
+}
+
+/**
+ * The graph calls for a slice of `nt` frames: one per frame for a `window` feeder (its
+ * centre kept), else one with every frame.
+ *
+ * @throws {ShapeError} when a graph exported for a fixed frame count gets another count
+ */
+export function planCalls(m: ModelManifest, nt: number): FeedCall[] {
+  const fixed = m.feeder.frames;
+  const calls: FeedCall[] = [];
+  if (m.feeder.kind === "window") {
+    for (let t = 0; t < nt; t++) {
+      calls.push({ frames: windowFrames(t, fixed!, nt), keep: [(fixed! - 1) / 2] });
+    }
+  } else {
+    if (fixed && fixed !== nt) {
+      throw new ShapeError(
+        `model ${m.name} was exported for ${fixed} frames; this slice has ${nt}`,
+        { hint: "use a model exported for this frame count, or a window feeder" },
+      );
+    }
+    calls.push({
+      frames: Array.from({ length: nt }, (_, i) => i),
+      keep: Array.from({ length: nt }, (_, i) => i),
+    });
+  }
+  return calls;
+}
+
+/**
+ * Whether window calls may be run several per graph call: a `window` feeder whose inputs
+ * and output all have a leading batch axis `B`.
+ */
+export function batchable(m: ModelManifest): boolean {
+  return m.feeder.kind === "window" &&
+    [...m.inputs, m.output].every((t) => t.layout.startsWith("B,"));
+}
+
+/** A per-frame input role in its canonical layout, for calls of `f` frames. */
+export interface CanonicalInput {
+  /** Values per frame. */
+  per: number;
+  /** Canonical letters (without `B`). */
+  src: string[];
+  /** Dims of one call, in `src` order. */
+  dims: number[];
+  /** The whole slice's array, frames outermost. */
+  from: Float32Array;
+}
+
+/** The canonical array of a per-frame role; null for `sensitivity` (not per frame) or an unknown role. */
+export function canonicalInput(p: PreparedSlice, role: string, f: number): CanonicalInput | null {
+  const { npix, nc, ny, nx } = p;
+  switch (role) {
+    case "kspace":
+      return {
+        per: 2 * npix * nc,
+        src: ["T", "C", "Y", "X", "2"],
+        dims: [f, nc, ny, nx, 2],
+        from: p.kspace,
+      };
+    case "mask":
+      return { per: npix, src: ["T", "Y", "X"], dims: [f, ny, nx], from: p.mask };
+    case "zerofilled":
+      return {
+        per: 2 * npix,
+        src: ["T", "Y", "X", "2"],
+        dims: [f, ny, nx, 2],
+        from: p.zerofilled!,
+      };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The feeds of one graph run: the calls of `group` stacked on the batch axis, each input
+ * in the layout its manifest entry declares.
+ *
+ * @param manifestPath named in errors
+ * @throws {CmrxError} for an input role cmrxkit cannot provide
+ */
+export function buildFeeds(
+  m: ModelManifest,
+  p: PreparedSlice,
+  group: FeedCall[],
+  manifestPath: string,
+): Record<string, LaidOut> {
+  const b = group.length;
+  const f = group[0].frames.length;
+  const { nc, ny, nx } = p;
+  const feeds: Record<string, LaidOut> = {};
+  for (const spec of m.inputs) {
+    const c = canonicalInput(p, spec.role, f);
+    if (spec.role === "sensitivity") {
+      const maps = p.maps!;
+      const data = new Float32Array(maps.length * b);
+      for (let k = 0; k < b; k++) data.set(maps, maps.length * k);
+      feeds[spec.name] = toLayout(spec.layout, {
+        data,
+        src: ["B", "C", "Y", "X", "2"],
+        dims: [b, nc, ny, nx, 2],
+      });
+      continue;
+    }
+    if (!c) {
+      throw new CmrxError(`input role '${spec.role}' is not one cmrxkit can provide`, {
+        file: manifestPath,
+        hint: "roles: kspace, mask, sensitivity, zerofilled",
+      });
+    }
+    const data = new Float32Array(c.per * f * b);
+    group.forEach((call, k) =>
+      call.frames.forEach((t, i) =>
+        data.set(c.from.subarray(c.per * t, c.per * (t + 1)), c.per * (f * k + i))
+      )
+    );
+    feeds[spec.name] = toLayout(spec.layout, {
+      data,
+      src: ["B", ...c.src],
+      dims: [b, ...c.dims],
+    });
+  }
+  return feeds;
+}
+
+/**
+ * Reads the output of one graph run back into the slice's magnitude image `T,Y,X`: the kept
+ * frames, multiplied back by the scale; a complex output becomes `|x|`, or with `dc-rss`
+ * the data-consistent RSS of its coil images.
+ *
+ * @param c0 index of the group's first call (its frame, for a window feeder)
+ * @param image the slice's output image, written in place
+ * @param manifestPath named in errors
+ * @throws {CmrxError} when the graph has no output of the manifest's name
+ */
+export function readOutput(
+  m: ModelManifest,
+  p: PreparedSlice,
+  group: FeedCall[],
+  c0: number,
+  outs: Record<string, LaidOut>,
+  image: Float32Array,
+  manifestPath: string,
+): void {
+  const o = outs[m.output.name];
+  if (!o) {
+    throw new CmrxError(`model ${m.name} has no output '${m.output.name}'`, {
+      file: manifestPath,
+    });
+  }
+  const { npix, nc, scale, dc } = p;
+  const f = group[0].frames.length;
+  const outLetters = letters(m.output.layout);
+  const complex = outLetters.includes("2");
+  const hasB = outLetters[0] === "B";
+  const canon = [...(hasB ? ["B"] : []), "T", "Y", "X", ...(complex ? ["2"] : [])];
+  const back = fromLayout(
+    o.data,
+    outLetters,
+    o.dims.slice(o.dims.length - outLetters.length),
+    canon,
+  );
+  const w = complex ? 2 : 1;
+  group.forEach((call, k) => {
+    for (const keep of call.keep) {
+      const frame = m.feeder.kind === "window" ? c0 + k : keep;
+      const dst = image.subarray(npix * frame, npix * (frame + 1));
+      const base = w * npix * (f * (hasB ? k : 0) + keep);
+      if (complex && dc) {
+        const x = back.subarray(base, base + 2 * npix);
+        for (let i = 0; i < 2 * npix; i++) dc.frame[i] = x[i] * scale;
+        const perFrame = 2 * npix * nc;
+        dc.op.dataConsistentRssOf(
+          dc.frame,
+          p.input.kspace.subarray(perFrame * frame, perFrame * (frame + 1)),
+          frame,
+          dst,
+        );
+        continue;
+      }
+      for (let i = 0; i < npix; i++) {
+        dst[i] = complex
+          ? Math.hypot(back[base + 2 * i], back[base + 2 * i + 1]) * scale
+          : Math.abs(back[base + i]) * scale;
+      }
+    }
+  });
+}

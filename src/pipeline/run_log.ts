@@ -1,0 +1,29 @@
+/**
+ * The JSON-lines run log of `submit` (`<output>/run-log.jsonl`): one `start` line, one line
+ * per case (`CaseEvent`, submit.ts), `budget-stop` when the time budget stops the run, one `end`
+ * line with the summary. `report` reads it back (report/runlog.ts).
+ *
+ * @module
+ */
+
+/** The JSON-lines run log, closed on dispose (also when the run throws). */
+export class RunLog implements Disposable {
+  #file: Deno.FsFile;
+  #enc = new TextEncoder();
+  private constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+  /** Opens (appends to) the log at `path`. */
+  static async open(path: string): Promise<RunLog> {
+    return new RunLog(await Deno.open(path, { append: true, create: true }));
+  }
+  /** Appends one JSON line. */
+  async write(obj: unknown): Promise<void> {
+    await this.#file.write(this.#enc.encode(JSON.stringify(obj) + "\n"));
+  }
+  [Symbol.dispose](): void {
+    try {
+      this.#file.close();
+    } catch { /* closed */ }
+  }
+}
