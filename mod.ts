@@ -1,122 +1,217 @@
 /**
- * cmrxkit: a toolkit for the CMRxRecon cardiac MRI reconstruction challenge.
+ * cmrxkit: a toolkit for the CMRxRecon cardiac MRI reconstruction challenge. This module is
+ * the curated library API: reading and writing MATLAB files, the official layout and the
+ * case plan, the edition's rules (reduction, metrics, limits), scoring, writing, validating
+ * and packing a submission, the classical reconstructions, ONNX models on onnxruntime, and
+ * the whole `submit` pipeline. Each layer has its own entry point with everything it offers
+ * (`@cmrxkit/cmrxkit/mat`, `/kspace`, `/linalg`, `/engine`, `/recon`, `/models`, `/mapping`,
+ * `/challenge`, `/pipeline`, `/synth`, `/report`, `/container`); docs/architecture.md is the
+ * map.
  *
- * The public library API; every module is documented where it is defined.
+ * Arrays keep MATLAB's column-major order and dimension names: k-space
+ * `(kx, ky, coil, slice, frame)` as complex interleaved `Float32Array` (re, im), images
+ * `(x, y, slice, frame)`.
+ *
+ * @example Reconstruct one file slice by slice, with the case plan of its edition
+ * ```ts
+ * import {
+ *   applyReduction,
+ *   discover,
+ *   editionOf,
+ *   getMethod,
+ *   openCase,
+ *   reconstructFile,
+ *   writeImg4Ranking,
+ * } from "@cmrxkit/cmrxkit";
+ *
+ * const { cases } = await discover("CMRxRecon", { task: "cine", split: "validation" });
+ * const c = cases[0];
+ * using opened = await openCase(c, "validation", editionOf(2023)); // reads the header once
+ * const { plan } = opened;
+ * const r = await reconstructFile(opened.mat, getMethod("grappa"), {
+ *   variable: plan.variable,
+ *   slices: plan.slices, // only the two slices the ranking keeps
+ * });
+ * const local = { ...plan.reduction!, slices: plan.slices.map((_, i) => i) };
+ * await writeImg4Ranking("out/Submission", plan.submissionPath, applyReduction(r.image, r.dims, local), plan.dims);
+ * ```
+ *
+ * @example Score a submission like the 2023 leaderboard, and check it first
+ * ```ts
+ * import { formatReport, scoreSubmission, validateSubmission } from "@cmrxkit/cmrxkit";
+ *
+ * const report = await validateSubmission("out", { input: "CMRxRecon", task: "cine" });
+ * console.log(formatReport(report));
+ * const score = await scoreSubmission({ submission: "out", truth: "CMRxRecon/GroundTruth" });
+ * console.log(score.aggregate.cine?.ssim, score.incomplete);
+ * ```
+ *
+ * @example The whole pipeline, as `deno task submit` runs it
+ * ```ts
+ * import { createSelector, listModels, submit } from "@cmrxkit/cmrxkit";
+ *
+ * const models = await listModels(); // the shipped ONNX models
+ * const selector = createSelector({ models }); // per case: a model that serves it, else GRAPPA
+ * try {
+ *   const summary = await submit({
+ *     input: "CMRxRecon",
+ *     output: "out",
+ *     task: "cine",
+ *     split: "validation",
+ *     select: (c) => selector.select(c),
+ *     models,
+ *   });
+ *   console.log(summary.written, summary.failed.length, summary.validation?.ok);
+ * } finally {
+ *   await selector.release(); // frees the onnxruntime sessions
+ * }
+ * ```
  *
  * @module
  */
 
-export * from "./src/errors.ts";
-export * from "./src/mat/types.ts";
-export { detectMatFormat, type MatFormat, matV73Header } from "./src/mat/header.ts";
-export { readCfl, writeCfl } from "./src/mat/cfl.ts";
+// Errors: every error a user can cause names the file and the fix.
+export {
+  CmrxError,
+  errorMessage,
+  LayoutError,
+  MatFormatError,
+  MatVariableError,
+  ShapeError,
+  UsageError,
+} from "./src/errors.ts";
+
+// MATLAB files: v7.3 (HDF5) and v5, read a hyperslab at a time, write atomically.
 export {
   type DimRange,
+  type MatArray,
+  type MatClass,
+  type MatFormat,
   type MatReader,
-  openMat,
-  readMatVar,
-  type ReadOptions,
-  sliceArray,
-} from "./src/mat/read.ts";
-export { MatV73Reader } from "./src/mat/v73/read.ts";
-export { MatV73Writer, writeMatV73 } from "./src/mat/v73/write.ts";
-export { listMatV5, parseMatV5, readMatV5, readMatV5Var } from "./src/mat/v5/read.ts";
-export {
-  encodeMatV5,
   type MatV5Var,
   type MatV5WriteOptions,
+  type MatVarInfo,
+  openMat,
+  readMatV5,
+  readMatVar,
+  type ReadOptions,
   writeMatV5,
-} from "./src/mat/v5/write.ts";
-export * from "./src/kspace/fft.ts";
-export * from "./src/kspace/complex.ts";
-export * from "./src/kspace/mask.ts";
-export * from "./src/kspace/coils/mod.ts";
-export * from "./src/kspace/encoding.ts";
+  writeMatV73,
+} from "./src/mat/mod.ts";
+
+// k-space: centred FFT, RSS, masks, geometry, coil maps, the reconstructor contract.
 export {
-  type CgOptions,
-  type CgResult,
-  CgWork,
-  choleskyInPlace,
-  choleskySolve,
-  conjugateGradient,
-  type HermitianEigen,
-  hermitianEigenvalues,
-  jacobiEigen,
-} from "./src/linalg/mod.ts";
-export { zeroFilledRss } from "./src/kspace/zerofill.ts";
-export { zeroFilled } from "./src/recon/zerofill.ts";
-export * from "./src/challenge/paths.ts";
-export * from "./src/challenge/layout.ts";
-export * from "./src/challenge/problem_text.ts";
-export * from "./src/challenge/reduce.ts";
-export * from "./src/challenge/metrics/mod.ts";
-export * from "./src/challenge/score.ts";
-export * from "./src/challenge/leaderboard.ts";
-export * from "./src/challenge/submission.ts";
-export * from "./src/challenge/validate/walk.ts";
-export * from "./src/challenge/validate/checks.ts";
-export * from "./src/challenge/validate/report.ts";
-export * from "./src/challenge/validate/mod.ts";
-export * from "./src/challenge/pack.ts";
-export * from "./src/kspace/slice.ts";
-export * from "./src/kspace/geometry.ts";
-export * from "./src/recon/run.ts";
-export { defaultMethodFor, getMethod, methodNames } from "./src/recon/registry.ts";
-export * from "./src/recon/iterative.ts";
-export * from "./src/recon/sense.ts";
-export * from "./src/recon/lps.ts";
-export * from "./src/recon/grappa.ts";
-export * from "./src/recon/pool.ts";
-export * from "./src/engine/onnx/mod.ts";
-export * from "./src/engine/providers.ts";
-export * from "./src/engine/session.ts";
-export * from "./src/engine/rss.ts";
-export * from "./src/engine/memory/mod.ts";
-export * from "./src/models/manifest.ts";
-export * from "./src/models/registry.ts";
-export * from "./src/models/onnx_model.ts";
-export { windowFrames } from "./src/models/feeders.ts";
-export { permute } from "./src/models/layout.ts";
-export { type Choice, chooseModel, classical } from "./src/pipeline/select.ts";
-export * from "./src/pipeline/submit.ts";
-export * from "./src/mapping/t1.ts";
-export * from "./src/mapping/t2.ts";
-export * from "./src/challenge/maps/csv.ts";
-export * from "./src/mapping/maps.ts";
-export * from "./src/challenge/maps/case_maps.ts";
-export * from "./src/challenge/maps/labels.ts";
-export * from "./src/mapping/nifti.ts";
-export * from "./src/challenge/maps/score.ts";
+  coilCombine,
+  type CoilCombineOptions,
+  fft2c,
+  findKspaceVariable,
+  ifft2c,
+  type KspaceGeometry,
+  kspaceGeometry,
+  type Reconstructor,
+  rss,
+  type SensitivityMaps,
+  sensitivityMaps,
+  type SensitivityOptions,
+  type SliceInput,
+  type SliceOutput,
+  uniformMask2d,
+  zeroFilledRss,
+} from "./src/kspace/mod.ts";
+
+// The rules of each edition, the layout, the case plan, the reduction, metrics, scoring,
+// the leaderboard, and writing, validating and packing a submission.
 export {
-  type FileGeometry,
-  type FileKind,
-  GEOMETRY,
-  mappingCsv,
-  mappingTimes,
-  synthesize,
-  synthesizeKspaceFile,
-  type SynthOptions,
-  type SynthReport,
-  type SynthSize,
-} from "./src/synth/dataset.ts";
-export { Progress } from "./src/progress.ts";
-export { formatBytes, formatDuration, parseBytes } from "./src/format.ts";
+  applyReduction,
+  type Case,
+  type CasePlan,
+  discover,
+  type DiscoverOptions,
+  type Discovery,
+  type DiscoveryProblem,
+  type Edition,
+  type EditionLimits,
+  editionOf,
+  EDITIONS,
+  expectedSubmission,
+  formatReport,
+  type ImageScores,
+  Leaderboard,
+  nmse,
+  normalizeImage,
+  openCase,
+  type OpenedCase,
+  type PackOptions,
+  type PackResult,
+  packSubmission,
+  planCase,
+  psnr,
+  readPlan,
+  type ReductionPlan,
+  reductionPlan,
+  run4Ranking,
+  scoreImage,
+  type ScoreOptions,
+  type ScoreReport,
+  scoreSubmission,
+  scoreVolume,
+  type Split,
+  ssim,
+  submissionFolder,
+  type Task,
+  type ValidateOptions,
+  validateSubmission,
+  type ValidationReport,
+  type VolumeScores,
+  writeImg4Ranking,
+  type Year,
+  YEARS,
+} from "./src/challenge/mod.ts";
+
+// Classical reconstructions and running a method over a whole file.
 export {
-  buildReport,
-  type ReportOptions,
-  type ReportResult,
-  type ReportSummary,
-} from "./src/report/build.ts";
-export { MAP_WINDOWS } from "./src/report/figures.ts";
-export { REPORT_MARKER } from "./src/report/folder.ts";
-export * from "./src/report/png.ts";
-export * from "./src/report/colormap.ts";
-export * from "./src/report/dynamic.ts";
+  createGrappa,
+  createLps,
+  createSense,
+  createZeroFilled,
+  getMethod,
+  type MaskInput,
+  methodNames,
+  reconstructFile,
+  type ReconstructFileOptions,
+  SlicePool,
+} from "./src/recon/mod.ts";
+
+// ONNX models: manifests, the shipped models, the reconstructor; the onnxruntime engine.
 export {
-  displayWindow,
-  motionCentre,
-  type Series,
-  temporalStd,
-  xtProfile,
-} from "./src/report/panels.ts";
-export { readRunLog, type RunLog, type RunTiming, runTiming } from "./src/report/runlog.ts";
+  listModels,
+  type ModelEntry,
+  type ModelManifest,
+  OnnxReconstructor,
+  readManifest,
+  SHIPPED_MODELS,
+} from "./src/models/mod.ts";
+export {
+  type Device,
+  OnnxSession,
+  type OnnxSessionOptions,
+  parseDevice,
+} from "./src/engine/mod.ts";
+
+// T1/T2 fitting.
+export { fitMaps, fitMolli, fitT2Prep, type MapKind } from "./src/mapping/mod.ts";
+
+// The submit pipeline and the per-case model choice.
+export {
+  type CaseEvent,
+  createSelector,
+  type ModelSelector,
+  type Selector,
+  type SelectorOptions,
+  submit,
+  type SubmitOptions,
+  type SubmitSummary,
+} from "./src/pipeline/mod.ts";
+
+// Synthetic CMRxRecon datasets.
+export { synthesize, type SynthOptions, type SynthReport } from "./src/synth/mod.ts";

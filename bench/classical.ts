@@ -108,7 +108,7 @@ for (const view of views) {
           dims: [nx, ny, nc, nt],
           mask: mask.data as Float32Array,
           maskDims: mask.dims,
-          kind: c.task,
+          task: c.task,
         };
         return pool.run(name, input);
       }));

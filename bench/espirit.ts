@@ -87,7 +87,7 @@ export function syntheticSlice(
     kspace.set(k, 2 * npix * nc * t);
   }
   return {
-    input: { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], kind: "cine" },
+    input: { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], task: "cine" },
     truth,
     body,
   };

@@ -19,7 +19,7 @@ import { scoreSubmission } from "../src/challenge/score.ts";
 import { submissionFolder, writeImg4Ranking } from "../src/challenge/submission.ts";
 import { openMat } from "../src/mat/read.ts";
 import { reconstructFile } from "../src/recon/run.ts";
-import { zeroFilled } from "../src/recon/zerofill.ts";
+import { createZeroFilled } from "../src/recon/zerofill.ts";
 import { synthesize } from "../src/synth/dataset.ts";
 
 const { values } = parseArgs({
@@ -45,7 +45,7 @@ try {
   const { cases } = await discover(data, { split: "validation" });
   for (const c of cases) {
     using mat = await openMat(c.file);
-    const r = await reconstructFile(mat, zeroFilled, { variable: c.variable, kind: c.task });
+    const r = await reconstructFile(mat, createZeroFilled(), { variable: c.variable, task: c.task });
     const red = run4Ranking(r.image, r.dims, 2023, c.name, c.task === "mapping");
     await writeImg4Ranking(submissionFolder(out), c.submissionPath, red.data, red.dims);
   }

@@ -141,7 +141,7 @@ Examples:
         pool,
         variable: info.name,
         mask,
-        kind,
+        task: kind,
         singleCoil,
         onSlice: (done, total) => {
           progress ??= new Progress(`recon ${method.name}`, total, "slices");

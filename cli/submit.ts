@@ -5,9 +5,7 @@
  * @module
  */
 
-import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
-import { checkModel, createSelector } from "../src/pipeline/select.ts";
-import { submit, type SubmitSummary } from "../src/pipeline/submit.ts";
+import { submitWithModels } from "../src/pipeline/run.ts";
 import { defaultMethodFor, methodNames } from "../src/recon/registry.ts";
 import type { Command } from "./command.ts";
 import { submitFlags } from "./flags.ts";
@@ -67,31 +65,19 @@ Example:
   async run(args) {
     const f = submitFlags("submit", args);
     const input = f.input ?? ".", output = f.output ?? "out";
-    const models = await listModels(f.modelsDir ?? SHIPPED_MODELS);
-    await checkModel(f.model, models); // before anything is created
-    const selector = createSelector({
-      override: f.model,
-      models,
+    const summary = await submitWithModels({
+      ...f.options,
+      ...submitProgress(),
+      input,
+      output,
+      task: f.task ?? "both",
+      split: f.split ?? "validation",
+      model: f.model,
+      modelsDir: f.modelsDir,
       engine: f.engine,
-      onNotice: (notice) => console.error(notice),
+      onEngineNotice: (notice) => console.error(notice),
+      command: `deno task submit ${args.join(" ")}`,
     });
-    let summary: SubmitSummary;
-    try {
-      summary = await submit({
-        ...f.options,
-        ...submitProgress(),
-        input,
-        output,
-        task: f.task ?? "both",
-        split: f.split ?? "validation",
-        select: (c) => selector.select(c),
-        model: f.model,
-        models,
-        command: `deno task submit ${args.join(" ")}`,
-      });
-    } finally {
-      await selector.release(); // the ONNX sessions, also when the run fails
-    }
     printSummary(summary);
     const reported = !f.report ||
       await reportForRun({ output, input, truth: f.truth, timeBudget: f.options.timeBudget });

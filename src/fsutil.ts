@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CmrxError } from "./errors.ts";
+import { CmrxError, errorMessage } from "./errors.ts";
 
 /** What kind of entry a path is, after following symbolic links. */
 export type EntryKind =
@@ -54,7 +54,7 @@ function kindOf(st: Deno.FileInfo): EntryKind {
 }
 
 function isLoop(e: unknown): boolean {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessage(e);
   return /ELOOP|too many (levels of )?symbolic links/i.test(msg) ||
     (e as { code?: string })?.code === "ELOOP";
 }
@@ -68,7 +68,7 @@ async function classifyStatError(path: string, e: unknown) {
     } catch { /* really missing */ }
     return { kind: "missing" as const };
   }
-  return { kind: "unreadable" as const, detail: e instanceof Error ? e.message : String(e) };
+  return { kind: "unreadable" as const, detail: errorMessage(e) };
 }
 
 function classifyStatErrorSync(path: string, e: unknown) {
@@ -79,7 +79,7 @@ function classifyStatErrorSync(path: string, e: unknown) {
     } catch { /* really missing */ }
     return { kind: "missing" as const };
   }
-  return { kind: "unreadable" as const, detail: e instanceof Error ? e.message : String(e) };
+  return { kind: "unreadable" as const, detail: errorMessage(e) };
 }
 
 /** A phrase for an entry that is not a regular file, e.g. "a named pipe (FIFO)". */

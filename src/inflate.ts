@@ -11,6 +11,7 @@
  * @module
  */
 
+import { errorMessage } from "./errors.ts";
 import { Gunzip, Unzlib } from "fflate";
 
 /**
@@ -115,10 +116,6 @@ class Sink {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Pushes `bytes` to `z` in steps; fflate's errors become "corrupt" InflateErrors. */
 function pushAll(
   z: { push(chunk: Uint8Array, final?: boolean): void },
@@ -135,7 +132,9 @@ function pushAll(
     }
   } catch (e) {
     if (e instanceof InflateError) throw e;
-    throw new InflateError("corrupt", format, `cannot be inflated (${message(e)})`, { cause: e });
+    throw new InflateError("corrupt", format, `cannot be inflated (${errorMessage(e)})`, {
+      cause: e,
+    });
   }
 }
 

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { CmrxError } from "./errors.ts";
+import { CmrxError, errorMessage } from "./errors.ts";
 import { describeKind, type EntryKind, entryKind } from "./fsutil.ts";
 import { tempPathFor } from "./tempname.ts";
 
@@ -245,7 +245,7 @@ async function createFolder(folder: string, flag: string): Promise<boolean> {
     await Deno.mkdir(folder, { recursive: true });
   } catch (e) {
     throw new CmrxError(
-      `cannot create the folder for ${flag} (${e instanceof Error ? e.message : e})`,
+      `cannot create the folder for ${flag} (${errorMessage(e)})`,
       {
         file: folder,
         hint: "check the path (a part of it may be a file), or create the folder first",
@@ -288,7 +288,7 @@ async function unwritable(folder: string): Promise<string | undefined> {
   } catch (e) {
     return e instanceof Deno.errors.PermissionDenied
       ? "is not writable"
-      : `cannot be written to (${e instanceof Error ? e.message : e})`;
+      : `cannot be written to (${errorMessage(e)})`;
   }
   await Deno.remove(probe).catch(() => {});
   return undefined;

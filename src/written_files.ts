@@ -18,7 +18,7 @@
  * @module
  */
 
-import { CmrxError, UsageError } from "./errors.ts";
+import { CmrxError, errorMessage, UsageError } from "./errors.ts";
 import { parseTempName, tempPathFor } from "./tempname.ts";
 
 /** What {@link checkOwnedFolder} found at the path. */
@@ -44,7 +44,7 @@ export async function checkOwnedFolder(dir: string, owner: FolderOwner): Promise
     st = await Deno.stat(dir);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return "missing";
-    throw new CmrxError(`cannot look at the output folder (${describe(e)})`, {
+    throw new CmrxError(`cannot look at the output folder (${errorMessage(e)})`, {
       file: dir,
       hint: `choose another ${owner.flag}`,
     });
@@ -59,7 +59,7 @@ export async function checkOwnedFolder(dir: string, owner: FolderOwner): Promise
   try {
     for await (const e of Deno.readDir(dir)) entries.push(e.name);
   } catch (e) {
-    throw new CmrxError(`cannot list the output folder (${describe(e)})`, {
+    throw new CmrxError(`cannot list the output folder (${errorMessage(e)})`, {
       file: dir,
       hint: `make it readable or choose another ${owner.flag}`,
     });
@@ -112,7 +112,7 @@ export async function readWrittenList(path: string): Promise<string[] | null> {
     return parseMarker(await Deno.readTextFile(path));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw new CmrxError(`cannot read cmrxkit's marker (${describe(e)})`, {
+    throw new CmrxError(`cannot read cmrxkit's marker (${errorMessage(e)})`, {
       file: path,
       hint: "make it readable, or choose another output folder",
     });
@@ -126,7 +126,7 @@ export async function writeMarker(path: string, about: string, files: Iterable<s
     await Deno.writeTextFile(tmp, markerText(about, files), { createNew: true });
     await Deno.rename(tmp, path);
   } catch (e) {
-    throw new CmrxError(`cannot write cmrxkit's marker (${describe(e)})`, {
+    throw new CmrxError(`cannot write cmrxkit's marker (${errorMessage(e)})`, {
       file: path,
       hint: "check that the folder is writable, or choose another output folder",
     });
@@ -193,7 +193,7 @@ export async function removeWritten(dir: string, rels: Iterable<string>): Promis
       await Deno.remove(path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) continue;
-      throw new CmrxError(`cannot remove a file an earlier run wrote (${describe(e)})`, {
+      throw new CmrxError(`cannot remove a file an earlier run wrote (${errorMessage(e)})`, {
         file: path,
         hint: "remove it yourself, or choose another output folder",
       });
@@ -280,8 +280,4 @@ async function walkDir(
 export function listForMessage(paths: readonly string[], limit = 5): string {
   const shown = paths.slice(0, limit).join(", ");
   return paths.length > limit ? `${shown} and ${paths.length - limit} more` : shown;
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -20,9 +20,7 @@ import {
   submitDefaultsFor,
 } from "../../src/container/entrypoint.ts";
 import { cudaAvailable } from "../../src/engine/providers.ts";
-import { listModels, SHIPPED_MODELS } from "../../src/models/registry.ts";
-import { checkModel, createSelector } from "../../src/pipeline/select.ts";
-import { submit, type SubmitSummary } from "../../src/pipeline/submit.ts";
+import { submitWithModels } from "../../src/pipeline/run.ts";
 import { submitFlags } from "../flags.ts";
 import { formatDuration, printSummary, reportForRun, submitProgress, summaryOk } from "../print.ts";
 
@@ -80,28 +78,16 @@ export async function containerEntrypoint(args: string[]): Promise<number> {
     `GPU: ${cuda.available ? "CUDA available" : `CPU only (${cuda.reason?.split(" (")[0]})`}`,
   );
   const target = submitDefaultsFor(flags, pf.split);
-  const models = await listModels(flags.modelsDir ?? SHIPPED_MODELS);
-  await checkModel(flags.model, models); // before anything is written
-  const selector = createSelector({
-    override: flags.model,
-    models,
+  const summary = await submitWithModels({
+    ...flags.options,
+    ...submitProgress(),
+    ...target,
+    model: flags.model,
+    modelsDir: flags.modelsDir,
     engine: flags.engine,
-    onNotice: (notice) => console.error(notice),
+    onEngineNotice: (notice) => console.error(notice),
+    command: `cmrxkit container entrypoint ${args.join(" ")}`.trimEnd(),
   });
-  let summary: SubmitSummary;
-  try {
-    summary = await submit({
-      ...flags.options,
-      ...submitProgress(),
-      ...target,
-      select: (c) => selector.select(c),
-      model: flags.model,
-      models,
-      command: `cmrxkit container entrypoint ${args.join(" ")}`.trimEnd(),
-    });
-  } finally {
-    await selector.release(); // the ONNX sessions, also when the run fails
-  }
   printSummary(summary);
   const reported = !flags.report || await reportForRun({
     output: target.output,

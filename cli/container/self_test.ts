@@ -12,8 +12,7 @@ import { cudaAvailable } from "../../src/engine/providers.ts";
 import { OnnxSession } from "../../src/engine/session.ts";
 import { CmrxError } from "../../src/errors.ts";
 import { listModels, SHIPPED_MODELS } from "../../src/models/registry.ts";
-import { createSelector } from "../../src/pipeline/select.ts";
-import { submit, type SubmitSummary } from "../../src/pipeline/submit.ts";
+import { submitWithModels } from "../../src/pipeline/run.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { submitFlags } from "../flags.ts";
 import { printSummary, submitProgress, summaryOk } from "../print.ts";
@@ -69,28 +68,19 @@ export async function selfTest(): Promise<number> {
       accs: [4],
     });
     const defaults = submitFlags("submit", []); // what 'deno task submit' does without flags
-    const selector = createSelector({
-      models,
+    const summary = await submitWithModels({
+      ...defaults.options,
+      ...submitProgress(),
+      input: `${tmp}/data`,
+      output: `${tmp}/out`,
+      task: "both",
+      split: "test",
+      workers: 1,
+      modelsDir: SHIPPED_MODELS,
       engine: defaults.engine,
-      onNotice: (notice) => console.error(notice),
+      onEngineNotice: (notice) => console.error(notice),
+      command: "cmrxkit container entrypoint --self-test",
     });
-    let summary: SubmitSummary;
-    try {
-      summary = await submit({
-        ...defaults.options,
-        ...submitProgress(),
-        input: `${tmp}/data`,
-        output: `${tmp}/out`,
-        task: "both",
-        split: "test",
-        workers: 1,
-        select: (c) => selector.select(c),
-        models,
-        command: "cmrxkit container entrypoint --self-test",
-      });
-    } finally {
-      await selector.release();
-    }
     printSummary(summary);
     const code = summaryOk(summary) ? 0 : 1;
     console.log(`self-test: ${code === 0 ? "passed" : "FAILED"}`);

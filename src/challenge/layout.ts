@@ -36,7 +36,7 @@ import {
   taskOf,
 } from "./paths.ts";
 import { problemsError } from "./problem_text.ts";
-import { LayoutError } from "../errors.ts";
+import { errorMessage, LayoutError } from "../errors.ts";
 import { describeKind, type EntryKind, entryKind } from "../fsutil.ts";
 
 /** One k-space file to reconstruct (or, for FullSample, a reference). */
@@ -175,7 +175,7 @@ async function listDir(path: string, problems?: DiscoveryProblem[]): Promise<Ent
     problems?.push({
       path,
       kind: "unreadable",
-      reason: `folder cannot be listed (${e instanceof Error ? e.message : e})`,
+      reason: `folder cannot be listed (${errorMessage(e)})`,
       fix: "check its permissions (cmrxkit needs to read every folder of the dataset)",
     });
     return [];

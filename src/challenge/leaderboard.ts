@@ -27,7 +27,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { resolve } from "node:path";
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import type { ScoreReport } from "./score.ts";
 
 /** The default database path (see the module docs). */
@@ -154,10 +154,6 @@ export function rowMark(row: Pick<LeaderboardRow, "files" | "expected" | "incomp
 
 function isLockError(e: unknown): boolean {
   return e instanceof Error && /\b(locked|busy)\b/i.test(e.message);
-}
-
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** The leaderboard database. Close it when done. */
@@ -343,7 +339,7 @@ export class Leaderboard {
     if (e instanceof CmrxError) return e;
     if (isLockError(e)) {
       return new LeaderboardBusyError(
-        `${what}: another process holds the database locked (${reason(e)})`,
+        `${what}: another process holds the database locked (${errorMessage(e)})`,
         {
           file: this.path,
           hint: "another 'score' or 'leaderboard' run (or a tool with the file open) is " +
@@ -353,7 +349,7 @@ export class Leaderboard {
         },
       );
     }
-    return new CmrxError(`${what} (${reason(e)})`, {
+    return new CmrxError(`${what} (${errorMessage(e)})`, {
       file: this.path,
       hint: "check that the folder is writable and has free space and that the file is a " +
         "cmrxkit leaderboard, or pass --db FILE / set CMRXKIT_HOME to use another one",

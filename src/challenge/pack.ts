@@ -40,7 +40,7 @@ import { isReadme, parseSubmissionPath, SUBMISSION_FOLDER } from "./paths.ts";
 import { validateSubmission } from "./validate/mod.ts";
 import type { Problem, ValidationReport } from "./validate/report.ts";
 import { listSubmissionFiles, locateSubmission } from "./validate/walk.ts";
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import { outputDate } from "../reproducible.ts";
 import { writeAtomic } from "../output.ts";
 
@@ -587,7 +587,7 @@ export async function packSubmission(dir: string, opts: PackOptions = {}): Promi
     }, { sync: true });
   } catch (e) {
     if (e instanceof CmrxError) throw e;
-    throw new PackError(`packing failed: ${e instanceof Error ? e.message : e}`, {
+    throw new PackError(`packing failed: ${errorMessage(e)}`, {
       file: plan.out,
       hint: "check free disk space and permissions; nothing was written",
       cause: e,

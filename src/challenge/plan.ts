@@ -22,7 +22,7 @@
  * @module
  */
 
-import { CmrxError, ShapeError } from "../errors.ts";
+import { CmrxError, errorMessage, ShapeError } from "../errors.ts";
 import { findKspaceVariable, type KspaceGeometry, kspaceGeometry } from "../kspace/geometry.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
 import type { Edition, Split } from "./edition.ts";
@@ -134,7 +134,7 @@ export async function openCase(c: Case, split: Split, edition: Edition): Promise
     mat = await openMat(c.file);
   } catch (e) {
     if (e instanceof CmrxError) throw e;
-    throw new CmrxError(`cannot read the header: ${e instanceof Error ? e.message : e}`, {
+    throw new CmrxError(`cannot read the header: ${errorMessage(e)}`, {
       file: c.file,
       hint: "check that the file is a complete MATLAB file",
     });

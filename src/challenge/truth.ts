@@ -31,7 +31,7 @@ import { MAX_IMG4RANKING_VALUES, valuesOf } from "./validate/checks.ts";
 export type ReferenceRss = (
   kspace: Float32Array,
   dims: [number, number, number, number],
-  kind: "cine" | "mapping",
+  task: "cine" | "mapping",
 ) => Float32Array | Promise<Float32Array>;
 
 /** A truth entry that cannot be used. */

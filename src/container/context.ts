@@ -57,20 +57,29 @@ export interface ContextEntry {
 
 /** What goes into the image, for the record (build-info.json). */
 export interface BuildInfo {
+  /** The cmrxkit version (deno.json `version`). */
   cmrxkit: string;
+  /** The git commit of the repository, null when it is not a git checkout. */
   commit: string | null;
   /** True when the working tree had uncommitted changes. */
   dirty: boolean;
+  /** ISO date and time the context was planned. */
   built: string;
+  /** The base image. */
   base: string;
+  /** How onnxruntime-node's install script runs in the build. */
   ort: OrtInstall;
+  /** Version of the Deno that planned the context. */
   deno: string;
+  /** Names of the models in the image. */
   models: string[];
 }
 
 /** A planned context. */
 export interface ContextPlan {
+  /** Every file of the context. */
   entries: ContextEntry[];
+  /** What goes into `build-info.json`. */
   info: BuildInfo;
   /** Total bytes of the files copied from the host. */
   bytes: number;
@@ -86,7 +95,9 @@ export interface PlanOptions {
   modelsDir?: string;
   /** The Deno binary to ship (default: the running one). */
   deno?: string;
+  /** The base image (default {@link DEFAULT_BASE_IMAGE}). */
   base?: string;
+  /** How onnxruntime-node's install script runs in the build (default `cuda12`). */
   ort?: OrtInstall;
   /** PEM file of extra CA certificates for `deno install` in the build (none: undefined). */
   caFile?: string;
@@ -326,15 +337,21 @@ export async function writeContext(
 
 /** Options of {@link buildArgs}. */
 export interface BuildArgsOptions {
+  /** The build context folder (it holds the Dockerfile). */
   context: string;
+  /** The image tag, e.g. {@link DEFAULT_TAG}. */
   tag: string;
+  /** The base image (build argument `BASE_IMAGE`). */
   base: string;
+  /** Build argument `ORT_INSTALL`: how onnxruntime-node's install script runs. */
   ort: OrtInstall;
   /** `docker build --network` (host where the daemon has no bridge). */
   network?: string;
   /** npm registry for `deno install` inside the build. */
   registry?: string;
+  /** User id the image runs as (build argument `APP_UID`; the Dockerfile's default 1000). */
   uid?: number;
+  /** Group id the image runs as (build argument `APP_GID`; the Dockerfile's default 1000). */
   gid?: number;
 }
 

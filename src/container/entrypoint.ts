@@ -98,9 +98,13 @@ export function flagValue(args: readonly string[], name: string): string | undef
 
 /** Where and what a submit run reconstructs. */
 export interface SubmitTarget {
+  /** Dataset root to reconstruct (in the image: {@link CONTAINER_INPUT}). */
   input: string;
+  /** Where `Submission/` is written (in the image: {@link CONTAINER_OUTPUT}). */
   output: string;
+  /** The task(s) reconstructed. */
   task: "cine" | "mapping" | "both";
+  /** `test`: full size, no reduction; `validation`: the run4Ranking reduction. */
   split: "validation" | "test";
 }
 
@@ -156,7 +160,9 @@ export function describeCases(cases: Pick<Case, "task" | "view" | "acc" | "coil"
 
 /** What the entrypoint checked before starting. */
 export interface Preflight {
+  /** The split to reconstruct: as given, else detected ({@link detectSplit}). */
   split: "test" | "validation";
+  /** The cases of that split found in the input. */
   cases: Case[];
   /** Lines to print (what was found, how the container runs). */
   lines: string[];

@@ -40,6 +40,7 @@ import {
 export interface EvaluateOptions {
   /** The container runtime (docker or podman) that runs the image. */
   runtime: ContainerRuntime;
+  /** The image to evaluate (tag or id); it must be present locally. */
   image: string;
   /** Absolute path of the input dataset (mounted read-only). */
   input: string;
@@ -53,6 +54,7 @@ export interface EvaluateOptions {
   timeLimit: number;
   /** GPU memory allowed (bytes); a higher peak is reported as a violation. */
   vramLimit: number;
+  /** `--shm-size` (default {@link DEFAULT_SHM_SIZE}). */
   shmSize?: string;
   /** `uid:gid` the container runs as. */
   user: string;
@@ -60,6 +62,7 @@ export interface EvaluateOptions {
   interval: number;
   /** Split to score (default: from the input, like the image decides). */
   split?: "test" | "validation";
+  /** Challenge edition of the validation and scoring rules (default 2023). */
   year?: Year;
   /** `--memory` limit for the container. */
   memory?: string;
@@ -67,6 +70,7 @@ export interface EvaluateOptions {
   args?: string[];
   /** Each line the container prints. */
   onOutput?: (line: string) => void;
+  /** Called with each resource sample. */
   onSample?: (s: Sample) => void;
   /** Called when scoring starts (files to score). */
   onScoreFile?: (done: number, total: number) => void;
@@ -74,11 +78,17 @@ export interface EvaluateOptions {
 
 /** What happened. */
 export interface EvaluationResult {
+  /** The image as given. */
   image: string;
+  /** Its id, from the runtime. */
   imageId: string;
+  /** Name of the container that ran (removed after the run). */
   container: string;
+  /** The work folder (absolute, links resolved). */
   work: string;
+  /** The folder mounted at `/output`: `<work>/output`. */
   output: string;
+  /** The split validated and scored. */
   split: "test" | "validation";
   /**
    * Input entries of the split that cannot be read (dangling links, named pipes, folders at
@@ -86,25 +96,39 @@ export interface EvaluationResult {
    * there is any (its case is missing from the output and from the score).
    */
   inputProblems: DiscoveryProblem[];
+  /** Exit code of the container. */
   exitCode: number;
+  /** True when the time limit stopped the container. */
   timedOut: boolean;
+  /** Wall-clock seconds the container ran. */
   seconds: number;
+  /** The time limit, seconds. */
   timeLimit: number;
+  /** Peaks and means of the resource samples. */
   usage: UsageSummary;
+  /** The GPU memory limit, bytes. */
   vramLimit: number;
   /** True when the sampled GPU memory peak exceeded the limit; null when not measured. */
   vramExceeded: boolean | null;
+  /** Validation of the output against the input; null when it could not run. */
   validation: ValidationReport | null;
+  /** Why the validation could not run. */
   validationError?: string;
+  /** Scores of the output against the truth; null when scoring could not run. */
   score: ScoreReport | null;
+  /** Why scoring could not run. */
   scoreError?: string;
 }
 
 /** Result of {@link runMonitored}. */
 export interface MonitoredRun {
+  /** Exit code of the runtime's `run` command (the container's, when it ran). */
   exitCode: number;
+  /** True when the time limit stopped the container. */
   timedOut: boolean;
+  /** Wall-clock seconds of the run. */
   seconds: number;
+  /** The resource samples taken while it ran. */
   samples: Sample[];
 }
 

@@ -48,8 +48,11 @@ export interface ShardLogStatus {
   shard: string | null;
   /** Cases of the shard (from the last start event). */
   cases: number;
+  /** Case records `written` since the last start event. */
   written: number;
+  /** Files already done and verified (from the last end event). */
   skipped: number;
+  /** Case records `failed` since the last start event. */
   failed: number;
   /** Files the time budget stopped before. */
   notReached: number;

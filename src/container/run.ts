@@ -4,7 +4,7 @@
  * non-root user. {@link runArgs} builds the runtime's argument list (pure, unit-tested);
  * {@link prepareOutput} makes the output folder usable by the container's user.
  *
- * Harness facts (reference/cmrxrecon-format.md section 5): 2023 `network_mode: none`, GPU 0,
+ * Harness facts (docs/challenge-rules.md, limits): 2023 `network_mode: none`, GPU 0,
  * `shm_size: 32G`, `/input` read-only; 2024 `shm_size='32g'`, one GPU by id.
  *
  * @module
@@ -22,7 +22,9 @@ export const IMAGE_USER = "1000:1000";
 
 /** What to run. */
 export interface RunSpec {
+  /** The runtime whose arguments are built (docker and podman differ for GPUs). */
   runtime: RuntimeKind;
+  /** The image to run (tag or id). */
   image: string;
   /** Absolute host path mounted read-only at /input. */
   input: string;

@@ -16,6 +16,7 @@ export type RuntimeKind = "docker" | "podman";
 
 /** A usable container runtime. */
 export interface ContainerRuntime {
+  /** Which runtime it is. */
   kind: RuntimeKind;
   /** The command to run (a name on PATH or a path). */
   command: string;
@@ -68,7 +69,7 @@ export async function onPath(command: string): Promise<boolean> {
 }
 
 /** How to install or start a runtime, for the messages below. */
-export const RUNTIME_HINT =
+export const RUNTIME_HINT: string =
   "install one: Debian/Ubuntu 'apt-get install docker.io' (then start it: 'systemctl start " +
   "docker', or as root 'dockerd &'), Docker Engine from docs.docker.com, or 'apt-get install " +
   "podman'; choose one with --engine docker|podman or CMRXKIT_ENGINE";
@@ -129,11 +130,13 @@ export function runtimeKind(command: string): RuntimeKind | undefined {
 
 /** Facts about a local image. */
 export interface ImageInfo {
+  /** The image id (`sha256:...`). */
   id: string;
   /** Uncompressed size in bytes, as the runtime reports it. */
   size: number;
   /** The image's default user (`Config.User`), "" for root. */
   user: string;
+  /** When the image was created, as the runtime reports it ("" when it does not). */
   created: string;
 }
 

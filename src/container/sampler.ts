@@ -12,9 +12,11 @@ import { exec } from "./runtime.ts";
 
 /** One GPU line of `nvidia-smi --query-gpu=index,memory.used,memory.total,utilization.gpu`. */
 export interface GpuReading {
+  /** The GPU's index (as `nvidia-smi -i` takes it). */
   index: number;
-  /** Bytes (nvidia-smi reports MiB). */
+  /** Memory used, bytes (nvidia-smi reports MiB); NaN when not reported. */
   memoryUsed: number;
+  /** Total memory, bytes; NaN when not reported. */
   memoryTotal: number;
   /** Percent, 0-100; NaN when the driver reports `[N/A]`. */
   utilization: number;
@@ -62,7 +64,9 @@ export const STATS_FORMAT = "{{.CPUPerc}}|{{.MemUsage}}";
 export interface StatsReading {
   /** Percent of one core (docker: 200% = two cores busy). */
   cpuPercent: number;
+  /** Memory used, bytes. */
   memoryUsed: number;
+  /** The container's memory limit (the host's memory without one), bytes. */
   memoryLimit: number;
 }
 
@@ -92,20 +96,29 @@ export function parseStatsLine(line: string): StatsReading | undefined {
 export interface Sample {
   /** Seconds since the container was started. */
   t: number;
+  /** CPU use, percent of one core (absent when the runtime's `stats` gave nothing). */
   cpuPercent?: number;
+  /** Memory used by the container, bytes (absent when `stats` gave nothing). */
   memoryUsed?: number;
-  /** GPU memory used (bytes) and utilisation (%) of the GPU given to the container. */
+  /** GPU memory used (bytes) of the GPU given to the container (absent without nvidia-smi). */
   gpuMemoryUsed?: number;
+  /** Utilisation (percent, 0-100) of that GPU; NaN when the driver reports `[N/A]`. */
   gpuUtilization?: number;
 }
 
 /** Peaks and means of the samples (undefined where nothing was measured). */
 export interface UsageSummary {
+  /** Number of samples. */
   samples: number;
+  /** Peak memory of the container, bytes. */
   peakMemory?: number;
+  /** Mean CPU use, percent of one core. */
   meanCpuPercent?: number;
+  /** Peak CPU use, percent of one core. */
   peakCpuPercent?: number;
+  /** Peak GPU memory, bytes. */
   peakGpuMemory?: number;
+  /** Mean GPU utilisation, percent. */
   meanGpuUtilization?: number;
 }
 
@@ -163,6 +176,7 @@ export interface SamplerOptions {
  * nvidia-smi or a container that has not started yet only means fewer fields.
  */
 export class Sampler {
+  /** The samples taken so far (those with a CPU or GPU reading). */
   readonly samples: Sample[] = [];
   #t0 = performance.now();
   #stopped = false;
@@ -170,6 +184,7 @@ export class Sampler {
   #smi = true;
   #wake?: () => void;
 
+  /** A sampler of `opts.container`; nothing runs before {@link Sampler.start}. */
   constructor(readonly opts: SamplerOptions) {}
 
   /** Starts sampling (the clock starts now). */

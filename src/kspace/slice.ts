@@ -26,8 +26,11 @@ export interface SliceInput {
   mask: Float32Array;
   /** `[nx, ny]` or `[nx, ny, nt]`. */
   maskDims: number[];
-  /** `cine`: frames of a cardiac cycle (periodic); `mapping`: T1/T2 weightings. */
-  kind: "cine" | "mapping";
+  /**
+   * The challenge task the slice belongs to (the same word as `Case.task`): `cine`, frames of
+   * a cardiac cycle (periodic); `mapping`, T1/T2 weightings.
+   */
+  task: "cine" | "mapping";
 }
 
 /** The reconstructed slice. */

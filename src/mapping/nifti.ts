@@ -16,7 +16,7 @@
  * @module
  */
 
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import { assertNotSpecial } from "../fsutil.ts";
 import { boundedInflate, InflateError, inflatePrefix, MAX_COMPRESSION_RATIO } from "../inflate.ts";
 
@@ -216,7 +216,7 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new CmrxError(`cannot read the NIfTI file (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot read the NIfTI file (${errorMessage(e)})`, {
       file: path,
     });
   }

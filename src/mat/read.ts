@@ -11,7 +11,13 @@
  * @module
  */
 
-import { CmrxError, MatFormatError, MatVariableError, ShapeError } from "../errors.ts";
+import {
+  CmrxError,
+  errorMessage,
+  MatFormatError,
+  MatVariableError,
+  ShapeError,
+} from "../errors.ts";
 import { entryKind, notRegularError } from "../fsutil.ts";
 import { detectMatFormat, type MatFormat, readHead } from "./header.ts";
 import type { MatArray, MatVarInfo } from "./types.ts";
@@ -259,7 +265,7 @@ export async function openMat(path: string): Promise<MatReader> {
     head = await readHead(path, 520, { checked: true });
   } catch (e) {
     if (e instanceof CmrxError) throw e;
-    throw new CmrxError(`cannot open: ${e instanceof Error ? e.message : e}`, {
+    throw new CmrxError(`cannot open: ${errorMessage(e)}`, {
       file: path,
       hint: "check the path; it must be an existing .mat file",
     });
@@ -270,7 +276,7 @@ export async function openMat(path: string): Promise<MatReader> {
     try {
       bytes = await Deno.readFile(path);
     } catch (e) {
-      throw new CmrxError(`cannot read: ${e instanceof Error ? e.message : e}`, { file: path });
+      throw new CmrxError(`cannot read: ${errorMessage(e)}`, { file: path });
     }
     return new MatV5Reader(path, bytes);
   }

@@ -9,7 +9,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import { checkManifest, type ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */
@@ -46,7 +46,7 @@ export async function readManifest(path: string): Promise<ModelEntry> {
   try {
     m = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    throw new CmrxError(`cannot read the model manifest (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot read the model manifest (${errorMessage(e)})`, {
       file: path,
       hint: "a manifest is a JSON file beside the .onnx file (see README: exporting your model)",
     });

@@ -30,27 +30,36 @@ export const RELIABLE_PIXEL_FRACTION = 0.25;
 
 /** Measured time of one view. */
 export interface ViewTiming {
+  /** Written cases measured. */
   cases: number;
+  /** Mean wall-clock seconds per written case. */
   meanSeconds: number;
   /** Seconds per reconstructed slice. */
   secondsPerSlice: number;
   /** Seconds per pixel x frame x coil of a reconstructed slice (what scales to the test set). */
   secondsPerUnit: number;
-  /** Mean image size of the measured cases (pixels of one frame), and one of them as WxH. */
+  /**
+   * Mean image size of the measured cases (pixels of one frame); NaN when a case's size is
+   * not known (logs of older versions).
+   */
   pixels: number;
+  /** The largest measured image as `WxH` (e.g. `512x246`), or `unknown size`. */
   size: string;
-  /** Mean frames and coils of the measured cases. */
+  /** Mean frames of the measured cases. */
   frames: number;
+  /** Mean coils of the measured cases. */
   coils: number;
 }
 
 /** Whether a run of the whole test set fits the time budget. */
 export interface BudgetVerdict {
+  /** The time budget in seconds. */
   budgetSeconds: number;
   /** Estimated seconds for the whole test set of the chosen task(s). */
   estimateSeconds: number;
   /** estimate / budget. */
   fraction: number;
+  /** `fits` (fraction up to 0.8), `tight` (up to 1) or `exceeds`. */
   verdict: "fits" | "tight" | "exceeds";
   /** How the estimate was made (sizes, files, the scaling assumption). */
   basis: string;
@@ -62,7 +71,9 @@ export interface BudgetVerdict {
 
 /** One written case, for {@link viewTimings}. */
 export interface TimedCase {
+  /** Short view name (`lax`, `sax`, `T1`, `T2`, ...). */
   view: string;
+  /** Wall-clock seconds the case took. */
   seconds: number;
   /** Slices reconstructed. */
   slices: number;
@@ -187,7 +198,12 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
 
-/** Parses `4h`, `90m`, `3600s`, `1h30m`, or plain seconds (`--time-budget`, `--time-limit`). */
+/**
+ * Parses `4h`, `90m`, `3600s`, `1h30m`, or plain seconds (`--time-budget`, `--time-limit`)
+ * into seconds.
+ *
+ * @throws {UsageError} for anything else
+ */
 export function parseDuration(s: string): number {
   const t = s.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);

@@ -25,16 +25,23 @@ export type ContextSource =
 
 /** The flags a command was given (already checked), all optional. */
 export interface ContextFlags {
+  /** `--task`. */
   task?: "cine" | "mapping" | "both";
+  /** `--split`. */
   split?: "validation" | "test";
+  /** `--year`: the challenge edition. */
   year?: number;
+  /** `--coil`. */
   coil?: "multi" | "single" | "both";
+  /** `--acc`, e.g. `[4, 8]`. */
   acc?: number[];
 }
 
 /** What {@link submissionContext} decided. */
 export interface SubmissionContext {
+  /** The task(s) of the submission (default: both). */
   task: "cine" | "mapping" | "both";
+  /** The split of the submission (default: validation). */
   split: "validation" | "test";
   /** Challenge edition (layout and reduction rules; metric rules for `score`). */
   year: number;

@@ -36,7 +36,9 @@ export const HEARTBEAT_MS = 60 * 1000;
 
 /** What a lock file holds. */
 export interface LockInfo {
+  /** Process id of the run holding the lock. */
   pid: number;
+  /** Host name of the machine it runs on (`unknown` when it could not be read). */
   host: string;
   /** ISO date the run started. */
   started: string;
@@ -48,9 +50,11 @@ export interface LockInfo {
 
 /** A held lock; release it (also on errors) with `release()` or `using`. */
 export interface RunLock extends Disposable {
+  /** Path of the lock file. */
   path: string;
   /** Set when a stale lock was taken over: what it was. */
   tookOver?: LockInfo;
+  /** Stops the heartbeat and removes the lock file if it is still this run's; idempotent. */
   release(): void;
 }
 
@@ -257,6 +261,7 @@ export function parseAsideLockName(name: string): { target: string; pid: number 
 
 /** A lock of a folder whose holder is alive (see {@link liveLocks}). */
 export interface LiveLock {
+  /** Path of the lock file. */
   path: string;
   /** What it holds; null while it is being written. */
   info: LockInfo | null;

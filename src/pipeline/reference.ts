@@ -17,14 +17,14 @@ import type { SlicePool } from "../recon/pool.ts";
 
 /** IFFT + RSS of fully sampled slices on the pool's workers (the `zerofill` method). */
 export function pooledRss(pool: SlicePool): ReferenceRss {
-  return async (kspace, dims, kind) => {
+  return async (kspace, dims, task) => {
     const [nx, ny] = dims;
     const r = await pool.run("zerofill", {
       kspace,
       dims,
       mask: new Float32Array(nx * ny).fill(1),
       maskDims: [nx, ny],
-      kind,
+      task,
     });
     return r.image;
   };

@@ -21,6 +21,7 @@ export class RunLog implements Disposable {
   async write(obj: unknown): Promise<void> {
     await this.#file.write(this.#enc.encode(JSON.stringify(obj) + "\n"));
   }
+  /** Closes the log file (once; later calls do nothing). */
   [Symbol.dispose](): void {
     try {
       this.#file.close();

@@ -42,10 +42,13 @@ export const RUN_MANIFEST = "cmrxkit-run.json";
 
 /** What produced the files of an output folder. */
 export interface RunManifest {
+  /** Always `cmrxkit`: tells a run manifest from another JSON file of that name. */
   tool: "cmrxkit";
   /** Manifest format version. */
   version: 1;
+  /** The task(s) of the run. */
   task: "cine" | "mapping" | "both";
+  /** The split: `validation` (run4Ranking reduction) or `test` (full size). */
   split: "validation" | "test";
   /** Challenge edition whose rules were applied. */
   year: number;

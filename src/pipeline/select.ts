@@ -32,6 +32,10 @@ export function modelKey(c: Case): ModelKey {
 export interface Choice {
   /** `onnx` model entry, or a classical method name. */
   model: ModelEntry | string;
+  /**
+   * Why: `--model` (the override), `serves this case` (an ONNX model's manifest) or
+   * `no ONNX model serves this case` (the default classical method).
+   */
   reason: string;
 }
 

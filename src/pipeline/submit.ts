@@ -46,7 +46,7 @@ import { checkImg4RankingFile } from "../challenge/validate/checks.ts";
 import { validateSubmission } from "../challenge/validate/mod.ts";
 import type { ValidationReport } from "../challenge/validate/report.ts";
 import { peakRssBytes } from "../engine/rss.ts";
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
 import { openMat } from "../mat/read.ts";
 import type { ModelEntry } from "../models/registry.ts";
@@ -74,13 +74,27 @@ export type Selector = (c: Case) => Reconstructor | Promise<Reconstructor>;
 
 /** Options of {@link submit}. */
 export interface SubmitOptions {
+  /** Dataset root holding `MultiCoil/` and/or `SingleCoil/` (as `discover` searches it). */
   input: string;
+  /**
+   * Folder where `Submission/`, the run manifest, the lock and the run log go (created
+   * with its parents); a re-run resumes the files that already verify.
+   */
   output: string;
+  /** The task(s) reconstructed. */
   task: "cine" | "mapping" | "both";
+  /**
+   * `validation`: the official run4Ranking reduction (only the scored slices are
+   * reconstructed); `test`: full-size images, no reduction.
+   */
   split: "validation" | "test";
+  /** Picks the reconstructor of each case. */
   select: Selector;
+  /** Coil filter: multi-coil, single-coil or both (default: every coil found). */
   coil?: "multi" | "single" | "both";
+  /** Acceleration filter, e.g. `[4, 8]` (default: every acceleration found). */
   acc?: number[];
+  /** Challenge edition whose rules apply (default: 2023). */
   year?: Year;
   /** `[i, n]`: this run does shard i (0-based) of n. */
   shard?: [number, number];
@@ -116,41 +130,67 @@ export interface SubmitOptions {
 
 /** What happened to one case (also one line of the run log). */
 export interface CaseEvent {
+  /** Marks a case line in the run log. */
   event: "case";
+  /**
+   * The submission path relative to `Submission/` (for a broken input entry without one,
+   * the entry's path).
+   */
   file: string;
+  /** Short view name (`lax`, `sax`, `T1`, `T2`, ...); `-` for a broken input entry. */
   view: string;
+  /** Acceleration factor; null for a broken input entry. */
   acc: number | null;
+  /** Name of the reconstructor used; `-` when none was chosen. */
   method: string;
+  /** `written`, `skipped` (already done and verified) or `failed` (see {@link error}). */
   status: "written" | "skipped" | "failed";
+  /** Wall-clock seconds spent on the case (0 when it failed before reconstructing). */
   seconds: number;
+  /** Slices reconstructed (written cases). */
   slices?: number;
+  /** MATLAB dims of the written `img4ranking` (written cases). */
   dims?: number[];
   /** Size of the k-space file (for the time-budget scaling of `report`). */
   geometry?: { nx: number; ny: number; nc: number; nz: number; nt: number };
+  /** Why the case failed. */
   error?: string;
-  /** Maps file written (`--maps`), or why it could not be. */
+  /** Path of the maps file written (`--maps`). */
   maps?: string;
+  /** Why the maps file could not be written (`--maps`); the case itself is still written. */
   mapsError?: string;
 }
 
 /** The end of a run. */
 export interface SubmitSummary {
+  /** The output folder, as given. */
   output: string;
+  /** Cases of this run (of this shard when sharded), broken input entries included. */
   cases: number;
+  /** Files reconstructed and written by this run. */
   written: number;
+  /** Files already done and verified, left as they were. */
   skipped: number;
+  /** The failed cases, broken input entries first. */
   failed: CaseEvent[];
   /** Files not produced because the time budget stopped the run. */
   notReached: string[];
+  /** Wall-clock seconds of the whole run. */
   seconds: number;
   /** Mean seconds per written case, per reconstructed slice and per unit of work, by view. */
   perView: Record<string, ViewTiming>;
+  /** Peak resident memory of the process in bytes (Linux `VmHWM`, else the current RSS). */
   peakRssBytes: number;
   /** Extrapolation to the test set of the task, when a budget was given. */
   budget?: BudgetVerdict;
+  /**
+   * The final validation of the submission against the input (unsharded runs, or a single
+   * shard); absent when it could not run (see {@link validationError}).
+   */
   validation?: ValidationReport;
   /** Why the final validation could not run (e.g. an unreadable input file). */
   validationError?: string;
+  /** Path of the zip written (`zip`, when the result is valid and no case failed). */
   zip?: string;
   /** Each shard's share of the work (sharded runs). */
   shares?: ShardShare[];
@@ -337,7 +377,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       opts.onCase?.(e, failedUpFront.length + k + 1, total);
     } catch (err) {
       const seconds = method === "-" ? 0 : (performance.now() - started) / 1000;
-      const e = failedEvent(c, method, seconds, err instanceof Error ? err.message : String(err));
+      const e = failedEvent(c, method, seconds, errorMessage(err));
       summary.failed.push(e);
       await log.write(e);
       opts.onCase?.(e, failedUpFront.length + k + 1, total);
@@ -534,7 +574,7 @@ async function runCase(
   const r = await reconstructFile(mat, method, {
     variable: plan.variable,
     mask,
-    kind: c.task,
+    task: c.task,
     singleCoil: c.coil === "SingleCoil",
     slices,
     pool,

@@ -93,7 +93,7 @@ export interface GrappaOptions {
 export const GRAPPA_MAPPING_LAMBDA = 1;
 
 /**
- * The defaults of {@link GrappaOptions} (frozen). On mapping slices the {@link grappa}
+ * The defaults of {@link GrappaOptions} (frozen). On mapping slices the {@link createGrappa}
  * method uses {@link GRAPPA_MAPPING_LAMBDA} instead when no `lambda` is given.
  */
 export const GRAPPA_DEFAULTS: Readonly<Required<GrappaOptions>> = Object.freeze({
@@ -440,7 +440,7 @@ function toHybrid(
  * @param opts kernel and calibration parameters; defaults {@link GRAPPA_DEFAULTS}
  * @throws {UsageError} at once for invalid options
  */
-export function grappa(opts: GrappaOptions = {}): Reconstructor {
+export function createGrappa(opts: GrappaOptions = {}): Reconstructor {
   const o = resolveOptions(opts);
   return {
     name: "grappa",
@@ -450,7 +450,7 @@ export function grappa(opts: GrappaOptions = {}): Reconstructor {
     reconstruct(input: SliceInput): SliceOutput {
       // Mapping weightings near the inversion null are noise-dominated: a stronger
       // Tikhonov weight keeps GRAPPA above zero-filled in SSIM there (docs/benchmarks.md).
-      const use = opts.lambda === undefined && input.kind === "mapping"
+      const use = opts.lambda === undefined && input.task === "mapping"
         ? { ...o, lambda: GRAPPA_MAPPING_LAMBDA }
         : o;
       const { kspace, info } = grappaKspace(input, use);

@@ -30,7 +30,7 @@ export type MagnitudeOutput = "rss" | "dc-rss";
  * @param input the slice (its `kind`)
  */
 export function defaultOutput(input: SliceInput): MagnitudeOutput {
-  return input.kind === "mapping" ? "dc-rss" : "rss";
+  return input.task === "mapping" ? "dc-rss" : "rss";
 }
 
 /**

@@ -177,7 +177,7 @@ function copyOf(a: Casorati): Casorati {
 
 function solve(input: SliceInput, maps: Float32Array, opts: LpsOptions): LpsResult {
   const [nx, ny, nc, nt] = input.dims;
-  const kind = input.kind === "mapping" ? "mapping" : "cine";
+  const kind = input.task === "mapping" ? "mapping" : "cine";
   const lambdaL = opts.lambdaL ?? LPS_DEFAULTS.lambdaL[kind];
   const lambdaS = opts.lambdaS ?? LPS_DEFAULTS.lambdaS[kind];
   const sparsity: LpsSparsity = opts.sparsity ?? LPS_DEFAULTS.sparsity[kind];
@@ -548,6 +548,3 @@ export function createLps(opts: LpsOptions = {}): Reconstructor {
     },
   };
 }
-
-/** L+S with default options. */
-export const lps: Reconstructor = createLps();

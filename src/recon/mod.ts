@@ -2,10 +2,10 @@
  * Classical reconstructions of CMRxRecon k-space, one slice at a time, and running them
  * over whole files.
  *
- * Methods (each a {@link Reconstructor}; registry name in brackets): {@link zeroFilled}
- * (`zerofill`, the reference floor), {@link grappa} (`grappa`, kernels calibrated on the
- * ACS band), {@link createSense} (`sense`, Tikhonov CG-SENSE) and {@link createLps}
- * (`lps`, low-rank plus sparse). {@link getMethod} builds one by name, {@link methodNames}
+ * Methods (each made by one factory `createX(options?)` returning a {@link Reconstructor};
+ * registry name in brackets): {@link createZeroFilled} (`zerofill`, the reference floor),
+ * {@link createGrappa} (`grappa`, kernels calibrated on the ACS band), {@link createSense}
+ * (`sense`, Tikhonov CG-SENSE) and {@link createLps} (`lps`, low-rank plus sparse). {@link getMethod} builds one by name, {@link methodNames}
  * lists the names and {@link defaultMethodFor} is the one used when none is named. The
  * solvers behind them take explicit options or coil maps: {@link grappaKspace},
  * {@link cgSense}, {@link lowRankPlusSparse} (maps from {@link resolveMaps}).
@@ -44,9 +44,9 @@
  * @module
  */
 
-export { zeroFilled } from "./zerofill.ts";
+export { createZeroFilled } from "./zerofill.ts";
 export {
-  grappa,
+  createGrappa,
   GRAPPA_DEFAULTS,
   GRAPPA_MAPPING_LAMBDA,
   type GrappaCalibration,
@@ -58,7 +58,6 @@ export {
 export {
   cgSense,
   createSense,
-  sense,
   SENSE_DEFAULTS,
   SENSE_MAPPING_LAMBDA,
   type SenseOptions,
@@ -67,7 +66,6 @@ export {
 export {
   createLps,
   lowRankPlusSparse,
-  lps,
   LPS_DEFAULTS,
   type LpsOptions,
   type LpsResult,

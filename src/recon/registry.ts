@@ -6,15 +6,18 @@
 
 import { UsageError } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
-import { grappa } from "./grappa.ts";
+import { createGrappa } from "./grappa.ts";
 import { createLps } from "./lps.ts";
 import { createSense } from "./sense.ts";
-import { zeroFilled } from "./zerofill.ts";
+import { createZeroFilled } from "./zerofill.ts";
 
-/** Method name -> a fresh reconstructor with default parameters. */
+/**
+ * Method name -> a fresh reconstructor with default parameters. Every method module exports
+ * one factory, `createX(options?)`.
+ */
 const METHODS: Record<string, () => Reconstructor> = {
-  zerofill: () => zeroFilled,
-  grappa: () => grappa(),
+  zerofill: () => createZeroFilled(),
+  grappa: () => createGrappa(),
   sense: () => createSense(),
   lps: () => createLps(),
 };

@@ -130,8 +130,8 @@ export interface ReconstructFileOptions {
   variable?: string;
   /** Sampling mask, MATLAB dims `(kx, ky)` or `(kx, ky, frame)`; default: from the data. */
   mask?: MaskInput;
-  /** `cine` or `mapping` (default: from the variable count of frames: guessed cine). */
-  kind?: "cine" | "mapping";
+  /** The slice's task, `cine` or `mapping` (default `cine`). */
+  task?: "cine" | "mapping";
   /** Single-coil data `(kx, ky, slice, frame)` (default: from the variable name or path). */
   singleCoil?: boolean;
   /** Only these 0-based slices (default all). */
@@ -236,7 +236,7 @@ export async function reconstructFile(
       dims: [nx, ny, nc, nt],
       mask,
       maskDims,
-      kind: opts.kind ?? "cine",
+      task: opts.task ?? "cine",
     };
     // Slice k was read while the previous ones were being reconstructed (in workers, or in
     // onnxruntime's threads for models); wait for a free place, then hand it over.

@@ -110,7 +110,7 @@ function solve(input: SliceInput, maps: Float32Array, opts: SenseOptions): Sense
   if (nc === 1) throw singleCoilError();
   // Mapping weightings are noise-dominated near the inversion null: regularise 10x more.
   const lambda = opts.lambda ??
-    (input.kind === "mapping" ? SENSE_MAPPING_LAMBDA : SENSE_DEFAULTS.lambda);
+    (input.task === "mapping" ? SENSE_MAPPING_LAMBDA : SENSE_DEFAULTS.lambda);
   const maxIter = opts.maxIter ?? SENSE_DEFAULTS.maxIter;
   const tol = opts.tol ?? SENSE_DEFAULTS.tol;
   const warm = opts.warmStart ?? SENSE_DEFAULTS.warmStart;
@@ -194,6 +194,3 @@ export function createSense(opts: SenseOptions = {}): Reconstructor {
     },
   };
 }
-
-/** CG-SENSE with default options. */
-export const sense: Reconstructor = createSense();

@@ -7,6 +7,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { errorMessage } from "../errors.ts";
 import { getMethod } from "./registry.ts";
 import type { Reconstructor, SliceInput } from "../kspace/slice.ts";
 
@@ -28,7 +29,7 @@ self.onmessage = async (e: MessageEvent<{ spec: string; input: SliceInput }>) =>
     );
   } catch (err) {
     self.postMessage({
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
       name: err instanceof Error ? err.name : "Error",
     });
   }

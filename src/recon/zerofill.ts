@@ -9,13 +9,15 @@
 import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts";
 import { zeroFilledRss } from "../kspace/zerofill.ts";
 
-/** Zero-filled RSS as a {@link Reconstructor}: the reference floor. */
-export const zeroFilled: Reconstructor = {
-  name: "zerofill",
-  description: "zero-filled inverse FFT + root-sum-of-squares (the reference floor)",
-  singleCoil: true,
-  reconstruct(input: SliceInput): SliceOutput {
-    const [nx, ny, nc, nt] = input.dims;
-    return { image: zeroFilledRss(input.kspace, [nx, ny, nc, nt]) };
-  },
-};
+/** Zero-filled RSS as a {@link Reconstructor} (`--method zerofill`): the reference floor. */
+export function createZeroFilled(): Reconstructor {
+  return {
+    name: "zerofill",
+    description: "zero-filled inverse FFT + root-sum-of-squares (the reference floor)",
+    singleCoil: true,
+    reconstruct(input: SliceInput): SliceOutput {
+      const [nx, ny, nc, nt] = input.dims;
+      return { image: zeroFilledRss(input.kspace, [nx, ny, nc, nt]) };
+    },
+  };
+}

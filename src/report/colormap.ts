@@ -18,7 +18,9 @@ import type { RasterImage } from "./png.ts";
 
 /** A 256-entry lookup table, `rgb[3 * i + c]` for level `i`. */
 export interface Colormap {
+  /** Its name: `grey`, `relax`, `error`, or the name given to {@link colormapFromAnchors}. */
   name: string;
+  /** 768 bytes: red, green, blue of each of the 256 levels. */
   rgb: Uint8Array;
 }
 

@@ -68,7 +68,7 @@ export async function kspaceSeries(
   const plan = seriesPlan(year, full, kind);
   const r = await reconstructFile(mat, getMethod("zerofill"), {
     variable: info.name,
-    kind: kind.task,
+    task: kind.task,
     singleCoil: kind.coil === "SingleCoil",
     slices: plan.slices,
   });

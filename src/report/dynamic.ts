@@ -114,7 +114,9 @@ export function ssimMap(
 
 /** PSNR and SSIM in the dynamic and the static region. */
 export interface RegionScores {
+  /** PSNR (dB) and SSIM in the dynamic region. */
   dynamic: { psnr: number; ssim: number };
+  /** PSNR (dB) and SSIM in the static region (the pixels not in the dynamic one). */
   static: { psnr: number; ssim: number };
   /** Images averaged. */
   images: number;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { CmrxError } from "../errors.ts";
+import { CmrxError, errorMessage } from "../errors.ts";
 import { tempPathFor } from "../tempname.ts";
 import {
   checkNoForeignFiles,
@@ -102,7 +102,7 @@ export async function writeReport(
         await Deno.rename(`${tmp}/${rel}`, to);
       } catch (e) {
         throw new CmrxError(
-          `cannot put the report's ${rel} in place (${e instanceof Error ? e.message : e})`,
+          `cannot put the report's ${rel} in place (${errorMessage(e)})`,
           { file: to, hint: "move what is there out of the folder, or choose another --out" },
         );
       }

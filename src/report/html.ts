@@ -25,10 +25,15 @@ export function esc(s: string): string {
 
 /** An image on the page: `src` relative to the HTML file; width/height in CSS pixels. */
 export interface Img {
+  /** Path of the PNG, relative to the HTML file (e.g. `img/cine_sax-gt.png`). */
   src: string;
+  /** Displayed width in CSS pixels (rounded). */
   width: number;
+  /** Displayed height in CSS pixels (rounded). */
   height: number;
+  /** Alternative text. */
   alt: string;
+  /** Tooltip, when given. */
   title?: string;
 }
 
@@ -56,24 +61,31 @@ export function bestIndices(values: readonly number[], better: "max" | "min"): S
 
 /** A table cell. */
 export interface Cell {
+  /** The cell's text (escaped when written). */
   text: string;
   /** Highlighted as the best of its comparison. */
   best?: boolean;
+  /** Tooltip, when given. */
   title?: string;
 }
 
 /** A header cell spanning `span` columns. */
 export interface HeadCell {
+  /** The header's text (escaped when written). */
   text: string;
+  /** Columns it spans (default 1). */
   span?: number;
 }
 
 /** A table: header rows (after the row-label column), labelled body rows. */
 export interface TableSpec {
+  /** Caption above the table, when given. */
   caption?: string;
   /** Label of the row-label column. */
   corner?: string;
+  /** Header rows, each a list of cells after the row-label column. */
   head: HeadCell[][];
+  /** Body rows: the row label, its cells, and `strong` for an aggregate row (bold). */
   rows: { label: string; cells: Cell[]; strong?: boolean }[];
 }
 
@@ -101,9 +113,13 @@ export function table(t: TableSpec): string {
 
 /** A grid of images: one column per source, one row per kind of picture. */
 export interface FigureSpec {
+  /** Bold title of the figure caption. */
   title: string;
+  /** Column headers: the sources. */
   columns: string[];
+  /** Rows: the label of the kind of picture and one image per column (null: empty cell). */
   rows: { label: string; cells: (Img | null)[] }[];
+  /** Text after the title in the caption, when given. */
   caption?: string;
 }
 
@@ -131,8 +147,11 @@ export function colourScale(bar: Img, lo: string, hi: string, label: string): st
 
 /** A section of the page; `body` is HTML. */
 export interface Section {
+  /** HTML id of the section, the target of its link in the page's navigation bar. */
   id: string;
+  /** Heading of the section (and its link text). */
   title: string;
+  /** The section's content, HTML (not escaped). */
   body: string;
 }
 

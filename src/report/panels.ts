@@ -16,6 +16,7 @@ import type { RasterImage } from "./png.ts";
 
 /** A real image series, MATLAB dims `(x, y, slice, frame)` (trailing dims may be 1). */
 export interface Series {
+  /** The values, column-major: `data[x + nx * (y + ny * (slice + nz * frame))]`. */
   data: Float32Array;
   /** `[nx, ny, nz, nt]`. */
   dims: [number, number, number, number];

@@ -16,7 +16,9 @@ export type PngChannels = 1 | 3 | 4;
 
 /** An 8-bit image: `data` is row-major (PNG order), `channels` bytes per pixel. */
 export interface RasterImage {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** 1 greyscale, 3 RGB, 4 RGBA. */
   channels: PngChannels;

@@ -14,13 +14,21 @@ import { CmrxError } from "../errors.ts";
 
 /** The `start` record of a log. */
 export interface StartEvent {
+  /** Marks the start record. */
   event: "start";
+  /** ISO date and time the run started. */
   date: string;
+  /** The input dataset root, as given to submit. */
   input: string;
+  /** The output folder, as given to submit. */
   output: string;
+  /** The task(s) of the run. */
   task: "cine" | "mapping" | "both";
+  /** The split of the run. */
   split: "validation" | "test";
+  /** `i/n` (1-based) for shard i of n, null for an unsharded run. */
   shard: string | null;
+  /** Cases of this run (this shard's when sharded), broken input entries included. */
   cases: number;
 }
 
@@ -100,6 +108,7 @@ export interface RunTiming {
   peakRssBytes: number;
   /** Per view: written cases, mean seconds per case and per reconstructed slice. */
   perView: Record<string, ViewTiming>;
+  /** The time-budget verdict of the first `end` record that has one. */
   budget?: BudgetVerdict;
 }
 

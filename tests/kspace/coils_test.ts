@@ -84,7 +84,7 @@ function synthetic(nx = 96, ny = 72, nc = 8, nt = 4): Synthetic {
     kspace.set(k, 2 * npix * nc * t);
   }
   const s: Synthetic = {
-    input: { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], kind: "cine" },
+    input: { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], task: "cine" },
     coilImages,
     image,
     truth,
@@ -147,7 +147,7 @@ Deno.test("timeAveragedKspace: the mean over frames for a mask shared by all fra
     dims: [nx, ny, nc, nt],
     mask,
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   });
   for (let i = 0; i < per; i++) {
     const mean = (kspace[i] + kspace[i + per] + kspace[i + 2 * per]) / 3;
@@ -174,7 +174,7 @@ Deno.test("timeAveragedKspace: a k-t mask fills each line with the mean of the f
     dims: [nx, ny, nc, nt],
     mask,
     maskDims: [nx, ny, nt],
-    kind: "cine",
+    task: "cine",
   });
   for (let x = 0; x < nx; x++) {
     for (let y = 0; y < 3; y++) {
@@ -198,7 +198,7 @@ Deno.test("timeAveragedKspace: mask dims that do not fit are a ShapeError", () =
         dims: [4, 4, 1, 2],
         mask: new Float32Array(16 * 3),
         maskDims: [4, 4, 3],
-        kind: "cine",
+        task: "cine",
       }),
     ShapeError,
   );

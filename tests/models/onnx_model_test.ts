@@ -47,7 +47,7 @@ function slice(nt = 4, nc = 3): SliceInput {
   for (let i = 0; i < k.length / 2; i++) {
     if (!mask[i % (NX * NY)]) k[2 * i] = k[2 * i + 1] = 0;
   }
-  return { kspace: k, dims: [NX, NY, nc, nt], mask, maskDims: [NX, NY], kind: "cine" };
+  return { kspace: k, dims: [NX, NY, nc, nt], mask, maskDims: [NX, NY], task: "cine" };
 }
 
 function maxRel(a: Float32Array, b: Float32Array): number {

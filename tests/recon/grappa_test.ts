@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CmrxError, UsageError } from "../../src/errors.ts";
 import { fft2c } from "../../src/kspace/fft.ts";
 import { uniformLines, uniformMask2d } from "../../src/kspace/mask.ts";
-import { grappa, GRAPPA_DEFAULTS, grappaKspace } from "../../src/recon/grappa.ts";
+import { createGrappa, GRAPPA_DEFAULTS, grappaKspace } from "../../src/recon/grappa.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { coilMaps } from "../../src/synth/coils.ts";
@@ -103,10 +103,10 @@ Deno.test("grappa: NMSE clearly below zero-filled at R 4, 8, 10 (512 x 246, 10 c
       dims: FULL.dims,
       mask,
       maskDims: [nx, ny],
-      kind: "cine",
+      task: "cine",
     };
     const zf = nmse(zeroFilledRss(input.kspace, input.dims), FULL_REF);
-    const out = grappa().reconstruct(input) as {
+    const out = createGrappa().reconstruct(input) as {
       image: Float32Array;
       info: Record<string, number>;
     };
@@ -127,7 +127,7 @@ Deno.test("grappa: sampled k-space points are kept exactly (data consistency)", 
     dims: FULL.dims,
     mask,
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
   const before = input.kspace.slice();
   const { kspace, info } = grappaKspace(input);
@@ -148,9 +148,12 @@ Deno.test("grappa: fully sampled input returns the RSS image", () => {
     dims: FULL.dims,
     mask: new Float32Array(nx * ny).fill(1),
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
-  const out = grappa().reconstruct(input) as { image: Float32Array; info: Record<string, number> };
+  const out = createGrappa().reconstruct(input) as {
+    image: Float32Array;
+    info: Record<string, number>;
+  };
   assert.equal(out.info.filledLines, 0);
   assert.deepEqual(out.image, FULL_REF);
 });
@@ -162,9 +165,9 @@ Deno.test("grappa: single-coil data throws a clear CmrxError", () => {
     dims: [nx, ny, 1, 3],
     mask: uniformMask2d(nx, ny, 4, 8),
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
-  const g = grappa();
+  const g = createGrappa();
   assert.equal(g.name, "grappa");
   assert.equal(g.singleCoil, false);
   assert.throws(() => g.reconstruct(input), (e: unknown) => {
@@ -197,16 +200,18 @@ Deno.test("grappa: k-t masks (lines differ per frame) run, stay consistent, beat
       dims: data.dims,
       mask,
       maskDims: [nx, ny, nt],
-      kind: "cine",
+      task: "cine",
     };
     const { kspace, info } = grappaKspace(input);
     assertConsistent(kspace, input);
     assert.equal(info.unfilledLines, 0, kind);
-    const image = (grappa().reconstruct(input) as { image: Float32Array }).image;
+    const image = (createGrappa().reconstruct(input) as { image: Float32Array }).image;
     const g = nmse(image, ref), zf = nmse(zeroFilledRss(input.kspace, input.dims), ref);
     assert.ok(g < zf / 2, `${kind}: grappa ${g} vs zero-filled ${zf}`);
     // per-frame calibration works on the same mask
-    const pf = grappa({ calibration: "perFrame" }).reconstruct(input) as { image: Float32Array };
+    const pf = createGrappa({ calibration: "perFrame" }).reconstruct(input) as {
+      image: Float32Array;
+    };
     assert.ok(nmse(pf.image, ref) < zf / 2, `${kind}, per frame`);
   }
 });
@@ -222,9 +227,9 @@ Deno.test("grappa: noiseless R = 2 and 4 are recovered almost exactly (kernel is
       dims: data.dims,
       mask,
       maskDims: [nx, ny],
-      kind: "mapping",
+      task: "mapping",
     };
-    const out = grappa({ lambda: 1e-7, linesPerSide: 2 }).reconstruct(input) as {
+    const out = createGrappa({ lambda: 1e-7, linesPerSide: 2 }).reconstruct(input) as {
       image: Float32Array;
     };
     const e = nmse(out.image, ref);
@@ -243,9 +248,9 @@ Deno.test("grappa: edge cases degrade gracefully (no ACS, partial lines, one-sid
     dims: data.dims,
     mask: noAcs,
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
-  const ra = grappa().reconstruct(a) as { image: Float32Array; info: Record<string, number> };
+  const ra = createGrappa().reconstruct(a) as { image: Float32Array; info: Record<string, number> };
   assert.ok(ra.info.unfilledLines > 0);
   assert.equal(ra.info.filledLines, 0);
   assert.deepEqual(ra.image, zeroFilledRss(a.kspace, a.dims));
@@ -263,7 +268,7 @@ Deno.test("grappa: edge cases degrade gracefully (no ACS, partial lines, one-sid
     dims: data.dims,
     mask: scattered,
     maskDims: [nx, ny, nt],
-    kind: "cine",
+    task: "cine",
   };
   const rb = grappaKspace(b);
   assertConsistent(rb.kspace, b);
@@ -277,7 +282,7 @@ Deno.test("grappa: edge cases degrade gracefully (no ACS, partial lines, one-sid
     dims: data.dims,
     mask: edge,
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
   const rc = grappaKspace(c);
   assert.equal(rc.info.unfilledLines, 0);
@@ -292,20 +297,20 @@ Deno.test("grappa: options are validated and the defaults documented", () => {
     calibration: "average",
     minCalibFraction: 0.6,
   });
-  assert.throws(() => grappa({ kxWidth: 4 }), UsageError);
-  assert.throws(() => grappa({ linesPerSide: 0 }), UsageError);
-  assert.throws(() => grappa({ lambda: -1 }), UsageError);
-  assert.throws(() => grappa({ calibration: "frames" as never }), UsageError);
-  assert.throws(() => grappa({ minCalibFraction: 2 }), UsageError);
+  assert.throws(() => createGrappa({ kxWidth: 4 }), UsageError);
+  assert.throws(() => createGrappa({ linesPerSide: 0 }), UsageError);
+  assert.throws(() => createGrappa({ lambda: -1 }), UsageError);
+  assert.throws(() => createGrappa({ calibration: "frames" as never }), UsageError);
+  assert.throws(() => createGrappa({ minCalibFraction: 2 }), UsageError);
   const nx = 16, ny = 16;
   assert.throws(
     () =>
-      grappa().reconstruct({
+      createGrappa().reconstruct({
         kspace: new Float32Array(2 * nx * ny * 2),
         dims: [nx, ny, 2, 1],
         mask: new Float32Array(nx * (ny - 1)),
         maskDims: [nx, ny - 1],
-        kind: "cine",
+        task: "cine",
       }),
     CmrxError,
   );

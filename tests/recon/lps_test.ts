@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { ShapeError } from "../../src/errors.ts";
 import { fft2c } from "../../src/kspace/fft.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
-import { createLps, lowRankPlusSparse, lps, LPS_DEFAULTS } from "../../src/recon/lps.ts";
+import { createLps, lowRankPlusSparse, LPS_DEFAULTS } from "../../src/recon/lps.ts";
 import { resolveMaps, unitMap } from "../../src/recon/iterative.ts";
 import { cgSense } from "../../src/recon/sense.ts";
 import { type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
+
+const lps = createLps();
 
 /** The test slice of these tests (noise seed 23). */
 function phantom(nx: number, ny: number, nc: number, nt: number, kind: "cine" | "T1" | "T2") {
@@ -27,7 +29,7 @@ function undersample(ph: Phantom, r: number, kind: "cine" | "mapping"): SliceInp
       k[2 * (npix * f + p) + 1] = ph.full[2 * (npix * f + p) + 1];
     }
   }
-  return { kspace: k, dims: ph.dims, mask, maskDims: [nx, ny], kind };
+  return { kspace: k, dims: ph.dims, mask, maskDims: [nx, ny], task: kind };
 }
 
 function nmse(x: Float32Array, ref: Float32Array): number {
@@ -46,7 +48,7 @@ function fullySampled(x: Float32Array, nx: number, ny: number, nt: number): Slic
     dims: [nx, ny, 1, nt],
     mask: new Float32Array(nx * ny).fill(1),
     maskDims: [nx, ny],
-    kind: "cine",
+    task: "cine",
   };
 }
 

@@ -37,7 +37,7 @@ Deno.test("reconstructFile: zero-filled over every slice and frame equals per-sl
   let calls = 0;
   const r = await reconstructFile(mat, getMethod("zerofill"), {
     mask: { data: mask, dims: [nx, ny] },
-    kind: "mapping",
+    task: "mapping",
     onSlice: () => calls++,
   });
   assert.deepEqual(r.dims, [nx, ny, nz, nt]);
@@ -102,7 +102,7 @@ Deno.test("registry: every listed method reconstructs; unknown names list the ch
   for (const name of methodNames()) {
     const r = await reconstructFile(mat, getMethod(name), {
       mask: { data: mask, dims: [nx, ny] },
-      kind: "mapping",
+      task: "mapping",
       slices: [0],
     });
     assert.equal(r.image.length, nx * ny * nt, name);

@@ -5,11 +5,13 @@ import { rss } from "../../src/kspace/complex.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { EncodingOperator } from "../../src/kspace/encoding.ts";
 import { resolveMaps, unitMap } from "../../src/recon/iterative.ts";
-import { cgSense, createSense, sense, SENSE_DEFAULTS } from "../../src/recon/sense.ts";
+import { cgSense, createSense, SENSE_DEFAULTS } from "../../src/recon/sense.ts";
 import { type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
+
+const sense = createSense();
 
 /** The test slice of these tests (noise seed 17). */
 function phantom(
@@ -44,7 +46,7 @@ function undersample(
       }
     }
   }
-  return { kspace: k, dims: ph.dims, mask: m, maskDims: maskDims ?? [nx, ny], kind };
+  return { kspace: k, dims: ph.dims, mask: m, maskDims: maskDims ?? [nx, ny], task: kind };
 }
 
 function nmse(x: Float32Array, ref: Float32Array): number {
@@ -73,7 +75,7 @@ Deno.test("sense: bad maps, masks and slices are typed errors", () => {
     dims: [8, 8, 2, 3],
     mask: uniformMask2d(8, 8, 2, 2),
     maskDims: [8, 8],
-    kind: "cine",
+    task: "cine",
   };
   assert.throws(() => resolveMaps(input, new Float32Array(10)), ShapeError);
   assert.throws(() => cgSense({ ...input, maskDims: [8, 7] }, randomComplex(128, 1)), ShapeError);

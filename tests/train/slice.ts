@@ -28,5 +28,5 @@ export async function undersampledSlice(
   for (let i = 0; i < kspace.length / 2; i++) {
     if (mask[i % (nx * ny)] === 0) kspace[2 * i] = kspace[2 * i + 1] = 0;
   }
-  return { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], kind };
+  return { kspace, dims: [nx, ny, nc, nt], mask, maskDims: [nx, ny], task: kind };
 }

@@ -16,7 +16,7 @@
  */
 
 import { rankingSlices } from "../reduce.ts";
-import { CmrxError } from "../../errors.ts";
+import { CmrxError, errorMessage } from "../../errors.ts";
 import { assertNotSpecial } from "../../fsutil.ts";
 
 /** A parsed mapping csv: `times[column][weighting]`, one column per slice (or one shared). */
@@ -91,7 +91,7 @@ export async function readMappingCsv(path: string): Promise<MappingTimesTable> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new CmrxError(`cannot read the times csv (${e instanceof Error ? e.message : e})`, {
+    throw new CmrxError(`cannot read the times csv (${errorMessage(e)})`, {
       file: path,
       hint: "give the T1map.csv / T2map.csv that comes with the mapping file",
     });

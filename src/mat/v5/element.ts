@@ -7,7 +7,7 @@
  * @module
  */
 
-import { MatFormatError } from "../../errors.ts";
+import { errorMessage, MatFormatError } from "../../errors.ts";
 import {
   boundedInflate,
   InflateError,
@@ -368,7 +368,7 @@ export function readCompressed(
   try {
     head = inflatePrefix(comp, HEAD_BYTES, "zlib");
   } catch (e) {
-    outer.fail(`compressed variable ${e instanceof InflateError ? e.detail : errText(e)}`, at);
+    outer.fail(`compressed variable ${e instanceof InflateError ? e.detail : errorMessage(e)}`, at);
   }
   const headSrc = new Src(head.out, outer.le, outer.file, where);
   const t = headSrc.tag(0, head.complete ? head.out.length : Infinity, "compressed variable");
@@ -401,8 +401,4 @@ export function readCompressed(
   const inner = inflateExactly(comp, size, outer, at);
   const again = found ? (name: string) => decode(name) : decode;
   return parseInflated(new Src(inner, outer.le, outer.file, where), true, again);
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { CmrxError, MatFormatError, MatVariableError } from "../../errors.ts";
+import { CmrxError, errorMessage, MatFormatError, MatVariableError } from "../../errors.ts";
 import { assertNotSpecial } from "../../fsutil.ts";
 import type { MatArray, MatVarInfo } from "../types.ts";
 import { dimsText, miCOMPRESSED, miMATRIX, pad8 } from "./format.ts";
@@ -69,7 +69,7 @@ function scan(bytes: Uint8Array, file: string, want: Want): Entry[] {
   } catch (e) {
     if (e instanceof CmrxError) throw e;
     // safety net: nothing a file contains may escape as a RangeError or similar
-    throw new MatFormatError(`corrupt MAT v5 file (${e instanceof Error ? e.message : e})`, {
+    throw new MatFormatError(`corrupt MAT v5 file (${errorMessage(e)})`, {
       file,
       hint: HINT_CORRUPT,
       cause: e,

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { errorMessage } from "../../errors.ts";
 import h5wasm, { Module } from "h5wasm/node";
 
 let ready: Promise<void> | null = null;
@@ -44,7 +45,7 @@ export function absPath(path: string): string {
 
 /** A one-line cause: for libhdf5's error stacks, the innermost message. */
 export function describe(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = errorMessage(e);
   const inner = [...text.matchAll(/#\d+: .* in [\w]+\(\): (.*)$/gm)].map((m) => m[1]);
   return inner.length > 0 ? inner[inner.length - 1] : text.split("\n")[0];
 }
