@@ -23,7 +23,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Case, discover, fullSamplePath } from "../src/challenge/layout.ts";
+import { discover, fullSamplePath } from "../src/challenge/layout.ts";
+import type { Case } from "../src/challenge/case.ts";
 import { type ScoreReport, scoreSubmission } from "../src/challenge/score.ts";
 import { referenceImage } from "../src/challenge/truth.ts";
 import { submissionFolder, writeImg4Ranking } from "../src/challenge/submission.ts";

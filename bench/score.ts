@@ -45,7 +45,10 @@ try {
   const { cases } = await discover(data, { split: "validation" });
   for (const c of cases) {
     using mat = await openMat(c.file);
-    const r = await reconstructFile(mat, createZeroFilled(), { variable: c.variable, task: c.task });
+    const r = await reconstructFile(mat, createZeroFilled(), {
+      variable: c.variable,
+      task: c.task,
+    });
     const red = run4Ranking(r.image, r.dims, 2023, c.name, c.task === "mapping");
     await writeImg4Ranking(submissionFolder(out), c.submissionPath, red.data, red.dims);
   }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type Case, discover, type DiscoveryProblem } from "../src/challenge/layout.ts";
+import { discover } from "../src/challenge/layout.ts";
+import type { Case, DiscoveryProblem } from "../src/challenge/case.ts";
 import { formatProblem } from "../src/challenge/problem_text.ts";
 import { UsageError } from "../src/errors.ts";
 import type { Command } from "./command.ts";

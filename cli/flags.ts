@@ -11,7 +11,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { DiscoverOptions } from "../src/challenge/layout.ts";
+import type { DiscoverOptions } from "../src/challenge/case.ts";
 import type { Year } from "../src/challenge/edition.ts";
 import { YEARS } from "../src/challenge/editions/mod.ts";
 import { parseDevice } from "../src/engine/providers.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Case } from "../src/challenge/layout.ts";
+import type { Case } from "../src/challenge/case.ts";
 import { parseDevice } from "../src/engine/providers.ts";
 import { CmrxError, errorMessage, UsageError } from "../src/errors.ts";
 import { assertRegularFile } from "../src/fsutil.ts";

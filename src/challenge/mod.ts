@@ -85,14 +85,11 @@ export {
 } from "./editions/mod.ts";
 
 // Layout, discovery and the path grammar.
-export {
-  type Case,
-  discover,
-  type DiscoverOptions,
-  type Discovery,
-  type DiscoveryProblem,
-  fullSamplePath,
-} from "./layout.ts";
+export { discover, fullSamplePath } from "./layout.ts";
+export type { Case, DiscoverOptions, Discovery, DiscoveryProblem } from "./case.ts";
+export { type SplitContext, treeFor, type TreeReader, TREES } from "./discovery/mod.ts";
+export { type DiscoveryScope, narrowDiscovery } from "./discovery/scope.ts";
+export type { Entry } from "./discovery/walk.ts";
 export {
   accFolderName,
   COIL_FOLDERS,

@@ -26,7 +26,7 @@ import { CmrxError, errorMessage, ShapeError } from "../errors.ts";
 import { findKspaceVariable, type KspaceGeometry, kspaceGeometry } from "../kspace/geometry.ts";
 import { type MatReader, openMat } from "../mat/read.ts";
 import type { Edition, Split } from "./edition.ts";
-import type { Case } from "./layout.ts";
+import type { Case } from "./case.ts";
 import type { CoilType } from "./paths.ts";
 import { type ReductionPlan, reductionPlan } from "./reduce.ts";
 

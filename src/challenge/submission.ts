@@ -21,7 +21,8 @@
  * @module
  */
 
-import { type Case, discover, type DiscoverOptions, type DiscoveryProblem } from "./layout.ts";
+import { discover } from "./layout.ts";
+import type { Case, DiscoverOptions, DiscoveryProblem } from "./case.ts";
 import type { Task, Year } from "./edition.ts";
 import { SUBMISSION_FOLDER } from "./paths.ts";
 import { problemsError } from "./problem_text.ts";

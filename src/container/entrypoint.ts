@@ -11,7 +11,8 @@
  * @module
  */
 
-import { type Case, discover, type DiscoveryProblem } from "../challenge/layout.ts";
+import { discover } from "../challenge/layout.ts";
+import type { Case, DiscoveryProblem } from "../challenge/case.ts";
 import type { SplitFolder } from "../challenge/paths.ts";
 import { formatProblem } from "../challenge/problem_text.ts";
 import { CmrxError, errorMessage, LayoutError, UsageError } from "../errors.ts";

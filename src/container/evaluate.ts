@@ -17,7 +17,8 @@
  * @module
  */
 
-import { discover, type DiscoveryProblem } from "../challenge/layout.ts";
+import { discover } from "../challenge/layout.ts";
+import type { DiscoveryProblem } from "../challenge/case.ts";
 import type { Year } from "../challenge/edition.ts";
 import { type ScoreReport, scoreSubmission } from "../challenge/score.ts";
 import { pooledRss } from "../pipeline/reference.ts";

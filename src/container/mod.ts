@@ -147,7 +147,7 @@ export {
 // Types of lower layers that appear in the signatures above.
 export type { RunManifest } from "../pipeline/run_manifest.ts";
 export type { Split, Task, Year } from "../challenge/edition.ts";
-export type { Case, DiscoveryProblem } from "../challenge/layout.ts";
+export type { Case, DiscoveryProblem } from "../challenge/case.ts";
 export type { CoilType, SplitFolder } from "../challenge/paths.ts";
 export type { Aggregate, GroupScore, Metrics, TaskScore } from "../challenge/aggregate.ts";
 export type { FileScore, ScoreReport } from "../challenge/score.ts";

@@ -82,7 +82,6 @@ export {
   viewTimings,
 } from "./budget.ts";
 export { assignShards, parseShard, shardCases, type ShardShare } from "./shard.ts";
-export { type DiscoveryScope, narrowDiscovery } from "./scope.ts";
 export {
   createRunManifest,
   inputIdentity,
@@ -117,11 +116,11 @@ export {
   submissionContext,
 } from "./context.ts";
 export { pooledRss } from "./reference.ts";
-export { RunLog } from "./run_log.ts";
+export { RunLogWriter } from "./run_log.ts";
 export { removeStaleTemps, type StaleTempResult } from "./stale_temp.ts";
 
 // Types of lower layers that appear in the signatures above.
-export type { Case, DiscoverOptions, Discovery, DiscoveryProblem } from "../challenge/layout.ts";
+export type { Case, DiscoverOptions, Discovery, DiscoveryProblem } from "../challenge/case.ts";
 export type {
   Edition,
   EditionLayout,

@@ -6,16 +6,19 @@
  * @module
  */
 
-/** The JSON-lines run log, closed on dispose (also when the run throws). */
-export class RunLog implements Disposable {
+/**
+ * Appends to the JSON-lines run log (`report/runlog.ts` reads it back); closed on dispose
+ * (also when the run throws).
+ */
+export class RunLogWriter implements Disposable {
   #file: Deno.FsFile;
   #enc = new TextEncoder();
   private constructor(file: Deno.FsFile) {
     this.#file = file;
   }
   /** Opens (appends to) the log at `path`. */
-  static async open(path: string): Promise<RunLog> {
-    return new RunLog(await Deno.open(path, { append: true, create: true }));
+  static async open(path: string): Promise<RunLogWriter> {
+    return new RunLogWriter(await Deno.open(path, { append: true, create: true }));
   }
   /** Appends one JSON line. */
   async write(obj: unknown): Promise<void> {

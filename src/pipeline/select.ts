@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Case } from "../challenge/layout.ts";
+import type { Case } from "../challenge/case.ts";
 import type { OnnxSessionOptions } from "../engine/session.ts";
 import { OnnxReconstructor } from "../models/onnx_model.ts";
 import {

@@ -29,7 +29,8 @@
 
 import type { Edition, Split, Year } from "../challenge/edition.ts";
 import { DEFAULT_YEAR, editionFor } from "../challenge/editions/mod.ts";
-import { type Case, discover, type Discovery } from "../challenge/layout.ts";
+import { discover } from "../challenge/layout.ts";
+import type { Case, Discovery } from "../challenge/case.ts";
 import { formatProblem } from "../challenge/problem_text.ts";
 import { mapsPath, writeCaseMaps } from "../challenge/maps/case_maps.ts";
 import { packSubmission } from "../challenge/pack.ts";
@@ -64,8 +65,8 @@ import {
 import { acquireRunLock, describeLock } from "./lock.ts";
 import { inputIdentity, reconcileRunManifest, type RunManifest } from "./run_manifest.ts";
 import { checkOutputEntries } from "./output_checks.ts";
-import { RunLog } from "./run_log.ts";
-import { narrowDiscovery } from "./scope.ts";
+import { RunLogWriter } from "./run_log.ts";
+import { narrowDiscovery } from "../challenge/discovery/scope.ts";
 import { assignShards, type ShardShare } from "./shard.ts";
 import { removeStaleTemps } from "./stale_temp.ts";
 
@@ -224,7 +225,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       opts.shard ? `-shard${opts.shard[0] + 1}of${opts.shard[1]}` : ""
     }.jsonl`;
   await checkOutputEntries(opts.output, logPath, !!opts.log);
-  // One discovery of the whole split (scope.ts), narrowed to the filters.
+  // One discovery of the whole split, narrowed to the filters (challenge/discovery/scope.ts).
   const scope = { task: opts.task, coil: opts.coil, acc: opts.acc };
   const all = await discover(opts.input, { split, allowEmpty: true });
   let found = narrowDiscovery(all, opts.input, scope);
@@ -257,7 +258,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   await Deno.mkdir(root, { recursive: true });
   const logDir = logPath.slice(0, Math.max(0, logPath.lastIndexOf("/")));
   if (logDir) await Deno.mkdir(logDir, { recursive: true });
-  using log = await RunLog.open(logPath);
+  using log = await RunLogWriter.open(logPath);
   await log.write({
     event: "start",
     date: new Date().toISOString(),

@@ -16,7 +16,7 @@
  */
 
 import type { Split } from "../challenge/edition.ts";
-import type { Case } from "../challenge/layout.ts";
+import type { Case } from "../challenge/case.ts";
 import { scoreVolume } from "../challenge/metrics/mod.ts";
 import { type ReductionPlan, reductionPlan } from "../challenge/reduce.ts";
 import type { Year } from "../challenge/edition.ts";

@@ -12,7 +12,8 @@
  */
 
 import type { Split } from "../challenge/edition.ts";
-import { type Case, discover } from "../challenge/layout.ts";
+import { discover } from "../challenge/layout.ts";
+import type { Case } from "../challenge/case.ts";
 import { formatProblem } from "../challenge/problem_text.ts";
 import type { Year } from "../challenge/edition.ts";
 import { type ScoreReport, scoreSubmission } from "../challenge/score.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Case, discover } from "../../src/challenge/layout.ts";
+import { discover } from "../../src/challenge/layout.ts";
+import type { Case } from "../../src/challenge/case.ts";
 import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
 import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";

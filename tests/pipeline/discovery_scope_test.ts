@@ -3,8 +3,9 @@
  * its filters in memory: the result must be what `discover` finds with the filters.
  */
 import assert from "node:assert/strict";
-import { discover, type Discovery } from "../../src/challenge/layout.ts";
-import { type DiscoveryScope, narrowDiscovery } from "../../src/pipeline/scope.ts";
+import { discover } from "../../src/challenge/layout.ts";
+import type { Discovery } from "../../src/challenge/case.ts";
+import { type DiscoveryScope, narrowDiscovery } from "../../src/challenge/discovery/scope.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-scope-" });
 

@@ -1,13 +1,16 @@
 /**
- * The scope of a run: the whole split is discovered once (the run manifest's input identity
- * covers it, whatever the filters, so runs with other task / coil / acceleration filters
- * resume into the same folder), then narrowed to the run's filters.
+ * Narrowing a discovery to filters after the fact: `submit` discovers the whole split once
+ * (the run manifest's input identity covers it, whatever the filters, so runs with other
+ * task / coil / acceleration filters resume into the same folder), then keeps the run's
+ * cases and the problems of entries in its scope. Where an entry's acceleration is in the
+ * path, the edition's tree reader says (`TreeReader.accOf`).
  *
  * @module
  */
 
-import type { DiscoverOptions, Discovery } from "../challenge/layout.ts";
-import type { CoilType } from "../challenge/paths.ts";
+import type { DiscoverOptions, Discovery } from "../case.ts";
+import { COIL_FOLDERS, type CoilType, taskOf } from "../paths.ts";
+import { TREES } from "./mod.ts";
 
 /** The filters of a run, as {@link discover} takes them. */
 export type DiscoveryScope = Pick<DiscoverOptions, "task" | "coil" | "acc">;
@@ -26,7 +29,7 @@ export function narrowDiscovery(all: Discovery, root: string, scope: DiscoverySc
   const cases = all.cases.filter((c) => wantCoil(c.coil) && wantTask(c.task) && wantAcc(c.acc));
   const segs = (p: string) => p.split("/").filter((x) => x && x !== ".");
   const base = segs(root);
-  const isCoil = (x?: string): x is CoilType => x === "MultiCoil" || x === "SingleCoil";
+  const isCoil = (x?: string): x is CoilType => COIL_FOLDERS.includes(x as CoilType);
   const inScope = (path: string): boolean => {
     const parts = segs(path);
     if (!base.every((b, k) => parts[k] === b)) return true; // not under the root: keep
@@ -40,21 +43,13 @@ export function narrowDiscovery(all: Discovery, root: string, scope: DiscoverySc
     }
     const [modality, , accFolder, , file] = rel;
     if (!wantCoil(coil)) return false;
-    if (modality !== undefined && !wantTask(modality === "Mapping" ? "mapping" : "cine")) {
-      return false;
-    }
+    if (modality !== undefined && !wantTask(taskOf(modality))) return false;
     if (accFolder === undefined || !scope.acc) return true;
-    const acc2023 = /^AccFactor(\d+)$/.exec(accFolder);
-    if (acc2023) return wantAcc(Number(acc2023[1]));
-    // 2024: the acceleration is in the file names (k-space and mask).
-    const acc2024 = file === undefined
-      ? null
-      : accFolder.startsWith("UnderSample_")
-      ? /_kus_[A-Za-z]+?(\d+)\.mat$/.exec(file)
-      : accFolder.startsWith("Mask_")
-      ? /_mask_[A-Za-z]+?(\d+)\.mat$/.exec(file)
-      : null;
-    return acc2024 ? wantAcc(Number(acc2024[1])) : true;
+    for (const tree of TREES) {
+      const acc = tree.accOf(accFolder, file);
+      if (acc !== undefined) return wantAcc(acc);
+    }
+    return true;
   };
   return { cases, ignored: all.ignored, problems: all.problems.filter((p) => inScope(p.path)) };
 }
