@@ -92,6 +92,8 @@ export {
   reconcileRunManifest,
   RUN_MANIFEST,
   type RunManifest,
+  runManifestFor,
+  type RunManifestInput,
   writeRunManifest,
 } from "./run_manifest.ts";
 export {

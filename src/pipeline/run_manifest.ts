@@ -34,7 +34,9 @@
  * @module
  */
 
+import type { Case } from "../challenge/case.ts";
 import { CmrxError } from "../errors.ts";
+import type { ModelEntry } from "../models/registry.ts";
 import { writeAtomic } from "../output.ts";
 
 /** File name of the run manifest inside a submit output folder. */
@@ -318,4 +320,58 @@ async function firstSubmissionFile(dir: string, rel = ""): Promise<string | unde
     }
   }
   return undefined;
+}
+
+/** What {@link runManifestFor} records of a run. */
+export interface RunManifestInput {
+  /** `--task`. */
+  task: RunManifest["task"];
+  /** `--split`. */
+  split: RunManifest["split"];
+  /** The edition's year. */
+  year: number;
+  /** `--coil`, when given. */
+  coil?: "multi" | "single" | "both";
+  /** `--acc`, when given. */
+  acc?: number[];
+  /** `--model` as given; undefined for the per-case choice (`auto`). */
+  model?: string;
+  /** The ONNX models the run chooses from (names and sizes are recorded). */
+  models?: readonly ModelEntry[];
+  /** The dataset root. */
+  input: string;
+  /** Every case of the split, whatever the filters: the input identity covers them all. */
+  cases: readonly Case[];
+  /** `--maps`. */
+  maps: boolean;
+}
+
+/** The run manifest of a run, before it is merged with the one in the output folder. */
+export async function runManifestFor(run: RunManifestInput): Promise<RunManifest> {
+  const files = run.cases.flatMap((c) =>
+    [c.file, c.maskFile, c.csvFile].filter((f) => !!f)
+  ) as string[];
+  return {
+    tool: "cmrxkit",
+    version: 1,
+    task: run.task,
+    split: run.split,
+    year: run.year,
+    coil: run.coil ?? null,
+    acc: run.acc ? [...run.acc].sort((a, b) => a - b) : null,
+    model: run.model ?? "auto",
+    ...(run.models?.length ? { models: await modelSizes(run.models) } : {}),
+    input: await inputIdentity(run.input, files),
+    options: { maps: run.maps },
+  };
+}
+
+/** Names and file sizes of the models, sorted by name. */
+async function modelSizes(models: readonly ModelEntry[]) {
+  const out: { name: string; bytes?: number }[] = [];
+  for (const m of models) {
+    const bytes = await Deno.stat(m.onnxPath).then((s) => s.size, () => undefined);
+    out.push({ name: m.manifest.name, ...(bytes !== undefined ? { bytes } : {}) });
+  }
+  return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }

@@ -49,8 +49,8 @@ import type { ValidationReport } from "../challenge/validate/report.ts";
 import { peakRssBytes } from "../engine/rss.ts";
 import { CmrxError, errorMessage } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
-import { openMat } from "../mat/read.ts";
 import type { ModelEntry } from "../models/registry.ts";
+import { openMat } from "../mat/read.ts";
 import { checkOutputDir } from "../output.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import { type MaskInput, reconstructFile } from "../recon/run.ts";
@@ -63,7 +63,7 @@ import {
   viewTimings,
 } from "./budget.ts";
 import { acquireRunLock, describeLock } from "./lock.ts";
-import { inputIdentity, reconcileRunManifest, type RunManifest } from "./run_manifest.ts";
+import { reconcileRunManifest, type RunManifest, runManifestFor } from "./run_manifest.ts";
 import { checkOutputEntries } from "./output_checks.ts";
 import { RunLogWriter } from "./run_log.ts";
 import { narrowDiscovery } from "../challenge/discovery/scope.ts";
@@ -481,37 +481,20 @@ function failedEvent(c: Case, method: string, seconds: number, error: string): C
  * The run manifest this run would write (before merging with the folder's); `all` is the
  * whole split, whatever the filters (see {@link submit}).
  */
-async function runManifestOf(
-  opts: SubmitOptions,
-  year: number,
-  all: Discovery,
-): Promise<RunManifest> {
-  const files = all.cases.flatMap((c) =>
-    [c.file, c.maskFile, c.csvFile].filter((f) => !!f)
-  ) as string[];
+function runManifestOf(opts: SubmitOptions, year: number, all: Discovery): Promise<RunManifest> {
   const models = opts.models?.filter((m) => !opts.model || opts.model === m.manifest.name);
-  return {
-    tool: "cmrxkit",
-    version: 1,
+  return runManifestFor({
     task: opts.task,
     split: opts.split,
     year,
-    coil: opts.coil ?? null,
-    acc: opts.acc ? [...opts.acc].sort((a, b) => a - b) : null,
-    model: opts.model ?? "auto",
-    ...(models?.length ? { models: await modelSizes(models) } : {}),
-    input: await inputIdentity(opts.input, files),
-    options: { maps: !!opts.maps },
-  };
-}
-
-async function modelSizes(models: readonly ModelEntry[]) {
-  const out: { name: string; bytes?: number }[] = [];
-  for (const m of models) {
-    const bytes = await Deno.stat(m.onnxPath).then((s) => s.size, () => undefined);
-    out.push({ name: m.manifest.name, ...(bytes !== undefined ? { bytes } : {}) });
-  }
-  return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    coil: opts.coil,
+    acc: opts.acc,
+    model: opts.model,
+    models,
+    input: opts.input,
+    cases: all.cases,
+    maps: !!opts.maps,
+  });
 }
 
 /** This shard's cases (balanced by work over the whole list) and every shard's share. */

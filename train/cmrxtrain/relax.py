@@ -7,7 +7,7 @@ Signal models (times ``t`` in ms, parameters in the same time unit):
 * MOLLI T1 (eq. 11): ``s = |A - B exp(-t / T1*)|``, and ``T1 = T1* (B/A - 1)``;
 * T2-prep (eq. 12): ``s = A exp(-t / T2)``.
 
-cmrxkit's synthetic phantoms follow exactly these (``src/synth/phantom.ts`` molliSignal with
+cmrxkit's synthetic phantoms follow exactly these (``src/synth/phantom/contrast.ts`` molliSignal with
 B/A = 2.2, t2PrepSignal), times are read from T1map.csv / T2map.csv.
 
 Joint loss (eq. 9, 13), on magnitudes ``x_hat = |recon|`` and ``x`` = the fully sampled RSS

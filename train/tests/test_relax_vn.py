@@ -27,7 +27,7 @@ if HAVE_TORCH:
     )
     from cmrxtrain.fftc import use_torch_fft
 
-# MOLLI inversion times of one synthetic slice (src/synth/phantom.ts molliTimes: 3 inversions
+# MOLLI inversion times of one synthetic slice (src/synth/phantom/contrast.ts molliTimes: 3 inversions
 # TI0, TI0 + 80, TI0 + 160 read out on 4, 3, 2 beats, RR ~ 1000 ms), and T2-prep TEs.
 MOLLI_TI = [115.0, 195.0, 275.0, 1115.0, 1195.0, 2115.0, 2195.0, 3115.0, 4115.0]
 T2_TE = [0.0, 35.0, 55.0]
