@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Leaderboard, modelLabel, rowMark } from "../src/challenge/leaderboard.ts";
+import { modelLabel } from "../src/challenge/leaderboard.ts";
 import { YEARS } from "../src/challenge/editions/mod.ts";
 import { type ScoreReport, scoresCsv, scoreSubmission } from "../src/challenge/score.ts";
 import { pooledRss } from "../src/pipeline/reference.ts";
@@ -14,7 +14,7 @@ import { submissionContext } from "../src/pipeline/context.ts";
 import { Progress } from "../src/progress.ts";
 import type { Command } from "./command.ts";
 import { accFlag, choice, contextYear, parseFlags, yearFlag } from "./flags.ts";
-import { contextLine, f4, formatDuration, printReport, recordScore } from "./print.ts";
+import { contextLine, formatDuration, printReport, recordScore } from "./print.ts";
 import { checkOutputFile, writeTextAtomic } from "../src/output.ts";
 
 /** `deno task score`: scores a submission like the leaderboard and records it. */
@@ -165,66 +165,3 @@ export function mapProblems(r: ScoreReport): string[] {
     return `error: ${where}: ${reason} (maps of ${s.file} not scored)\n  fix: ${fix}`;
   });
 }
-
-/** `deno task leaderboard`: the locally scored runs, ranked. */
-export const leaderboard: Command = {
-  name: "leaderboard",
-  summary: "rank the locally scored runs the way the challenge does",
-  help:
-    `Usage: deno task leaderboard [--task cine|mapping|both] [--year 2023] [--split validation|test]
-                              [--limit N] [--db FILE] [--remove ID]
-
-Ranks every run recorded by 'deno task score' by SSIM (the challenge's primary metric),
-ties by PSNR then NMSE. Runs that scored fewer files than expected, or are marked incomplete
-(missing or malformed files), are marked with '!'.
-The store is a SQLite file: $CMRXKIT_HOME/leaderboard.sqlite, else
-$XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sqlite.`,
-  run(args) {
-    const { values } = parseFlags("leaderboard", args, {
-      task: { type: "string", default: "both" },
-      year: { type: "string" },
-      split: { type: "string" },
-      limit: { type: "string" },
-      db: { type: "string" },
-      remove: { type: "string" },
-    });
-    using lb = new Leaderboard(values.db);
-    if (values.remove) {
-      const ok = lb.remove(Number(values.remove));
-      console.log(ok ? `removed run ${values.remove}` : `no run ${values.remove}`);
-      return Promise.resolve(ok ? 0 : 1);
-    }
-    const tasks = values.task === "both"
-      ? ["cine", "mapping"] as const
-      : [values.task as "cine" | "mapping"];
-    console.log(`leaderboard: ${lb.path}`);
-    for (const task of tasks) {
-      const rows = lb.ranked({
-        task,
-        year: values.year ? yearFlag("leaderboard", values.year) : undefined,
-        split: values.split,
-        limit: values.limit ? Number(values.limit) : undefined,
-      });
-      console.log(`\n${task === "cine" ? "Cine" : "Mapping"}: ${rows.length} run(s)`);
-      if (rows.length === 0) continue;
-      console.log(
-        `  ${"#".padStart(3)} ${"name".padEnd(24)} ${"model".padEnd(14)} ${"SSIM".padStart(7)} ${
-          "PSNR".padStart(8)
-        } ${"NMSE".padStart(7)} ${"files".padStart(9)}  ${"date".padEnd(16)} id`,
-      );
-      rows.forEach((r, i) => {
-        const flag = rowMark(r);
-        console.log(
-          `  ${String(i + 1).padStart(3)} ${r.name.slice(0, 24).padEnd(24)} ${
-            r.model.slice(0, 14).padEnd(14)
-          } ${f4(r.ssim ?? NaN).padStart(7)} ${f4(r.psnr ?? NaN).padStart(8)} ${
-            f4(r.nmse ?? NaN).padStart(7)
-          } ${`${r.files}/${r.expected}`.padStart(8)}${flag}  ${
-            r.date.slice(0, 16).replace("T", " ")
-          } ${r.id}  (${r.year}, ${r.split})`,
-        );
-      });
-    }
-    return Promise.resolve(0);
-  },
-};

@@ -3,10 +3,12 @@
  * Each edition is one module under `editions/` (`2023.ts`, `2024.ts`, `2025.ts`), listed by
  * `editions/mod.ts`; the machinery (discovery, the case plan, the reduction, the metrics,
  * validation, scoring, the time budget) asks the edition and never branches on a year.
- * Adding an edition means adding one module and its tests.
+ * Adding an edition means adding one module (and, for its data, a tree reader in
+ * `discovery/`) with their tests.
  *
- * An edition is data and small rule functions: it imports nothing but types, so every layer
- * of `challenge/` may ask it without an import cycle.
+ * An edition is data and small rule functions: it imports only types and the shared view
+ * tables (`editions/views.ts`), so every part of `challenge/` may ask it without an import
+ * cycle.
  *
  * @module
  */

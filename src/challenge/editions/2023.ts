@@ -8,19 +8,11 @@
  */
 
 import type { Edition, EditionLayout, Task, TestSet } from "../edition.ts";
-
-const VIEWS: Record<Task, string[]> = { cine: ["lax", "sax"], mapping: ["T1", "T2"] };
-
-const VIEW_OF: Record<string, string> = {
-  cine_lax: "lax",
-  cine_sax: "sax",
-  T1map: "T1",
-  T2map: "T2",
-};
+import { cineMappingViews, viewOfStem } from "./views.ts";
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 
-/** Real file sizes of the 2023 test set per view (reference section 2.5; `synth --size full`). */
+/** Real file sizes of the 2023 test set per view (docs/challenge-rules.md; `synth --size full`). */
 const SIZES = {
   sax: { nx: 512, ny: 246, nc: 10, nz: 10, nt: 12 },
   lax: { nx: 448, ny: 204, nc: 10, nz: 3, nt: 12 },
@@ -67,8 +59,8 @@ const LAYOUT: EditionLayout = {
 export const EDITION_2023: Edition = {
   year: 2023,
   title: "CMRxRecon 2023",
-  views: (task) => task === "both" ? [...VIEWS.cine, ...VIEWS.mapping] : [...VIEWS[task]],
-  viewOf: (stem) => VIEW_OF[stem] ?? stem,
+  views: cineMappingViews,
+  viewOf: viewOfStem,
   kspaceVariable: (coil, acc) => {
     const single = coil === "SingleCoil" ? "single_" : "";
     return acc === null ? `kspace_${single}full` : `kspace_${single}sub${pad2(acc)}`;

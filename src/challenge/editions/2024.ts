@@ -10,13 +10,7 @@
  */
 
 import type { Edition, EditionLayout } from "../edition.ts";
-
-const VIEW_OF: Record<string, string> = {
-  cine_lax: "lax",
-  cine_sax: "sax",
-  T1map: "T1",
-  T2map: "T2",
-};
+import { cineMappingViews, viewOfStem } from "./views.ts";
 
 const MODALITIES = ["Aorta", "BlackBlood", "Cine", "Flow2d", "Mapping", "Tagging"];
 
@@ -40,13 +34,8 @@ const LAYOUT: EditionLayout = {
 export const EDITION_2024: Edition = {
   year: 2024,
   title: "CMRxRecon 2024",
-  views: (task) =>
-    task === "cine"
-      ? ["lax", "sax"]
-      : task === "mapping"
-      ? ["T1", "T2"]
-      : ["lax", "sax", "T1", "T2"],
-  viewOf: (stem) => VIEW_OF[stem] ?? stem,
+  views: cineMappingViews,
+  viewOf: viewOfStem,
   kspaceVariable: (_coil, acc) => acc === null ? "kspace_full" : "kus",
   maskVariable: () => "mask",
   layout: LAYOUT,

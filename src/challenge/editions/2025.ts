@@ -9,25 +9,14 @@
  */
 
 import type { Edition } from "../edition.ts";
-
-const VIEW_OF: Record<string, string> = {
-  cine_lax: "lax",
-  cine_sax: "sax",
-  T1map: "T1",
-  T2map: "T2",
-};
+import { cineMappingViews, viewOfStem } from "./views.ts";
 
 /** The 2025 edition (partial: see the module docs). */
 export const EDITION_2025: Edition = {
   year: 2025,
   title: "CMRxRecon 2025",
-  views: (task) =>
-    task === "cine"
-      ? ["lax", "sax"]
-      : task === "mapping"
-      ? ["T1", "T2"]
-      : ["lax", "sax", "T1", "T2"],
-  viewOf: (stem) => VIEW_OF[stem] ?? stem,
+  views: cineMappingViews,
+  viewOf: viewOfStem,
   kspaceVariable: (_coil, acc) => acc === null ? "kspace" : "kus",
   maskVariable: () => "mask",
   frameRule: (name, mapping) => {
