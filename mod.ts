@@ -48,23 +48,16 @@
  *
  * @example The whole pipeline, as `deno task submit` runs it
  * ```ts
- * import { createSelector, listModels, submit } from "@cmrxkit/cmrxkit";
+ * import { submitWithModels } from "@cmrxkit/cmrxkit";
  *
- * const models = await listModels(); // the shipped ONNX models
- * const selector = createSelector({ models }); // per case: a model that serves it, else GRAPPA
- * try {
- *   const summary = await submit({
- *     input: "CMRxRecon",
- *     output: "out",
- *     task: "cine",
- *     split: "validation",
- *     select: (c) => selector.select(c),
- *     models,
- *   });
- *   console.log(summary.written, summary.failed.length, summary.validation?.ok);
- * } finally {
- *   await selector.release(); // frees the onnxruntime sessions
- * }
+ * // per case: the first shipped ONNX model that serves it, else GRAPPA (or `model: "lps"`)
+ * const summary = await submitWithModels({
+ *   input: "CMRxRecon",
+ *   output: "out",
+ *   task: "cine",
+ *   split: "validation",
+ * });
+ * console.log(summary.written, summary.failed.length, summary.validation?.ok);
  * ```
  *
  * @module
@@ -211,6 +204,8 @@ export {
   submit,
   type SubmitOptions,
   type SubmitSummary,
+  submitWithModels,
+  type SubmitWithModelsOptions,
 } from "./src/pipeline/mod.ts";
 
 // Synthetic CMRxRecon datasets.
