@@ -210,7 +210,8 @@ interface RunCase {
   plan?: CasePlan;
   /** Slices reconstructed x pixels x frames x coils (sharded runs only). */
   work: number;
-  error?: string;
+  /** Why its header cannot be read (the error, whole, for the final validation). */
+  failure?: CmrxError;
 }
 
 /** Runs the pipeline. See the module docs. */
@@ -305,9 +306,9 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     const c = rc.c;
     const path = `${root}/${c.submissionPath}`;
     if (!opts.force && await isFile(path)) {
-      if (!rc.plan && !rc.error) await planOne(rc, split, edition);
+      if (!rc.plan && !rc.failure) await planOne(rc, split, edition);
       if (!rc.plan) {
-        failedUpFront.push(failedEvent(c, "-", 0, rc.error ?? "unreadable"));
+        failedUpFront.push(failedEvent(c, "-", 0, rc.failure?.message ?? "unreadable"));
         continue;
       }
       const check = await checkImg4RankingFile(path, c.submissionPath, {
@@ -323,8 +324,8 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
         summary.skipped++;
         continue;
       }
-    } else if (rc.error) {
-      failedUpFront.push(failedEvent(c, "-", 0, rc.error));
+    } else if (rc.failure) {
+      failedUpFront.push(failedEvent(c, "-", 0, rc.failure.message));
       continue;
     }
     todo.push(rc);
@@ -383,6 +384,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       await log.write(e);
       opts.onCase?.(e, failedUpFront.length + k + 1, total);
       if (!(err instanceof CmrxError)) throw err;
+      if (!rc.plan) rc.failure = err; // the header: the final validation does not read it again
     }
   }
   summary.perView = viewTimings(timed, edition);
@@ -425,7 +427,7 @@ async function planOne(rc: RunCase, split: Split, edition: Edition): Promise<voi
     rc.work = rc.plan.slices.length * sliceUnits(rc.plan.geometry);
   } catch (err) {
     if (!(err instanceof CmrxError)) throw err;
-    rc.error = err.message;
+    rc.failure = err;
   }
 }
 
@@ -457,8 +459,8 @@ async function expectedOf(
 ): Promise<ExpectedSubmission> {
   const files: ExpectedFile[] = [];
   for (const rc of mine) {
-    if (!rc.plan && !rc.error) await planOne(rc, split, edition);
-    if (!rc.plan) throw new CmrxError(rc.error ?? "unreadable", { file: rc.c.file });
+    if (!rc.plan && !rc.failure) await planOne(rc, split, edition);
+    if (!rc.plan) throw rc.failure ?? new CmrxError("cannot be planned", { file: rc.c.file });
     files.push(expectedFromPlan(rc.plan));
   }
   return { files, problems };

@@ -73,3 +73,33 @@ Deno.test("submit --test split opens each input header once", async () => {
   assert.equal(opens.size, cine.length);
   for (const [file, n] of opens) assert.equal(n, 1, `${file} opened ${n} times`);
 });
+
+Deno.test("submit: an input whose header cannot be read is opened once and named once", async () => {
+  const bad = `${root}/bad-data`;
+  await synthesize({ out: bad, size: "small", seed: 13, patients: 1, splits: ["validation"] });
+  const cine = (await discover(bad, { split: "validation", task: "cine", acc: [4] })).cases;
+  const victim = cine.find((c) => c.view === "sax")!.file;
+  await Deno.writeTextFile(victim, "not a MATLAB file, long enough to hold a header ".repeat(20));
+  let opens = 0;
+  const stop = watchMatOpens((p) => {
+    if (p === victim) opens++;
+  });
+  try {
+    const s = await submit({
+      input: bad,
+      output: `${root}/bad-out`,
+      task: "cine",
+      split: "validation",
+      acc: [4],
+      select: () => zf,
+    });
+    assert.equal(s.failed.length, 1);
+    assert.ok(s.failed[0].error?.startsWith(victim), s.failed[0].error);
+    assert.ok(s.validationError, "the final validation says why it could not run");
+    assert.ok(s.validationError.startsWith(`${victim}: `), s.validationError);
+    assert.equal(s.validationError.split(victim).length, 2, "the file is named once");
+  } finally {
+    stop();
+  }
+  assert.equal(opens, 1, `opened ${opens} times`);
+});
