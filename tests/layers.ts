@@ -26,6 +26,14 @@ export const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /**
+ * Lower groups a group may still not import: the rules know nothing of how images are made
+ * (scoring receives the coil combination as a function, `challenge/truth.ts`).
+ */
+export const NOT_BELOW: Readonly<Record<string, readonly string[]>> = {
+  challenge: ["recon", "models", "engine"],
+};
+
+/**
  * cli helpers every command may import: `cli/{flags,print,command}.ts`, and files of the
  * same names inside a command's folder for its subcommands (`cli/container/flags.ts`).
  */
@@ -80,6 +88,9 @@ export function edgeViolation(e: Edge): string | undefined {
   }
   if (a === b) return undefined;
   const la = layerOf(a), lb = layerOf(b);
+  if (NOT_BELOW[a]?.includes(b)) {
+    return `${e.from} -> ${e.to}: ${a}/ may not import ${b}/ (it knows the rules, not how images are made)`;
+  }
   if (lb < la) return undefined;
   return lb === la
     ? `${e.from} -> ${e.to}: ${a}/ and ${b}/ are peers and must not import each other`
