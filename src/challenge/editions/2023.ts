@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Edition, EditionLayout, Task, TestSet } from "../edition.ts";
+import type { Edition, EditionLayout, TestSet } from "../edition.ts";
 import { cineMappingViews, viewOfStem } from "./views.ts";
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
