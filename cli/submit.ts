@@ -36,7 +36,11 @@ export const submitCommand: Command = {
                    model whose manifest serves it (deno task models), else
                    ${defaultMethodFor("MultiCoil")} (multi-coil) / ${
       defaultMethodFor("SingleCoil")
-    } (single-coil)
+    } (single-coil).
+                   Before the first case every ONNX model the run uses is loaded, checked
+                   against its manifest and run once on each image size it will get; a
+                   --model that does not serve some cases (its manifest's serves) refuses
+                   the run and lists them. Nothing is written when a check fails
   --models DIR     where ONNX models and manifests are (default: the shipped models/)
   --device D       auto (default: CUDA when its provider and a GPU are present), cpu, cuda[:N]
   --vram-limit S   GPU memory a model may use, default 24GiB (the 2023 challenge GPU): a

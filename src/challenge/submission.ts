@@ -119,8 +119,9 @@ export async function writeImg4Ranking(
       `${nonFinite} of ${data.length} values are NaN or Infinity (first at index ${firstNonFinite})`,
       {
         file: path,
-        hint: "the scorer's SSIM/PSNR become NaN; fix the reconstruction (e.g. a division by " +
-          "zero in normalisation) or replace them with 0",
+        hint: "the scorer's SSIM/PSNR become NaN, so fix the reconstruction that made them: " +
+          "e.g. a division by zero in normalisation, or a model whose output does not match " +
+          "its manifest (docs/models.md); zeros in their place would hide the fault",
       },
     );
   }

@@ -206,6 +206,40 @@ export function canonicalInput(p: PreparedSlice, role: string, f: number): Canon
 }
 
 /**
+ * The dims of every graph input for a run of `b` calls of `f` frames each, in the layout
+ * its manifest entry declares: exactly the dims {@link buildFeeds} gives, without building
+ * the data (for the memory estimate of a batch).
+ *
+ * @param manifestPath named in errors
+ * @throws {CmrxError} for an input role cmrxkit cannot provide
+ */
+export function inputShapes(
+  m: ModelManifest,
+  p: PreparedSlice,
+  b: number,
+  f: number,
+  manifestPath: string,
+): Record<string, number[]> {
+  const { nc, ny, nx } = p;
+  return Object.fromEntries(m.inputs.map((spec) => {
+    const c = spec.role === "sensitivity"
+      ? { src: ["C", "Y", "X", "2"], dims: [nc, ny, nx, 2] }
+      : canonicalInput(p, spec.role, f);
+    if (!c) throw unknownRole(spec.role, manifestPath);
+    const size: Record<string, number> = { B: b };
+    c.src.forEach((l, i) => (size[l] = c.dims[i]));
+    return [spec.name, letters(spec.layout).map((l) => size[l] ?? 1)];
+  }));
+}
+
+function unknownRole(role: string, manifestPath: string): CmrxError {
+  return new CmrxError(`input role '${role}' is not one cmrxkit can provide`, {
+    file: manifestPath,
+    hint: "roles: kspace, mask, sensitivity, zerofilled",
+  });
+}
+
+/**
  * The feeds of one graph run: the calls of `group` stacked on the batch axis, each input
  * in the layout its manifest entry declares.
  *
@@ -235,12 +269,7 @@ export function buildFeeds(
       });
       continue;
     }
-    if (!c) {
-      throw new CmrxError(`input role '${spec.role}' is not one cmrxkit can provide`, {
-        file: manifestPath,
-        hint: "roles: kspace, mask, sensitivity, zerofilled",
-      });
-    }
+    if (!c) throw unknownRole(spec.role, manifestPath);
     const data = new Float32Array(c.per * f * b);
     group.forEach((call, k) =>
       call.frames.forEach((t, i) =>
@@ -257,6 +286,64 @@ export function buildFeeds(
 }
 
 /**
+ * Checks the dims a graph returned against its manifest's output layout: `B` the calls of
+ * the run, `T` the frames per call in the output, `Y`/`X` the slice's image size, `2` (or
+ * `K`) 2, any other letter 1; extra leading axes of 1 are allowed.
+ *
+ * @param b calls in the run (1 when the layout has no `B`)
+ * @param f frames per call in the output (1 for `feeder.output: "centre"`)
+ * @throws {ShapeError} naming the model, the output and each axis that differs
+ */
+export function checkOutputShape(
+  m: ModelManifest,
+  p: Pick<PreparedSlice, "ny" | "nx">,
+  dims: readonly number[],
+  b: number,
+  f: number,
+  manifestPath: string,
+): void {
+  const outLetters = letters(m.output.layout);
+  const size: Record<string, number> = { B: b, T: f, Y: p.ny, X: p.nx, "2": 2 };
+  const want = outLetters.map((l) => size[l] ?? 1);
+  const extra = dims.length - want.length;
+  const got = dims.slice(Math.max(0, extra));
+  const where = `model ${m.name} (${m.file}): output '${m.output.name}'`;
+  const centreHint = m.feeder.kind === "window" && m.feeder.output !== "centre"
+    ? `; if the graph returns only the centre frame, set "feeder": { ..., "output": "centre" }`
+    : "";
+  if (!outLetters.includes("T") && f > 1) {
+    throw new ShapeError(
+      `${where}: layout ${m.output.layout} has no T axis, but each call returns ${f} frames`,
+      {
+        file: manifestPath,
+        hint: `add the T axis to output.layout${centreHint}`,
+      },
+    );
+  }
+  const wrong = want
+    .map((n, i) => ({ l: m.output.layout.split(",")[i].trim(), n, g: got[i] }))
+    .filter((a) => a.g !== a.n);
+  if (extra < 0 || dims.slice(0, Math.max(0, extra)).some((d) => d !== 1) || wrong.length) {
+    const axes = extra < 0
+      ? `the graph returned ${dims.length} axes, the layout names ${want.length}`
+      : wrong.map((a) => `axis ${a.l} is ${a.g}, expected ${a.n}`).join("; ");
+    const reordered = got.length === want.length &&
+      [...got].sort((x, y) => x - y).join() === [...want].sort((x, y) => x - y).join();
+    throw new ShapeError(
+      `${where} has dims [${dims.join(", ")}]; its layout ${m.output.layout} expects [${
+        want.join(", ")
+      }] for this ${p.ny} x ${p.nx} (Y x X) slice: ${axes}`,
+      {
+        file: manifestPath,
+        hint: reordered
+          ? "the graph's output axes are in another order than output.layout says: declare the order the graph returns, or fix the export"
+          : `make output.layout name the graph's output axes${centreHint}`,
+      },
+    );
+  }
+}
+
+/**
  * Reads the output of one graph run back into the slice's magnitude image `T,Y,X`: the kept
  * frames, multiplied back by the scale; a complex output becomes `|x|`, or with `dc-rss`
  * the data-consistent RSS of its coil images.
@@ -265,6 +352,7 @@ export function buildFeeds(
  * @param image the slice's output image, written in place
  * @param manifestPath named in errors
  * @throws {CmrxError} when the graph has no output of the manifest's name
+ * @throws {ShapeError} when the output's dims differ from what its layout declares
  */
 export function readOutput(
   m: ModelManifest,
@@ -282,10 +370,13 @@ export function readOutput(
     });
   }
   const { npix, nc, scale, dc } = p;
-  const f = group[0].frames.length;
+  // frames per call in the output: all those fed, or only the centre one
+  const centre = m.feeder.kind === "window" && m.feeder.output === "centre";
+  const f = centre ? 1 : group[0].frames.length;
   const outLetters = letters(m.output.layout);
   const complex = outLetters.includes("2");
   const hasB = outLetters[0] === "B";
+  checkOutputShape(m, p, o.dims, hasB ? group.length : 1, f, manifestPath);
   const canon = [...(hasB ? ["B"] : []), "T", "Y", "X", ...(complex ? ["2"] : [])];
   const back = fromLayout(
     o.data,
@@ -298,7 +389,7 @@ export function readOutput(
     for (const keep of call.keep) {
       const frame = m.feeder.kind === "window" ? c0 + k : keep;
       const dst = image.subarray(npix * frame, npix * (frame + 1));
-      const base = w * npix * (f * (hasB ? k : 0) + keep);
+      const base = w * npix * (f * (hasB ? k : 0) + (centre ? 0 : keep));
       if (complex && dc) {
         const x = back.subarray(base, base + 2 * npix);
         for (let i = 0; i < 2 * npix; i++) dc.frame[i] = x[i] * scale;

@@ -51,6 +51,12 @@ export interface FeederSpec {
   kind: "sequence" | "window" | "weightings";
   /** Frames per call for `window` (odd), or the fixed frame count the graph was exported for. */
   frames?: number;
+  /**
+   * What a `window` graph returns per call: `"window"` (default): all `frames` frames,
+   * cmrxkit keeps the centre one; `"centre"`: only the centre frame (PromptMR style), the
+   * output's `T` axis of size 1 or absent.
+   */
+  output?: "window" | "centre";
 }
 
 /** Intensity normalisation applied before the model and undone after. */
@@ -156,6 +162,17 @@ export function checkManifest(m: ModelManifest, path: string): void {
   }
   if (m.feeder.kind === "window" && !(m.feeder.frames && m.feeder.frames % 2 === 1)) {
     throw bad("feeder.frames", "must be an odd window length for a window feeder");
+  }
+  if (m.feeder.output !== undefined) {
+    if (!["window", "centre"].includes(m.feeder.output)) {
+      throw bad(
+        "feeder.output",
+        "must be window (all frames returned) or centre (the centre frame)",
+      );
+    }
+    if (m.feeder.kind !== "window") {
+      throw bad("feeder.output", "applies to a window feeder only");
+    }
   }
   if (!["max", "percentile", "none"].includes(m.normalization?.kind)) {
     throw bad("normalization.kind", "must be max, percentile or none");

@@ -20,13 +20,12 @@ import type { Reconstructor, SliceInput, SliceOutput } from "../kspace/slice.ts"
 import {
   batchable,
   buildFeeds,
-  canonicalInput,
+  inputShapes,
   planCalls,
   type PreparedSlice,
   prepareSlice,
   readOutput,
 } from "./feeders.ts";
-import { letters } from "./layout.ts";
 import type { ModelManifest } from "./manifest.ts";
 import type { ModelEntry } from "./registry.ts";
 
@@ -84,7 +83,8 @@ export class OnnxReconstructor implements Reconstructor {
    * @param input k-space `(kx, ky, coil, frame)` and its mask; not modified
    * @returns the magnitude image, MATLAB dims `(x, y, frame)`
    * @throws {ShapeError} when the image size is not a multiple of the manifest's
-   *   `padMultiple`, or a graph exported for a fixed frame count gets another count
+   *   `padMultiple`, a graph exported for a fixed frame count gets another count, or the
+   *   graph's output dims differ from what its layout declares (axes named)
    * @throws {CmrxError} when the static memory estimate does not fit the limit (on CUDA:
    *   weights + peak activations over 80% of `vramLimitBytes`), an input role cannot be
    *   provided, or the graph lacks the manifest's output
@@ -115,13 +115,9 @@ export class OnnxReconstructor implements Reconstructor {
   /** Window calls per graph run: as many as fit the memory limit (at most `max`). */
   #planBatch(p: PreparedSlice, frames: number, provider: string, max: number): number {
     this.#decoded ??= decodeModel(Deno.readFileSync(this.#entry.onnxPath), this.#entry.onnxPath);
+    // every input role, coil maps included, with the dims buildFeeds will give it
     const shapesFor = (b: number) =>
-      Object.fromEntries(this.manifest.inputs.map((spec) => {
-        const c = spec.role === "sensitivity" ? null : canonicalInput(p, spec.role, frames);
-        const size: Record<string, number> = { B: b };
-        if (c) c.src.forEach((l, i) => (size[l] = c.dims[i]));
-        return [spec.name, letters(spec.layout).map((l) => size[l] ?? 1)];
-      }));
+      inputShapes(this.manifest, p, b, frames, this.#entry.manifestPath);
     const limit = provider === "cuda"
       ? (this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT)
       : Math.min(

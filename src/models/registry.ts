@@ -87,6 +87,28 @@ export function serves(m: ModelManifest, key: ModelKey): boolean {
 }
 
 /**
+ * Why a manifest does not serve a key, in words naming the `serves` field, e.g. `view lax
+ * (manifest serves.views = [sax])`; null when it serves it (as {@link serves} says).
+ */
+export function unservedReason(m: ModelManifest, key: ModelKey): string | null {
+  const s = m.serves;
+  const list = (v: readonly unknown[] | undefined) => `[${(v ?? []).join(", ")}]`;
+  if (!s.tasks.includes(key.task)) {
+    return `task ${key.task} (manifest serves.tasks = ${list(s.tasks)})`;
+  }
+  if (!s.views.includes(key.view)) {
+    return `view ${key.view} (manifest serves.views = ${list(s.views)})`;
+  }
+  if (key.acc !== null && s.accelerations?.length && !s.accelerations.includes(key.acc)) {
+    return `acceleration ${key.acc} (manifest serves.accelerations = ${list(s.accelerations)})`;
+  }
+  if (s.coils?.length && !s.coils.includes(key.coil)) {
+    return `${key.coil} data (manifest serves.coils = ${list(s.coils)})`;
+  }
+  return null;
+}
+
+/**
  * The model chosen automatically for a key: the first (by name, as {@link listModels}
  * sorts) whose manifest serves it and does not opt out (`auto: false`); undefined if none.
  */

@@ -6,9 +6,16 @@
  * @module
  */
 
+import type { Case } from "../challenge/case.ts";
+import { narrowDiscovery } from "../challenge/discovery/scope.ts";
+import { DEFAULT_YEAR, editionFor } from "../challenge/editions/mod.ts";
+import { discover } from "../challenge/layout.ts";
 import type { OnnxSessionOptions } from "../engine/session.ts";
-import { listModels, SHIPPED_MODELS } from "../models/registry.ts";
-import { checkModel, createSelector } from "./select.ts";
+import { CmrxError } from "../errors.ts";
+import { listModels, type ModelEntry, SHIPPED_MODELS } from "../models/registry.ts";
+import { methodNames } from "../recon/registry.ts";
+import { preflight, type PreflightModel, sizeText } from "./preflight.ts";
+import { checkModel, createLoadingSelector, type LoadingSelector } from "./select.ts";
 import { submit, type SubmitOptions, type SubmitSummary } from "./submit.ts";
 
 /**
@@ -28,30 +35,84 @@ export interface SubmitWithModelsOptions extends Omit<SubmitOptions, "select" | 
   engine?: OnnxSessionOptions;
   /** Called once with the engine's notice when a session opens (e.g. CUDA not available). */
   onEngineNotice?: (notice: string) => void;
+  /**
+   * Check each ONNX model the run uses before the first case (default true): a `--model`
+   * must serve every case, its graph must match its manifest and run once on each size of
+   * the cases it gets (`preflight.ts`). `false` leaves the failures to the cases.
+   */
+  preflight?: boolean;
 }
 
 /**
  * Lists the models of `opts.modelsDir`, checks `opts.model` before anything is created,
- * builds the per-case selector and runs {@link submit} with it; the ONNX sessions it opened
- * are released when the run ends, also when it fails.
+ * builds the per-case selector, checks each ONNX model it will use against the cases
+ * (`preflight.ts`: served cases, graph against manifest, one probe run per size) and runs
+ * {@link submit} with it; the ONNX sessions it opened are released when the run ends, also
+ * when it fails. Nothing is written when a check fails.
  *
  * @throws {UsageError} for an unknown `--model` name (nothing is written then)
+ * @throws {PreflightError} naming the model's manifest: a case `--model` does not serve
+ *   (all are listed), a graph that does not match its manifest, a size it cannot run
  * @throws {CmrxError} naming a manifest that cannot be read, and whatever {@link submit}
  * throws
  */
 export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<SubmitSummary> {
-  const { modelsDir, engine, onEngineNotice, ...rest } = opts;
+  const { modelsDir, engine, onEngineNotice, preflight: check, ...rest } = opts;
   const models = await listModels(modelsDir ?? SHIPPED_MODELS);
   await checkModel(opts.model, models); // before anything is created
-  const selector = createSelector({
+  const selector = createLoadingSelector({
     override: opts.model,
     models,
     engine,
     onNotice: onEngineNotice,
   });
   try {
+    if (check !== false) {
+      for (const m of await checkBeforeRun(rest, models, selector)) {
+        rest.onNotice?.(preflightText(m));
+      }
+    }
     return await submit({ ...rest, select: (c) => selector.select(c), models });
   } finally {
     await selector.release(); // the ONNX sessions, also when the run fails
   }
+}
+
+/** One line on a model checked before the run. */
+function preflightText(m: PreflightModel): string {
+  const sizes = m.sizes.map((s) => sizeText(s)).join("; ");
+  return `model ${m.name}: graph matches ${m.manifestPath}; ran once on ` +
+    `${m.sizes.length} size(s) (${sizes}) in ${m.seconds.toFixed(1)} s`;
+}
+
+/**
+ * {@link preflight} for the cases the run will find (the same discovery and filters as
+ * {@link submit}). Nothing when `--model` is a classical method or no ONNX model is listed;
+ * an input that cannot be discovered is left to {@link submit}, which says why.
+ */
+async function checkBeforeRun(
+  opts: Omit<SubmitWithModelsOptions, "modelsDir" | "engine" | "onEngineNotice" | "preflight">,
+  models: ModelEntry[],
+  selector: LoadingSelector,
+): Promise<PreflightModel[]> {
+  if (opts.model ? methodNames().includes(opts.model) : models.length === 0) return [];
+  let cases: readonly Case[];
+  let edition;
+  try {
+    edition = editionFor(opts.year ?? DEFAULT_YEAR, "submit");
+    const all = await discover(opts.input, { split: opts.split, allowEmpty: true });
+    const scope = { task: opts.task, coil: opts.coil, acc: opts.acc };
+    cases = narrowDiscovery(all, opts.input, scope).cases;
+  } catch (e) {
+    if (e instanceof CmrxError) return [];
+    throw e;
+  }
+  return await preflight({
+    override: opts.model,
+    models,
+    cases,
+    split: opts.split,
+    edition,
+    load: (entry) => selector.load(entry),
+  });
 }

@@ -120,8 +120,35 @@ export async function checkModel(override: string | undefined, models: ModelEntr
  * @param opts override, model list, engine options
  */
 export function createSelector(opts: SelectorOptions): ModelSelector {
+  return createLoadingSelector(opts);
+}
+
+/** A {@link ModelSelector} that also hands out its ONNX models (for the checks before a run). */
+export interface LoadingSelector extends ModelSelector {
+  /**
+   * The model of an entry, its onnxruntime session open: the one `select` returns for the
+   * cases it serves (loaded once, shared).
+   */
+  load(entry: ModelEntry): Promise<OnnxReconstructor>;
+}
+
+/** {@link createSelector} with its loader: `submitWithModels` checks the models it opens. */
+export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
   const loaded = new Map<string, OnnxReconstructor>();
   let noticed = false;
+  const load = async (entry: ModelEntry): Promise<OnnxReconstructor> => {
+    let r = loaded.get(entry.onnxPath);
+    if (!r) {
+      r = new OnnxReconstructor(entry, opts.engine ?? {});
+      const engine = await r.engine();
+      if (engine.notice && !noticed) {
+        opts.onNotice?.(engine.notice);
+        noticed = true;
+      }
+      loaded.set(entry.onnxPath, r);
+    }
+    return r;
+  };
   return {
     async select(c: Case): Promise<Reconstructor> {
       const key = modelKey(c);
@@ -129,18 +156,9 @@ export function createSelector(opts: SelectorOptions): ModelSelector {
       if (typeof choice.model === "string") return getMethod(choice.model);
       const entry = choice.model;
       if (opts.fallback && !serves(entry.manifest, key)) return getMethod(opts.fallback);
-      let r = loaded.get(entry.onnxPath);
-      if (!r) {
-        r = new OnnxReconstructor(entry, opts.engine ?? {});
-        const engine = await r.engine();
-        if (engine.notice && !noticed) {
-          opts.onNotice?.(engine.notice);
-          noticed = true;
-        }
-        loaded.set(entry.onnxPath, r);
-      }
-      return r;
+      return await load(entry);
     },
+    load,
     async release(): Promise<void> {
       for (const r of loaded.values()) await r.release();
       loaded.clear();

@@ -78,7 +78,10 @@ Deno.test("writeImg4Ranking: NaN is refused with a ShapeError naming the path; n
       assert.ok(e instanceof ShapeError);
       assert.match(e.message, new RegExp(`${out}/${REL}`));
       assert.match(e.message, /2 of 24 values are NaN or Infinity \(first at index 7\)/);
-      assert.match(e.message, /fix:/);
+      assert.match(e.message, /fix: .*fix the reconstruction that made them/);
+      // NaN means a fault upstream (issue 19: a centre-frame model read as a window model);
+      // the fix never suggests hiding it.
+      assert.doesNotMatch(e.message, /replace them with 0/);
       return true;
     },
   );
