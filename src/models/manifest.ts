@@ -106,7 +106,10 @@ export interface ModelManifest {
   feeder: FeederSpec;
   /** Intensity normalisation before the graph, undone on its output. */
   normalization: NormalizationSpec;
-  /** Image sizes are zero-padded (in k-space, centred) to a multiple of these `[y, x]`. */
+  /**
+   * Image sizes `[y, x]` the graph needs multiples of. cmrxkit does not pad yet: a slice of
+   * another size is refused (before the run, by the pre-run probe of `submit --model`).
+   */
   padMultiple?: [number, number];
   /** The cases this model serves. */
   serves: ServesSpec;
