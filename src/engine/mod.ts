@@ -28,6 +28,7 @@
 
 export {
   type EngineTensor,
+  FEEDABLE,
   OnnxSession,
   type OnnxSessionOptions,
   type OnnxSessionStats,

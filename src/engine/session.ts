@@ -86,8 +86,11 @@ export interface OnnxSessionStats {
   warmupMs?: number;
 }
 
-/** Input element types {@link OnnxSession.run} converts its float32 feeds to. */
-const FEEDABLE = new Set<number>([
+/**
+ * Input element types {@link OnnxSession.run} converts its float32 feeds to (0: not declared
+ * in the graph); a graph input of another type cannot be fed.
+ */
+export const FEEDABLE: ReadonlySet<number> = new Set<number>([
   0,
   DataType.FLOAT,
   DataType.DOUBLE,

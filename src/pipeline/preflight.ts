@@ -25,6 +25,7 @@ import type { Case } from "../challenge/case.ts";
 import type { Edition, Split } from "../challenge/edition.ts";
 import { readPlan } from "../challenge/plan.ts";
 import { DataType, type DecodedValueInfo, elemTypeName } from "../engine/onnx/mod.ts";
+import { FEEDABLE } from "../engine/session.ts";
 import { CmrxError, errorMessage } from "../errors.ts";
 import { uniformMask2d } from "../kspace/mask.ts";
 import type { SliceInput } from "../kspace/slice.ts";
@@ -81,17 +82,6 @@ export function refuseUnserved(entry: ModelEntry, unserved: readonly Unserved[])
     },
   );
 }
-
-/** Input element types the session converts cmrxkit's float32 feeds to (0: not declared). */
-const FEEDABLE = new Set<number>([
-  0,
-  DataType.FLOAT,
-  DataType.DOUBLE,
-  DataType.INT64,
-  DataType.INT32,
-  DataType.UINT8,
-  DataType.BOOL,
-]);
 
 /** Output element types read as float32 (0: not declared). */
 const READABLE = new Set<number>([0, DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE]);
