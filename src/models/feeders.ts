@@ -6,7 +6,7 @@
  *
  * Canonical arrays (row-major letters, outermost first), all zero-copy views of cmrxkit's
  * column-major data: k-space `T,C,Y,X,2`, mask `T,Y,X`, coil maps `C,Y,X,2`, zero-filled
- * image `T,Y,X,2`, output image `T,Y,X` (MATLAB `(x, y, frame)`). Each input role is
+ * image `T,Y,X,2`, zero-filled RSS image `T,Y,X`, output image `T,Y,X` (MATLAB `(x, y, frame)`). Each input role is
  * copied into its manifest layout with `layout.ts`.
  *
  * @module
@@ -25,6 +25,30 @@ import type { ModelManifest } from "./manifest.ts";
 export function windowFrames(t: number, w: number, nt: number): number[] {
   const h = (w - 1) / 2;
   return Array.from({ length: w }, (_, i) => (((t - h + i) % nt) + nt) % nt);
+}
+
+/**
+ * Coil maps `C,Y,X,2` divided, per pixel, by their root-sum-of-squares over coils where it
+ * is > 0 (manifest `sensitivity.normalize: "unit"`); pixels whose maps are all zero stay
+ * zero. Returns a new array.
+ */
+export function unitNormMaps(maps: Float32Array, npix: number, nc: number): Float32Array {
+  const out = new Float32Array(maps.length);
+  for (let p = 0; p < npix; p++) {
+    let ss = 0;
+    for (let c = 0; c < nc; c++) {
+      const i = 2 * (c * npix + p);
+      ss += maps[i] * maps[i] + maps[i + 1] * maps[i + 1];
+    }
+    if (!(ss > 0)) continue;
+    const inv = 1 / Math.sqrt(ss);
+    for (let c = 0; c < nc; c++) {
+      const i = 2 * (c * npix + p);
+      out[i] = maps[i] * inv;
+      out[i + 1] = maps[i + 1] * inv;
+    }
+  }
+  return out;
 }
 
 /** One slice made ready for a model: normalised inputs in canonical layouts. */
@@ -47,6 +71,8 @@ export interface PreparedSlice {
   maps: Float32Array | null;
   /** Coil-combined zero-filled image of the normalised k-space, `T,Y,X,2`, when asked. */
   zerofilled: Float32Array | null;
+  /** Zero-filled RSS magnitude image of the normalised k-space, `T,Y,X`, when asked. */
+  rss: Float32Array | null;
   /** The forward operator for `outputMagnitude: "dc-rss"`, and a frame buffer for it. */
   dc: { op: EncodingOperator; frame: Float32Array } | null;
 }
@@ -55,7 +81,8 @@ export interface PreparedSlice {
  * Checks the slice fits the model (`padMultiple`), normalises it and builds every
  * canonical array the model's input roles need.
  *
- * @param maps coil-map method when the model takes sensitivities or a zero-filled image
+ * @param maps coil-map method when the model takes sensitivities or a zero-filled image,
+ *   unless the manifest's `sensitivity.method` says (which wins)
  * @throws {ShapeError} when the image size is not a multiple of `padMultiple`
  */
 export function prepareSlice(
@@ -90,7 +117,9 @@ export function prepareSlice(
   const roles = new Set(m.inputs.map((t) => t.role));
   let sens: Float32Array | null = null;
   if (roles.has("sensitivity") || roles.has("zerofilled")) {
-    sens = sensitivityMaps(input, maps).maps;
+    // The manifest's `sensitivity` (method, normalisation) wins over the library option.
+    sens = sensitivityMaps(input, m.sensitivity?.method ?? maps).maps;
+    if (m.sensitivity?.normalize === "unit") sens = unitNormMaps(sens, npix, nc);
   }
   let zerofilled: Float32Array | null = null;
   if (roles.has("zerofilled")) {
@@ -107,6 +136,8 @@ export function prepareSlice(
       zerofilled.set(c, 2 * npix * t);
     }
   }
+  // Zero-filled RSS of the normalised k-space (role "rss"), MATLAB (x, y, frame) = T,Y,X.
+  const rss = roles.has("rss") ? zeroFilledRss(kspace, [nx, ny, nc, nt]) : null;
   // Data-consistent RSS of the output (manifest outputMagnitude "dc-rss").
   const dc = m.outputMagnitude === "dc-rss" && sens
     ? {
@@ -122,7 +153,7 @@ export function prepareSlice(
       npix * t,
     );
   }
-  return { input, nx, ny, nc, nt, npix, scale, kspace, mask, maps: sens, zerofilled, dc };
+  return { input, nx, ny, nc, nt, npix, scale, kspace, mask, maps: sens, zerofilled, rss, dc };
 }
 
 /** One graph call: the frames it is fed, and which of its output frames are kept. */
@@ -200,6 +231,8 @@ export function canonicalInput(p: PreparedSlice, role: string, f: number): Canon
         dims: [f, ny, nx, 2],
         from: p.zerofilled!,
       };
+    case "rss":
+      return { per: npix, src: ["T", "Y", "X"], dims: [f, ny, nx], from: p.rss! };
     default:
       return null;
   }
@@ -235,7 +268,7 @@ export function inputShapes(
 function unknownRole(role: string, manifestPath: string): CmrxError {
   return new CmrxError(`input role '${role}' is not one cmrxkit can provide`, {
     file: manifestPath,
-    hint: "roles: kspace, mask, sensitivity, zerofilled",
+    hint: "roles: kspace, mask, sensitivity, zerofilled, rss",
   });
 }
 

@@ -25,7 +25,18 @@ export type InputRole =
   /** coil sensitivity maps */
   | "sensitivity"
   /** zero-filled image (coil-combined, complex) */
-  | "zerofilled";
+  | "zerofilled"
+  /** zero-filled root-sum-of-squares magnitude image per frame (real) */
+  | "rss";
+
+/** Every input role, and whether its values are complex (its layout has `2` or `K`). */
+export const INPUT_ROLES: Readonly<Record<InputRole, { complex: boolean }>> = {
+  kspace: { complex: true },
+  mask: { complex: false },
+  sensitivity: { complex: true },
+  zerofilled: { complex: true },
+  rss: { complex: false },
+};
 
 /** One graph input or output. */
 export interface TensorSpec {
@@ -70,6 +81,22 @@ export interface NormalizationSpec {
   percentile?: number;
 }
 
+/**
+ * The coil maps a model was trained with (the `sensitivity` input, and the maps of the
+ * `zerofilled` combination). Absent: the library's choice (`OnnxReconstructor` option
+ * `maps`, default `acs`) and no normalisation.
+ */
+export interface SensitivitySpec {
+  /** `acs`: ACS/RSS maps (fast); `espirit`: ESPIRiT maps. Default: the library option. */
+  method?: "acs" | "espirit";
+  /**
+   * `none` (default): the maps as estimated (ACS/RSS maps have RSS over coils below 1 in
+   * weak background); `unit`: each pixel's maps divided by their root-sum-of-squares over
+   * coils where it is > 0 (pixels whose maps are all zero stay zero).
+   */
+  normalize?: "none" | "unit";
+}
+
 /** The cases a model serves; the registry picks a model per case from these. */
 export interface ServesSpec {
   /** Tasks served: `cine` and/or `mapping`. */
@@ -106,6 +133,8 @@ export interface ModelManifest {
   feeder: FeederSpec;
   /** Intensity normalisation before the graph, undone on its output. */
   normalization: NormalizationSpec;
+  /** Which coil maps, normalised how (default: the library's maps, as estimated). */
+  sensitivity?: SensitivitySpec;
   /**
    * Image sizes `[y, x]` the graph needs multiples of. cmrxkit does not pad yet: a slice of
    * another size is refused (before the run, by the pre-run probe of `submit --model`).
@@ -160,6 +189,24 @@ export function checkManifest(m: ModelManifest, path: string): void {
       throw bad("inputs/output", `has an entry without a name or a layout like "B,T,C,Y,X,2"`);
     }
   }
+  for (const t of m.inputs) {
+    if (!Object.hasOwn(INPUT_ROLES, t.role)) {
+      throw bad(
+        `inputs (${t.name})`,
+        `has role '${t.role}'; roles: ${Object.keys(INPUT_ROLES).join(", ")}`,
+      );
+    }
+    const role = INPUT_ROLES[t.role as InputRole];
+    const complex = /[2K]/.test(t.layout);
+    if (complex !== role.complex) {
+      throw bad(
+        `inputs (${t.name})`,
+        role.complex
+          ? `has role '${t.role}', which is complex, but its layout ${t.layout} is real: add the (re, im) axis, "2" last or "K" as a channel axis`
+          : `has role '${t.role}', which is real, but its layout ${t.layout} has a (re, im) axis (2 or K): remove it`,
+      );
+    }
+  }
   if (!["sequence", "window", "weightings"].includes(m.feeder?.kind)) {
     throw bad("feeder.kind", "must be sequence, window or weightings");
   }
@@ -179,6 +226,21 @@ export function checkManifest(m: ModelManifest, path: string): void {
   }
   if (!["max", "percentile", "none"].includes(m.normalization?.kind)) {
     throw bad("normalization.kind", "must be max, percentile or none");
+  }
+  if (m.sensitivity !== undefined) {
+    const sp = m.sensitivity;
+    if (sp === null || typeof sp !== "object" || Array.isArray(sp)) {
+      throw bad("sensitivity", `must be an object like { "method": "acs", "normalize": "unit" }`);
+    }
+    if (sp.method !== undefined && !["acs", "espirit"].includes(sp.method)) {
+      throw bad("sensitivity.method", `must be acs or espirit, got ${JSON.stringify(sp.method)}`);
+    }
+    if (sp.normalize !== undefined && !["none", "unit"].includes(sp.normalize)) {
+      throw bad(
+        "sensitivity.normalize",
+        `must be none or unit, got ${JSON.stringify(sp.normalize)}`,
+      );
+    }
   }
   if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
     throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");

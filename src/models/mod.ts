@@ -31,9 +31,11 @@
 export {
   checkManifest,
   type FeederSpec,
+  INPUT_ROLES,
   type InputRole,
   type ModelManifest,
   type NormalizationSpec,
+  type SensitivitySpec,
   type ServesSpec,
   type TensorSpec,
 } from "./manifest.ts";

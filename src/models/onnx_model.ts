@@ -31,7 +31,8 @@ import type { ModelEntry } from "./registry.ts";
 
 /** Options of {@link OnnxReconstructor}. */
 export interface OnnxModelOptions extends OnnxSessionOptions {
-  /** Coil-map method when the model takes sensitivities (default acs). */
+  /** Coil-map method when the model takes sensitivities (default acs); the manifest's
+   * `sensitivity.method`, when it has one, takes precedence. */
   maps?: "acs" | "espirit";
 }
 

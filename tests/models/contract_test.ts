@@ -225,9 +225,9 @@ Deno.test("inputShapes gives every input role, coil maps included, the dims buil
   });
   const bad = {
     ...manifest,
-    inputs: [...manifest.inputs, { name: "x", role: "rss" as never, layout: "B,Y,X" }],
+    inputs: [...manifest.inputs, { name: "x", role: "phase" as never, layout: "B,Y,X" }],
   };
-  assert.throws(() => inputShapes(bad, p, 1, W, path), /input role 'rss'/);
+  assert.throws(() => inputShapes(bad, p, 1, W, path), /input role 'phase'/);
 });
 
 /** A memory limit under which the planner fits exactly 2 windows per run (on the CPU provider). */
