@@ -10,14 +10,13 @@ import { DEFAULT_VRAM_LIMIT } from "../../src/engine/providers.ts";
 import { CmrxError, ShapeError } from "../../src/errors.ts";
 import { sensitivityMaps } from "../../src/kspace/coils/mod.ts";
 import { ifft2c } from "../../src/kspace/fft.ts";
-import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { inputShapes, prepareSlice } from "../../src/models/feeders.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";
 import { OnnxReconstructor } from "../../src/models/onnx_model.ts";
 import { readManifest } from "../../src/models/registry.ts";
-import { Rng } from "../../src/synth/random.ts";
 import { centredIdftMatrix } from "../engine/models.ts";
+import { maxRel, randomSlice } from "./fixtures.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-contract-" });
 globalThis.addEventListener("unload", () => {
@@ -108,13 +107,7 @@ function senseCombineModel(opts: {
 }
 
 function slice(nt: number, nc = 3): SliceInput {
-  const rng = new Rng(5);
-  const mask = uniformMask2d(NX, NY, 4, 24);
-  const k = new Float32Array(2 * NX * NY * nc * nt).map(() => rng.gaussian() * 1e-3);
-  for (let i = 0; i < k.length / 2; i++) {
-    if (!mask[i % (NX * NY)]) k[2 * i] = k[2 * i + 1] = 0;
-  }
-  return { kspace: k, dims: [NX, NY, nc, nt], mask, maskDims: [NX, NY], task: "cine" };
+  return randomSlice(NX, NY, nc, nt, 5, 24);
 }
 
 /** `|sum_c conj(S_c) ifft2c(k_c)|` per frame, MATLAB `(x, y, frame)`, with the ACS maps. */
@@ -136,15 +129,6 @@ function senseCombined(input: SliceInput): Float32Array {
     }
   }
   return out;
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let e = 0, n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    n = Math.max(n, Math.abs(b[i]));
-  }
-  return e / n;
 }
 
 /** Writes the graph and its manifest; returns the manifest path. */

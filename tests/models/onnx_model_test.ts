@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { discover } from "../../src/challenge/layout.ts";
 import type { Case } from "../../src/challenge/case.ts";
 import { CmrxError, ShapeError, UsageError } from "../../src/errors.ts";
-import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";
 import { windowFrames } from "../../src/models/feeders.ts";
 import { permute } from "../../src/models/layout.ts";
@@ -15,9 +14,9 @@ import { getMethod } from "../../src/recon/registry.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
-import { Rng } from "../../src/synth/random.ts";
 import { dcZeroFillModel, identityModel } from "../engine/models.ts";
 import { GraphBuilder } from "../../src/engine/onnx/mod.ts";
+import { maxRel, randomSlice } from "./fixtures.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-onnx-" });
 const NX = 96, NY = 72; // small cine_sax
@@ -42,22 +41,7 @@ async function writeModel(dir: string, name: string, over: Partial<ModelManifest
 }
 
 function slice(nt = 4, nc = 3): SliceInput {
-  const rng = new Rng(3);
-  const mask = uniformMask2d(NX, NY, 4, 24);
-  const k = new Float32Array(2 * NX * NY * nc * nt).map(() => rng.gaussian() * 1e-3);
-  for (let i = 0; i < k.length / 2; i++) {
-    if (!mask[i % (NX * NY)]) k[2 * i] = k[2 * i + 1] = 0;
-  }
-  return { kspace: k, dims: [NX, NY, nc, nt], mask, maskDims: [NX, NY], task: "cine" };
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let e = 0, n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    n = Math.max(n, Math.abs(b[i]));
-  }
-  return e / n;
+  return randomSlice(NX, NY, nc, nt, 3, 24);
 }
 
 Deno.test("ONNX model behind Reconstructor: sequence feeder with max normalisation matches TS zero-filled", async () => {

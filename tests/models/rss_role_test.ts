@@ -7,15 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { CmrxError } from "../../src/errors.ts";
-import { uniformMask2d } from "../../src/kspace/mask.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { inputShapes, prepareSlice } from "../../src/models/feeders.ts";
 import type { ModelManifest } from "../../src/models/manifest.ts";
 import { OnnxReconstructor } from "../../src/models/onnx_model.ts";
 import { readManifest } from "../../src/models/registry.ts";
-import { Rng } from "../../src/synth/random.ts";
 import { identityModel } from "../engine/models.ts";
+import { maxRel, randomSlice } from "./fixtures.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-rss-role-" });
 globalThis.addEventListener("unload", () => {
@@ -27,22 +26,7 @@ globalThis.addEventListener("unload", () => {
 const NX = 40, NY = 30, NC = 3, NT = 6, W = 3;
 
 function slice(): SliceInput {
-  const rng = new Rng(11);
-  const mask = uniformMask2d(NX, NY, 4, 8);
-  const k = new Float32Array(2 * NX * NY * NC * NT).map(() => rng.gaussian() * 1e-3);
-  for (let i = 0; i < k.length / 2; i++) {
-    if (!mask[i % (NX * NY)]) k[2 * i] = k[2 * i + 1] = 0;
-  }
-  return { kspace: k, dims: [NX, NY, NC, NT], mask, maskDims: [NX, NY], task: "cine" };
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let e = 0, n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    n = Math.max(n, Math.abs(b[i]));
-  }
-  return e / n;
+  return randomSlice(NX, NY, NC, NT, 11, 8);
 }
 
 async function writeModel(
