@@ -14,6 +14,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./classical.ts",
     what: "zerofill / SENSE / GRAPPA / L+S quality and time vs BART ecalib + pics",
   },
+  dft: {
+    file: "./dft_export.ts",
+    what: "exported centred 2-D FFT on onnxruntime CPU: DFT-matrix products vs ONNX DFT op",
+  },
   ort: {
     file: "./ort_torch.ts",
     what: "same network per slice: onnxruntime-node vs PyTorch (CPU)",

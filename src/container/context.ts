@@ -239,6 +239,18 @@ export async function planContext(opts: PlanOptions = {}): Promise<ContextPlan> 
   const found = await listModels(opts.modelsDir ?? `${repo}/models`);
   const models = pickModels(found, opts.models);
   for (const m of models) {
+    if (m.manifest.process) {
+      throw new UsageError(
+        `model ${m.manifest.name} is an external-process model (${
+          m.manifest.process.command.join(" ")
+        }); the evaluation image holds ONNX graphs only`,
+        {
+          file: m.manifestPath,
+          hint: "leave it out with --models NAME,..., or build your own image around your " +
+            "program with cmrxkit as its entrypoint (clients/python/README.md)",
+        },
+      );
+    }
     const onnx = m.onnxPath.split("/").pop()!;
     const manifest = { ...m.manifest, file: onnx };
     entries.push({

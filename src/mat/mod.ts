@@ -3,7 +3,7 @@
  * ({@link openMat}, {@link readMatVar}, {@link MatReader}): MAT v5 (MATLAB `save -v6`/`-v7`,
  * `scipy.io.savemat`, the submissions) and MAT v7.3 (HDF5 behind a 512-byte header, the
  * CMRxRecon k-space). Also the format-specific readers and writers, BART's `.cfl`/`.hdr`
- * pair and recognising a file by its first bytes.
+ * pair, NumPy's `.npy` (float32) and recognising a file by its first bytes.
  *
  * Arrays ({@link MatArray}) keep MATLAB dims and MATLAB's column-major memory order:
  * element `(i0, i1, i2, ...)` (0-based) of dims `[d0, d1, d2, ...]` is at flat index
@@ -50,3 +50,4 @@ export {
 export { encodeMatV5, type MatV5Var, type MatV5WriteOptions, writeMatV5 } from "./v5/write.ts";
 export { MatV73Reader } from "./v73/read.ts";
 export { type CreateVarOptions, MatV73Writer, writeMatV73 } from "./v73/write.ts";
+export { decodeNpy, encodeNpy, readNpy, writeNpy } from "./npy.ts";

@@ -18,8 +18,17 @@ import { coilCombine, sensitivityMaps } from "../kspace/coils/mod.ts";
 import { EncodingOperator } from "../kspace/encoding.ts";
 import type { SliceInput } from "../kspace/slice.ts";
 import { zeroFilledRss } from "../kspace/zerofill.ts";
-import { fromLayout, type LaidOut, letters, toLayout } from "./layout.ts";
+import { fromLayout, type LaidOut, layoutDims, letters, toLayout } from "./layout.ts";
 import type { ModelManifest } from "./manifest.ts";
+import {
+  cropFrame,
+  padModeOf,
+  type PadPlan,
+  padPlan,
+  padPlanes,
+  padSlice,
+  unpadFrame,
+} from "./padding.ts";
 
 /** Circular window of `w` frames centred on `t` (PromptMR-style feeding). */
 export function windowFrames(t: number, w: number, nt: number): number[] {
@@ -53,7 +62,7 @@ export function unitNormMaps(maps: Float32Array, npix: number, nc: number): Floa
 
 /** One slice made ready for a model: normalised inputs in canonical layouts. */
 export interface PreparedSlice {
-  /** The slice as given (its k-space is the measured data for `dc-rss`). */
+  /** The slice as given, unpadded (its k-space is the measured data for `dc-rss`). */
   input: SliceInput;
   nx: number;
   ny: number;
@@ -75,33 +84,38 @@ export interface PreparedSlice {
   rss: Float32Array | null;
   /** The forward operator for `outputMagnitude: "dc-rss"`, and a frame buffer for it. */
   dc: { op: EncodingOperator; frame: Float32Array } | null;
+  /**
+   * The `padMultiple` padding: `nx`, `ny`, `npix` and every array above are on the padded
+   * grid; the output image is on the slice's own (`pad.nx` x `pad.ny`). Null: no padding.
+   */
+  pad: PadPlan | null;
 }
 
 /**
- * Checks the slice fits the model (`padMultiple`), normalises it and builds every
- * canonical array the model's input roles need.
+ * Pads the slice to the model's `padMultiple` (k-space, centred; `padding.ts`), normalises
+ * it and builds every canonical array the model's input roles need.
  *
+ * @param original the slice, as read
  * @param maps coil-map method when the model takes sensitivities or a zero-filled image,
  *   unless the manifest's `sensitivity.method` says (which wins)
- * @throws {ShapeError} when the image size is not a multiple of `padMultiple`
  */
 export function prepareSlice(
   m: ModelManifest,
-  input: SliceInput,
+  original: SliceInput,
   maps: "acs" | "espirit",
 ): PreparedSlice {
+  // padMultiple: the model sees the slice padded to the next multiples, in k-space or around
+  // the image (padding.ts); its output is brought back to the slice's grid.
+  const pad = padPlan(
+    m.padMultiple,
+    original.dims[0],
+    original.dims[1],
+    padModeOf(m),
+  );
+  const input = pad?.mode === "kspace" ? padSlice(original, pad) : original;
   const [nx, ny, nc, nt] = input.dims;
   const npix = nx * ny;
-  if (m.padMultiple) {
-    const [py, px] = m.padMultiple;
-    if (ny % py || nx % px) {
-      throw new ShapeError(
-        `model ${m.name} needs image sizes that are multiples of ${py} x ${px} (phase x readout); this slice is ${ny} x ${nx}`,
-        { hint: "export the model for arbitrary sizes, or use another --model" },
-      );
-    }
-  }
-  // Normalisation from the zero-filled RSS of the whole slice.
+  // Normalisation from the zero-filled RSS of the whole slice (as the model sees it).
   const zf = zeroFilledRss(input.kspace, [nx, ny, nc, nt]);
   let scale = 1;
   if (m.normalization.kind === "max") scale = zf.reduce((a, b) => (b > a ? b : a), 0);
@@ -115,12 +129,14 @@ export function prepareSlice(
   const inv = 1 / scale;
   const kspace = input.kspace.map((v) => v * inv);
   const roles = new Set(m.inputs.map((t) => t.role));
-  let sens: Float32Array | null = null;
-  if (roles.has("sensitivity") || roles.has("zerofilled")) {
-    // The manifest's `sensitivity` (method, normalisation) wins over the library option.
-    sens = sensitivityMaps(input, m.sensitivity?.method ?? maps).maps;
-    if (m.sensitivity?.normalize === "unit") sens = unitNormMaps(sens, npix, nc);
-  }
+  // The manifest's `sensitivity` (method, normalisation) wins over the library option.
+  const mapsOf = (s: SliceInput) => {
+    const est = sensitivityMaps(s, m.sensitivity?.method ?? maps).maps;
+    return m.sensitivity?.normalize === "unit"
+      ? unitNormMaps(est, s.dims[0] * s.dims[1], s.dims[2])
+      : est;
+  };
+  const sens = roles.has("sensitivity") || roles.has("zerofilled") ? mapsOf(input) : null;
   let zerofilled: Float32Array | null = null;
   if (roles.has("zerofilled")) {
     const coilImgs = ifft2c(kspace, nx, ny, nc * nt);
@@ -138,11 +154,19 @@ export function prepareSlice(
   }
   // Zero-filled RSS of the normalised k-space (role "rss"), MATLAB (x, y, frame) = T,Y,X.
   const rss = roles.has("rss") ? zeroFilledRss(kspace, [nx, ny, nc, nt]) : null;
-  // Data-consistent RSS of the output (manifest outputMagnitude "dc-rss").
+  // Data-consistent RSS of the output (manifest outputMagnitude "dc-rss"), on the slice's
+  // own grid: with padding, the output is brought back first and the maps are the slice's.
   const dc = m.outputMagnitude === "dc-rss" && sens
     ? {
-      op: new EncodingOperator(sens, nx, ny, nc, input.mask, input.maskDims),
-      frame: new Float32Array(2 * npix),
+      op: new EncodingOperator(
+        pad?.mode === "kspace" ? mapsOf(original) : sens!,
+        original.dims[0],
+        original.dims[1],
+        nc,
+        original.mask,
+        original.maskDims,
+      ),
+      frame: new Float32Array(2 * original.dims[0] * original.dims[1]),
     }
     : null;
   const mask = new Float32Array(npix * nt);
@@ -153,7 +177,44 @@ export function prepareSlice(
       npix * t,
     );
   }
-  return { input, nx, ny, nc, nt, npix, scale, kspace, mask, maps: sens, zerofilled, rss, dc };
+  if (pad?.mode === "image") {
+    // image-domain inputs built on the slice's grid, then zero-padded around, centred
+    // (manifest checks keep kspace and mask inputs out of this mode)
+    const grow = (a: Float32Array | null, count: number, w: number) =>
+      a ? padPlanes(a, pad, count, w) : null;
+    return {
+      input: original,
+      nx: pad.px,
+      ny: pad.py,
+      nc,
+      nt,
+      npix: pad.px * pad.py,
+      scale,
+      kspace,
+      mask,
+      maps: grow(sens, nc, 2),
+      zerofilled: grow(zerofilled, nt, 2),
+      rss: grow(rss, nt, 1),
+      dc,
+      pad,
+    };
+  }
+  return {
+    input: original,
+    nx,
+    ny,
+    nc,
+    nt,
+    npix,
+    scale,
+    kspace,
+    mask,
+    maps: sens,
+    zerofilled,
+    rss,
+    dc,
+    pad,
+  };
 }
 
 /** One graph call: the frames it is fed, and which of its output frames are kept. */
@@ -261,7 +322,7 @@ export function inputShapes(
     if (!c) throw unknownRole(spec.role, manifestPath);
     const size: Record<string, number> = { B: b };
     c.src.forEach((l, i) => (size[l] = c.dims[i]));
-    return [spec.name, letters(spec.layout).map((l) => size[l] ?? 1)];
+    return [spec.name, layoutDims(spec.layout, size)];
   }));
 }
 
@@ -337,10 +398,12 @@ export function checkOutputShape(
 ): void {
   const outLetters = letters(m.output.layout);
   const size: Record<string, number> = { B: b, T: f, Y: p.ny, X: p.nx, "2": 2 };
-  const want = outLetters.map((l) => size[l] ?? 1);
+  const want = layoutDims(m.output.layout, size);
   const extra = dims.length - want.length;
   const got = dims.slice(Math.max(0, extra));
-  const where = `model ${m.name} (${m.file}): output '${m.output.name}'`;
+  const where = `model ${m.name} (${
+    m.file ?? m.process?.command.join(" ")
+  }): output '${m.output.name}'`;
   const centreHint = m.feeder.kind === "window" && m.feeder.output !== "centre"
     ? `; if the graph returns only the centre frame, set "feeder": { ..., "output": "centre" }`
     : "";
@@ -411,22 +474,37 @@ export function readOutput(
   const hasB = outLetters[0] === "B";
   checkOutputShape(m, p, o.dims, hasB ? group.length : 1, f, manifestPath);
   const canon = [...(hasB ? ["B"] : []), "T", "Y", "X", ...(complex ? ["2"] : [])];
-  const back = fromLayout(
-    o.data,
-    outLetters,
-    o.dims.slice(o.dims.length - outLetters.length),
-    canon,
-  );
+  // per-letter dims (merged axes taken apart: checked above, so each letter has its size)
+  const size: Record<string, number> = {
+    B: hasB ? group.length : 1,
+    T: f,
+    Y: p.ny,
+    X: p.nx,
+    "2": 2,
+  };
+  const back = fromLayout(o.data, outLetters, outLetters.map((l) => size[l] ?? 1), canon);
   const w = complex ? 2 : 1;
+  const pad = p.pad;
+  // the output image is on the slice's own grid (the padded one brought back)
+  const outPix = pad ? pad.nx * pad.ny : npix;
   group.forEach((call, k) => {
     for (const keep of call.keep) {
       const frame = m.feeder.kind === "window" ? c0 + k : keep;
-      const dst = image.subarray(npix * frame, npix * (frame + 1));
+      const dst = image.subarray(outPix * frame, outPix * (frame + 1));
       const base = w * npix * (f * (hasB ? k : 0) + (centre ? 0 : keep));
+      let src = back.subarray(base, base + w * npix);
+      let cplx = complex;
+      if (pad?.mode === "image") src = cropFrame(src, pad, w);
+      else if (pad) {
+        const z = new Float32Array(2 * npix);
+        if (complex) z.set(src);
+        else for (let i = 0; i < npix; i++) z[2 * i] = src[i];
+        src = unpadFrame(z, pad);
+        cplx = true;
+      }
       if (complex && dc) {
-        const x = back.subarray(base, base + 2 * npix);
-        for (let i = 0; i < 2 * npix; i++) dc.frame[i] = x[i] * scale;
-        const perFrame = 2 * npix * nc;
+        for (let i = 0; i < 2 * outPix; i++) dc.frame[i] = src[i] * scale;
+        const perFrame = 2 * outPix * nc;
         dc.op.dataConsistentRssOf(
           dc.frame,
           p.input.kspace.subarray(perFrame * frame, perFrame * (frame + 1)),
@@ -435,10 +513,8 @@ export function readOutput(
         );
         continue;
       }
-      for (let i = 0; i < npix; i++) {
-        dst[i] = complex
-          ? Math.hypot(back[base + 2 * i], back[base + 2 * i + 1]) * scale
-          : Math.abs(back[base + i]) * scale;
+      for (let i = 0; i < outPix; i++) {
+        dst[i] = cplx ? Math.hypot(src[2 * i], src[2 * i + 1]) * scale : Math.abs(src[i]) * scale;
       }
     }
   });

@@ -8,6 +8,11 @@
  * is not last (it is the same letter as `2` here). Arrays are `Float32Array`s in row-major
  * order (last letter fastest), the dims listed in the same order as the letters.
  *
+ * One axis of the tensor may hold several letters joined by `*`, outer first: `T*2` is the
+ * channel axis of a 2T-channel U-Net (size `2 nt`, channel `2 t + k` holds part `k` (re,
+ * im) of frame `t`), `2*T` the other order (channel `k nt + t`). Merging axes is a reshape
+ * of the row-major array: the data is that of the layout with the letters separate.
+ *
  * @module
  */
 
@@ -63,9 +68,30 @@ export function permute(
   return { data: out, dims };
 }
 
-/** The axis letters of a manifest layout (`K` read as `2`). */
+/**
+ * The axes of a manifest layout, each as its letters outer first (`K` read as `2`):
+ * `"B,T*2,Y,X"` is `[["B"], ["T", "2"], ["Y"], ["X"]]`.
+ */
+export function axisGroups(layout: string): string[][] {
+  return layout.split(",").map((a) => a.split("*").map((l) => (l.trim() === "K" ? "2" : l.trim())));
+}
+
+/** The axis letters of a manifest layout, merged axes taken apart (`K` read as `2`). */
 export function letters(layout: string): string[] {
-  return layout.split(",").map((l) => (l === "K" ? "2" : l.trim()));
+  return axisGroups(layout).flat();
+}
+
+/** The number of axes of the tensor a layout describes (a merged axis counts once). */
+export function rank(layout: string): number {
+  return layout.split(",").length;
+}
+
+/**
+ * The tensor dims of a layout from the size of each letter (letters without a size are 1);
+ * a merged axis has the product of its letters' sizes.
+ */
+export function layoutDims(layout: string, size: Readonly<Record<string, number>>): number[] {
+  return axisGroups(layout).map((g) => g.reduce((n, l) => n * (size[l] ?? 1), 1));
 }
 
 /**
@@ -77,10 +103,14 @@ export function toLayout(
   c: { data: Float32Array; src: string[]; dims: number[] },
 ): LaidOut {
   const want = letters(layout);
-  if (!want.includes("B") && c.src[0] === "B") {
-    return permute(c.data, c.src.slice(1), c.dims.slice(1), want);
-  }
-  return permute(c.data, c.src, c.dims, want);
+  const out = !want.includes("B") && c.src[0] === "B"
+    ? permute(c.data, c.src.slice(1), c.dims.slice(1), want)
+    : permute(c.data, c.src, c.dims, want);
+  if (want.length === rank(layout)) return out;
+  // merged axes: a reshape of the row-major data
+  const size: Record<string, number> = {};
+  want.forEach((l, i) => (size[l] = out.dims[i]));
+  return { data: out.data, dims: layoutDims(layout, size) };
 }
 
 /**

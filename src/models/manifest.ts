@@ -47,7 +47,9 @@ export interface TensorSpec {
   /**
    * Axis letters outermost first: B batch, T frames/weightings, C coils, Y phase encode,
    * X readout, 2 (re, im) trailing, K (re, im) as a channel axis of 2 next to T/C.
-   * E.g. `"B,T,C,Y,X,2"`, `"B,K,T,Y,X"`, `"B,T,Y,X"` (real magnitude).
+   * E.g. `"B,T,C,Y,X,2"`, `"B,K,T,Y,X"`, `"B,T,Y,X"` (real magnitude). One axis may hold
+   * several letters joined by `*`, outer first: `"B,T*2,Y,X"` is the 2T-channel layout of a
+   * U-Net (channel `2 t + k` = part `k` (re, im) of frame `t`), `"B,2*T,Y,X"` the other order.
    */
   layout: string;
 }
@@ -109,14 +111,35 @@ export interface ServesSpec {
   coils: ("MultiCoil" | "SingleCoil")[];
 }
 
+/**
+ * An external-process model: the team's own inference program, started once and fed one
+ * model call at a time over stdin/stdout (protocol in `process_model.ts`). It gets exactly
+ * the tensors an ONNX graph of the same manifest would get and returns the output as a
+ * graph would.
+ */
+export interface ProcessSpec {
+  /** The program and its arguments, e.g. `["python3", "my_model.py"]` (no shell). */
+  command: string[];
+  /** Working folder, relative to the manifest's folder (default: that folder). */
+  cwd?: string;
+  /** Environment variables added to cmrxkit's own. */
+  env?: Record<string, string>;
+  /** Seconds the program may take to say hello (default 120). */
+  startupSeconds?: number;
+  /** Seconds one model call may take (default 600). */
+  callSeconds?: number;
+}
+
 /** The manifest JSON. */
 export interface ModelManifest {
   /** Format version of this manifest (1). */
   format: 1;
   /** Unique model name (`--model NAME`). */
   name: string;
-  /** ONNX file name, relative to the manifest. */
-  file: string;
+  /** ONNX file name, relative to the manifest; absent for a `process` model. */
+  file?: string;
+  /** Instead of `file`: the model is an external program (see {@link ProcessSpec}). */
+  process?: ProcessSpec;
   /** One line for `deno task models`. */
   description: string;
   /** The architecture and paper it implements. */
@@ -136,10 +159,19 @@ export interface ModelManifest {
   /** Which coil maps, normalised how (default: the library's maps, as estimated). */
   sensitivity?: SensitivitySpec;
   /**
-   * Image sizes `[y, x]` the graph needs multiples of. cmrxkit does not pad yet: a slice of
-   * another size is refused (before the run, by the pre-run probe of `submit --model`).
+   * Image sizes `[y, x]` (phase encode, readout) the graph needs multiples of: a slice of
+   * another size is padded to the next multiples and each output frame brought back to the
+   * slice's grid, as `padMode` says (`padding.ts`).
    */
   padMultiple?: [number, number];
+  /**
+   * How `padMultiple` pads (`padding.ts`): `image`: the image-domain inputs are padded with
+   * zeros around, centred, and the output cropped back (exact; no `kspace` or `mask` input
+   * allowed); `kspace`: the k-space is zero-padded, centred (new lines unsampled) and the
+   * output brought back by FFT, crop and inverse FFT. Default: `kspace` when an input is
+   * `kspace` or `mask`, else `image`.
+   */
+  padMode?: "image" | "kspace";
   /** The cases this model serves. */
   serves: ServesSpec;
   /** ONNX opset, for information. */
@@ -161,7 +193,8 @@ export interface ModelManifest {
   auto?: boolean;
 }
 
-const LAYOUT_RE = /^(B,)?[A-Z2,]+$/;
+/** Axes separated by commas; one axis may merge letters with `*` (`"B,T*2,Y,X"`). */
+const LAYOUT_RE = /^[A-Z2](\*[A-Z2])*(,[A-Z2](\*[A-Z2])*)*$/;
 
 /**
  * Checks a parsed manifest field by field.
@@ -178,15 +211,32 @@ export function checkManifest(m: ModelManifest, path: string): void {
     });
   if (m.format !== 1) throw bad("format", "must be 1");
   if (typeof m.name !== "string" || !/^[\w.-]+$/.test(m.name)) throw bad("name", "must be a word");
-  if (typeof m.file !== "string" || !m.file.endsWith(".onnx")) {
-    throw bad("file", "must name an .onnx file");
+  if (m.process !== undefined) {
+    if (m.file !== undefined) {
+      throw bad("file", "and 'process' are exclusive: a model is an .onnx file or a program");
+    }
+    checkProcess(m.process, bad);
+  } else if (typeof m.file !== "string" || !m.file.endsWith(".onnx")) {
+    throw bad("file", `must name an .onnx file (or give "process": { "command": [...] })`);
   }
   if (!Array.isArray(m.inputs) || m.inputs.length === 0) {
     throw bad("inputs", "must list the graph inputs");
   }
   for (const t of [...m.inputs, m.output]) {
     if (!t || typeof t.name !== "string" || !LAYOUT_RE.test(t.layout ?? "")) {
-      throw bad("inputs/output", `has an entry without a name or a layout like "B,T,C,Y,X,2"`);
+      throw bad(
+        "inputs/output",
+        `has an entry without a name or a layout like "B,T,C,Y,X,2" or "B,T*2,Y,X"` +
+          (t && typeof t.layout === "string" ? ` (got ${JSON.stringify(t.layout)})` : ""),
+      );
+    }
+    const ls = t.layout.split(/[,*]/).map((l) => (l === "K" ? "2" : l));
+    const twice = ls.find((l, i) => ls.indexOf(l) !== i);
+    if (twice) {
+      throw bad(`inputs/output (${t.name})`, `names the axis ${twice} twice in ${t.layout}`);
+    }
+    if (/B\*|\*B/.test(t.layout)) {
+      throw bad(`inputs/output (${t.name})`, `merges the batch axis B in ${t.layout}`);
     }
   }
   for (const t of m.inputs) {
@@ -242,6 +292,25 @@ export function checkManifest(m: ModelManifest, path: string): void {
       );
     }
   }
+  if (
+    m.padMultiple !== undefined &&
+    !(Array.isArray(m.padMultiple) && m.padMultiple.length === 2 &&
+      m.padMultiple.every((n) => Number.isInteger(n) && n >= 1))
+  ) {
+    throw bad("padMultiple", `must be [y, x], two whole numbers >= 1 (e.g. [16, 16])`);
+  }
+  if (m.padMode !== undefined) {
+    if (!["image", "kspace"].includes(m.padMode)) {
+      throw bad("padMode", `must be image or kspace, got ${JSON.stringify(m.padMode)}`);
+    }
+    const kin = m.inputs.find((t) => t.role === "kspace" || t.role === "mask");
+    if (m.padMode === "image" && kin) {
+      throw bad(
+        "padMode",
+        `image cannot pad the ${kin.role} input '${kin.name}' (its samples would leave the grid): use kspace, or leave padMode out`,
+      );
+    }
+  }
   if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
     throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");
   }
@@ -253,5 +322,37 @@ export function checkManifest(m: ModelManifest, path: string): void {
   }
   if (m.outputMagnitude === "dc-rss" && !m.inputs.some((t) => t.role === "sensitivity")) {
     throw bad("outputMagnitude", "dc-rss needs a sensitivity input (the coil maps of the output)");
+  }
+}
+
+/** Checks a manifest's `process` field. */
+function checkProcess(p: ProcessSpec, bad: (field: string, why: string) => CmrxError): void {
+  if (p === null || typeof p !== "object" || Array.isArray(p)) {
+    throw bad("process", `must be an object like { "command": ["python3", "model.py"] }`);
+  }
+  if (
+    !Array.isArray(p.command) || p.command.length === 0 ||
+    !p.command.every((a) => typeof a === "string") || p.command[0] === ""
+  ) {
+    throw bad(
+      "process.command",
+      `must be a non-empty array of strings, e.g. ["python3", "model.py"]`,
+    );
+  }
+  if (p.cwd !== undefined && typeof p.cwd !== "string") {
+    throw bad("process.cwd", "must be a string");
+  }
+  if (
+    p.env !== undefined &&
+    (p.env === null || typeof p.env !== "object" || Array.isArray(p.env) ||
+      !Object.values(p.env).every((v) => typeof v === "string"))
+  ) {
+    throw bad("process.env", "must be an object of string values");
+  }
+  for (const k of ["startupSeconds", "callSeconds"] as const) {
+    const v = p[k];
+    if (v !== undefined && !(typeof v === "number" && v > 0)) {
+      throw bad(`process.${k}`, "must be a positive number of seconds");
+    }
   }
 }

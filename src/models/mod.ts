@@ -35,6 +35,7 @@ export {
   type InputRole,
   type ModelManifest,
   type NormalizationSpec,
+  type ProcessSpec,
   type SensitivitySpec,
   type ServesSpec,
   type TensorSpec,
@@ -49,7 +50,16 @@ export {
   serves,
   SHIPPED_MODELS,
 } from "./registry.ts";
-export { type OnnxModelOptions, OnnxReconstructor } from "./onnx_model.ts";
+export { type ModelRun, type OnnxModelOptions, OnnxReconstructor } from "./onnx_model.ts";
+export {
+  type ComputeApp,
+  parseComputeApps,
+  ProcessSession,
+  type ProcessSessionStats,
+  PROTOCOL,
+  PROTOCOL_VERSION,
+  type RunContext,
+} from "./process_model.ts";
 export { windowFrames } from "./feeders.ts";
 export { type LaidOut, permute } from "./layout.ts";
 

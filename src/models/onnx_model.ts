@@ -26,7 +26,9 @@ import {
   prepareSlice,
   readOutput,
 } from "./feeders.ts";
+import type { LaidOut } from "./layout.ts";
 import type { ModelManifest } from "./manifest.ts";
+import { ProcessSession } from "./process_model.ts";
 import type { ModelEntry } from "./registry.ts";
 
 /** Options of {@link OnnxReconstructor}. */
@@ -34,6 +36,25 @@ export interface OnnxModelOptions extends OnnxSessionOptions {
   /** Coil-map method when the model takes sensitivities (default acs); the manifest's
    * `sensitivity.method`, when it has one, takes precedence. */
   maps?: "acs" | "espirit";
+  /**
+   * Called after each graph run with the exact feeds the graph was given and the outputs
+   * it returned (each in its manifest layout, float32), the frames of each call in the run
+   * and the slice's scale (the divisor the inputs were normalised by); for parity checks
+   * (`models check`). The arrays are the run's own: copy them to keep them.
+   */
+  onRun?: (run: ModelRun) => void;
+}
+
+/** One graph run, as {@link OnnxModelOptions.onRun} sees it. */
+export interface ModelRun {
+  /** The inputs fed, by graph input name, in the manifest's layouts. */
+  feeds: Record<string, LaidOut>;
+  /** The outputs returned, by graph output name. */
+  outputs: Record<string, LaidOut>;
+  /** The frames (0-based) fed to each call of the run (one list per call, batch order). */
+  frames: number[][];
+  /** The slice's normalisation divisor (outputs are multiplied back by it). */
+  scale: number;
 }
 
 /** An ONNX model behind the Reconstructor interface; load once, use for many slices. */
@@ -48,7 +69,7 @@ export class OnnxReconstructor implements Reconstructor {
   readonly manifest: ModelManifest;
   #entry: ModelEntry;
   #opts: OnnxModelOptions;
-  #engine: Promise<OnnxSession> | null = null;
+  #engine: Promise<OnnxSession | ProcessSession> | null = null;
   #estimates = new Map<string, MemoryEstimate>();
   #decoded: ReturnType<typeof decodeModel> | null = null;
 
@@ -70,10 +91,14 @@ export class OnnxReconstructor implements Reconstructor {
 
   /**
    * The onnxruntime session of the model's ONNX file, loaded on the first call with the
-   * constructor's options; later calls return the same one.
+   * constructor's options; later calls return the same one. For a manifest with `process`
+   * (an external-process model), its program, started on the first call and waited for
+   * (`ProcessSession`).
    */
-  engine(): Promise<OnnxSession> {
-    this.#engine ??= OnnxSession.load(this.#entry.onnxPath, this.#opts);
+  engine(): Promise<OnnxSession | ProcessSession> {
+    this.#engine ??= this.manifest.process
+      ? ProcessSession.start(this.manifest, this.#entry.manifestPath)
+      : OnnxSession.load(this.#entry.onnxPath, this.#opts);
     return this.#engine;
   }
 
@@ -83,8 +108,7 @@ export class OnnxReconstructor implements Reconstructor {
    * `info` holds `runs` (graph runs), `batch` (calls per run) and `scale` (the divisor).
    * @param input k-space `(kx, ky, coil, frame)` and its mask; not modified
    * @returns the magnitude image, MATLAB dims `(x, y, frame)`
-   * @throws {ShapeError} when the image size is not a multiple of the manifest's
-   *   `padMultiple`, a graph exported for a fixed frame count gets another count, or the
+   * @throws {ShapeError} when a graph exported for a fixed frame count gets another count, or the
    *   graph's output dims differ from what its layout declares (axes named)
    * @throws {CmrxError} when the static memory estimate does not fit the limit (on CUDA:
    *   weights + peak activations over 80% of `vramLimitBytes`), an input role cannot be
@@ -95,7 +119,8 @@ export class OnnxReconstructor implements Reconstructor {
     const p = prepareSlice(m, input, this.#opts.maps ?? "acs");
     const calls = planCalls(m, p.nt);
     const engine = await this.engine();
-    const image = new Float32Array(p.npix * p.nt);
+    // on the slice's own grid (a padMultiple model runs on a padded one)
+    const image = new Float32Array(input.dims[0] * input.dims[1] * p.nt);
     // Window calls are independent: run several per graph call (batch axis B) when every
     // input and the output have one; how many is planned from the memory estimate.
     const batch = batchable(m)
@@ -106,8 +131,14 @@ export class OnnxReconstructor implements Reconstructor {
       const group = calls.slice(c0, c0 + batch);
       const feeds = buildFeeds(m, p, group, this.#entry.manifestPath);
       this.#checkMemory(feeds, engine.provider);
-      const outs = await engine.run(feeds);
+      const outs = await engine.run(feeds, { slice: p, calls: group });
       runs++;
+      this.#opts.onRun?.({
+        feeds,
+        outputs: outs,
+        frames: group.map((g) => g.frames),
+        scale: p.scale,
+      });
       readOutput(m, p, group, c0, outs, image, this.#entry.manifestPath);
     }
     return { image, info: { runs, batch, scale: p.scale } };
@@ -115,6 +146,7 @@ export class OnnxReconstructor implements Reconstructor {
 
   /** Window calls per graph run: as many as fit the memory limit (at most `max`). */
   #planBatch(p: PreparedSlice, frames: number, provider: string, max: number): number {
+    if (this.manifest.process) return 1; // no graph to estimate: one call per run
     this.#decoded ??= decodeModel(Deno.readFileSync(this.#entry.onnxPath), this.#entry.onnxPath);
     // every input role, coil maps included, with the dims buildFeeds will give it
     const shapesFor = (b: number) =>
@@ -151,7 +183,7 @@ export class OnnxReconstructor implements Reconstructor {
   #checkMemory(feeds: Record<string, { dims: number[] }>, provider: string): void {
     const shapes = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims]));
     const key = JSON.stringify(shapes);
-    if (this.#estimates.has(key)) return;
+    if (this.#estimates.has(key) || this.manifest.process) return; // no graph to estimate
     this.#decoded ??= decodeModel(Deno.readFileSync(this.#entry.onnxPath), this.#entry.onnxPath);
     const est = estimateMemory(this.#decoded, shapes);
     this.#estimates.set(key, est);

@@ -36,7 +36,10 @@ export interface ModelEntry {
   manifest: ModelManifest;
   /** Path of the manifest JSON. */
   manifestPath: string;
-  /** Path of the ONNX file. */
+  /**
+   * Path of the ONNX file; for a `process` model (no graph), the manifest's path, so that
+   * it still identifies the model (callers key loaded models on it).
+   */
   onnxPath: string;
 }
 
@@ -52,8 +55,10 @@ export async function readManifest(path: string): Promise<ModelEntry> {
     });
   }
   checkManifest(m, path);
+  if (m.process) return { manifest: m, manifestPath: path, onnxPath: path };
   const dir = path.slice(0, path.lastIndexOf("/") + 1);
-  const onnxPath = m.file.startsWith("/") ? m.file : dir + m.file;
+  const file = m.file!; // checkManifest: a file when there is no process
+  const onnxPath = file.startsWith("/") ? file : dir + file;
   try {
     await Deno.stat(onnxPath);
   } catch {

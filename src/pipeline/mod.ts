@@ -15,6 +15,8 @@
  *   (slices x frames x pixels x coils per case), disjoint and complete.
  * - The time budget ({@link viewTimings}, {@link budgetVerdict}, {@link parseDuration})
  *   scales measured seconds per pixel, frame and coil to the real test set.
+ * - The parity harness ({@link parityCheck}, `deno task models check`): a model's exact inputs
+ *   and outputs on a few real slices, with `check_parity.py` for a team's own PyTorch module.
  * - {@link submissionContext}: the task, split and edition of a submission folder (flags, run
  *   manifest, content) for validate, pack and score; {@link pooledRss} is the fully sampled
  *   reference reconstruction that scoring against k-space needs.
@@ -118,6 +120,15 @@ export {
   submissionContext,
 } from "./context.ts";
 export { pooledRss } from "./reference.ts";
+export {
+  CHECK_PARITY_PY,
+  PARITY_MARKER,
+  parityCheck,
+  type ParityOptions,
+  type ParityResult,
+  type ParityRun,
+  type ParityTensor,
+} from "./parity.ts";
 export { RunLogWriter } from "./run_log.ts";
 export { removeStaleTemps, type StaleTempResult } from "./stale_temp.ts";
 

@@ -29,7 +29,7 @@ import { FEEDABLE } from "../engine/session.ts";
 import { CmrxError, errorMessage } from "../errors.ts";
 import { uniformMask2d } from "../kspace/mask.ts";
 import type { SliceInput } from "../kspace/slice.ts";
-import { letters } from "../models/layout.ts";
+import { rank as layoutRank } from "../models/layout.ts";
 import type { ModelManifest } from "../models/manifest.ts";
 import type { OnnxReconstructor } from "../models/onnx_model.ts";
 import { type ModelEntry, unservedReason } from "../models/registry.ts";
@@ -108,7 +108,7 @@ export function interfaceProblems(m: ModelManifest, g: GraphInterface): string[]
   const graphIn = g.inputs.map(describe).join(", ");
   const graphOut = g.outputs.map(describe).join(", ");
   const rank = (what: string, layout: string, v: DecodedValueInfo) => {
-    const axes = letters(layout).length;
+    const axes = layoutRank(layout);
     if (v.dims && v.dims.length !== axes) {
       problems.push(
         `${what} "${v.name}": the layout ${layout} has ${axes} axes, the graph's has ${v.dims.length} (${
@@ -244,7 +244,9 @@ export async function probeModel(
         {
           file: entry.manifestPath,
           hint: "export the graph with dynamic axes for the sizes that vary " +
-            "(torch.onnx.export dynamic_axes), or keep the model to the cases it can take " +
+            "(torch.onnx.export dynamic_axes); if it needs sizes that are multiples of N " +
+            '(a U-Net\'s poolings), add "padMultiple": [N, N] to the manifest; or keep the ' +
+            "model to the cases it can take " +
             "(its manifest's serves; run the others with another --model or without --model)",
           cause: e,
         },
@@ -302,6 +304,8 @@ export interface PreflightModel {
   sizes: SizeClass[];
   /** Seconds the checks of this model took (load and probes). */
   seconds: number;
+  /** `graph`: an ONNX graph (checked against the manifest); `process`: an external program. */
+  kind: "graph" | "process";
 }
 
 /**
@@ -351,7 +355,9 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightModel[
       );
     }
     const engine = await model.engine();
-    const problems = interfaceProblems(entry.manifest, engine);
+    // an external-process model has no graph to compare: only its probe runs check it
+    const graph = "inputs" in engine ? engine : undefined;
+    const problems = graph ? interfaceProblems(entry.manifest, graph) : [];
     if (problems.length) {
       throw new PreflightError(
         `model ${entry.manifest.name}: the graph ${entry.onnxPath} does not match its manifest:\n${
@@ -365,12 +371,13 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightModel[
       );
     }
     const sizes = sizeClasses(planned);
-    await probeModel(entry, model, sizes, engine);
+    await probeModel(entry, model, sizes, graph);
     checked.push({
       name: entry.manifest.name,
       manifestPath: entry.manifestPath,
       sizes,
       seconds: (performance.now() - t0) / 1000,
+      kind: graph ? "graph" : "process",
     });
   }
   return checked;

@@ -81,7 +81,10 @@ export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<S
 /** One line on a model checked before the run. */
 function preflightText(m: PreflightModel): string {
   const sizes = m.sizes.map((s) => sizeText(s)).join("; ");
-  return `model ${m.name}: graph matches ${m.manifestPath}; ran once on ` +
+  const what = m.kind === "graph"
+    ? `graph matches ${m.manifestPath}`
+    : `external process of ${m.manifestPath} started`;
+  return `model ${m.name}: ${what}; ran once on ` +
     `${m.sizes.length} size(s) (${sizes}) in ${m.seconds.toFixed(1)} s`;
 }
 

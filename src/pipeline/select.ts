@@ -11,6 +11,7 @@
 import type { Case } from "../challenge/case.ts";
 import type { OnnxSessionOptions } from "../engine/session.ts";
 import { OnnxReconstructor } from "../models/onnx_model.ts";
+import type { ProcessSessionStats } from "../models/process_model.ts";
 import {
   autoModelFor,
   findModel,
@@ -160,8 +161,25 @@ export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
     },
     load,
     async release(): Promise<void> {
-      for (const r of loaded.values()) await r.release();
+      for (const r of loaded.values()) {
+        const e = await r.engine().catch(() => null);
+        // an external program: its calls and the GPU memory sampled for it, in the log
+        if (e && "gpuSampling" in e.stats) opts.onNotice?.(processStatsText(r.name, e.stats));
+        await r.release();
+      }
       loaded.clear();
     },
   };
+}
+
+/**
+ * One line on an external-process model after the run: its calls, their mean time, and the
+ * peak GPU memory `nvidia-smi` saw for the program (or why it was not sampled).
+ */
+export function processStatsText(name: string, s: ProcessSessionStats): string {
+  const mean = s.runs ? (s.totalMs / s.runs / 1000).toFixed(2) : "-";
+  const gpu = s.gpuPeakBytes === null
+    ? `GPU memory ${s.gpuSampling}`
+    : `peak GPU memory ${(s.gpuPeakBytes / 1024 ** 3).toFixed(2)} GiB (${s.gpuSampling})`;
+  return `model ${name} (external process, pid ${s.pid}): ${s.runs} call(s), ${mean} s each; ${gpu}`;
 }

@@ -306,6 +306,23 @@ Deno.test("build context: only what the image needs; ELF check; build arguments"
       () => planContext({ models: ["gamma"], modelsDir: models }),
       /no model named 'gamma'.*\n.*alpha, beta/,
     );
+    // an external-process model cannot go into the evaluation image: refused, named
+    await Deno.writeTextFile(
+      `${models}/team.json`,
+      JSON.stringify({
+        ...JSON.parse(await Deno.readTextFile(`${models}/beta.json`)),
+        name: "team",
+        file: undefined,
+        process: { command: ["python3", "team.py"] },
+      }),
+    );
+    await assert.rejects(
+      () => planContext({ models: ["team"], modelsDir: models }),
+      /model team is an external-process model \(python3 team\.py\); the evaluation image holds ONNX graphs only/,
+    );
+    const onnxOnly = await planContext({ models: ["beta"], modelsDir: models });
+    assert.deepEqual(onnxOnly.info.models, ["beta"]);
+    await Deno.remove(`${models}/team.json`);
   }
   const deps = JSON.parse(
     depsConfig(JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`))),

@@ -8,8 +8,9 @@ Shapes (row-major, outermost first; the same letters as cmrxkit's manifests):
 - sampling mask ``[B, T, Y, X]`` with 0/1 values, broadcast to k-space as ``[B, T, 1, Y, X, 1]``
 
 Y is the phase-encode axis (ky, undersampled), X the readout (kx). Every transform is the
-centred orthonormal DFT of :mod:`cmrxtrain.fftc` (matrix products), so the operators export
-at opset 17 and run on onnxruntime's CPU and CUDA providers.
+centred orthonormal DFT of :mod:`cmrxtrain.fftc` (matrix products; ONNX ``DFT`` nodes with
+``set_export_fft("dft")``), so the operators export at opset 17 and run on onnxruntime's CPU
+and CUDA providers.
 
 The forward operator of one frame is ``A x = M F (S_c x)`` for each coil c; its adjoint is
 ``A^H k = sum_c conj(S_c) F^-1 (M k_c)``.

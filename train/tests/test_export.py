@@ -64,6 +64,30 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(np.isfinite(img).all() and np.abs(img).max() > 0)
             self.assertFalse(os.path.exists(out + ".tmp"))
 
+    def test_fft_flag_chooses_dft_operator_or_matrix_products(self):
+        with tempfile.TemporaryDirectory() as d:
+            ops = {}
+            for fft in ("dft", "matmul", None):
+                out = os.path.join(d, f"{fft}.onnx")
+                extra = ["--fft", fft] if fft else []
+                code, stdout, _ = quiet(["--model", "crnn", "--random-init", "--test-width",
+                                         "--out", out, "--no-manifest", "--frames", "3", *extra])
+                self.assertEqual(code, 0)
+                self.assertEqual(json.loads(stdout)["fft"], fft or "matmul")
+                ops[fft] = [n.op_type for n in onnx.load(out).graph.node]
+            self.assertIn("DFT", ops["dft"])
+            self.assertNotIn("MatMul", ops["dft"])
+            self.assertNotIn("DFT", ops["matmul"])
+            self.assertIn("MatMul", ops["matmul"])
+            self.assertEqual(ops[None], ops["matmul"])  # the default
+            # the flag is restored after the export
+            from cmrxtrain.fftc import export_fft
+
+            self.assertEqual(export_fft(), "matmul")
+            with self.assertRaises(SystemExit):  # argparse: invalid choice
+                quiet(["--model", "crnn", "--random-init", "--out", os.path.join(d, "x.onnx"),
+                       "--fft", "fftw"])
+
     def test_set_overrides_a_constructor_argument(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "w.onnx")

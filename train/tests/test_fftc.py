@@ -1,5 +1,6 @@
 """cmrxtrain.fftc against numpy's centred orthonormal FFT, odd and even sizes."""
 
+import io
 import unittest
 
 import numpy as np
@@ -9,10 +10,17 @@ from cmrxtrain.fftc import (
     complex_abs,
     complex_mul,
     complex_mul_conj,
+    export_fft,
     fft2c,
     ifft2c,
+    set_export_fft,
     use_torch_fft,
 )
+
+try:
+    import onnx
+except ImportError:  # pragma: no cover
+    onnx = None
 
 torch.set_num_threads(1)
 
@@ -56,6 +64,60 @@ class FftcTest(unittest.TestCase):
         self.assertLess(float((ifft2c(y) - x).abs().max()), 1e-5)
         # orthonormal: energy preserved
         self.assertAlmostEqual(float((y**2).sum()), float((x**2).sum()), places=2)
+
+    def test_dft_operator_path_matches_the_matrix_products(self):
+        # the Function behind --fft dft: value and gradient against the matrix products
+        from cmrxtrain.fftc import _CentredDft
+
+        prev = use_torch_fft(False)
+        try:
+            for ny, nx in ((8, 6), (5, 7), (1, 4), (12, 13)):
+                x = torch.randn(2, 3, ny, nx, 2, dtype=torch.float32, requires_grad=True)
+                w = torch.randn(2, 3, ny, nx, 2)
+                for inverse in (False, True):
+                    want = (ifft2c if inverse else fft2c)(x)
+                    got = _CentredDft.apply(x, inverse)
+                    err = float((got - want).abs().max() / want.abs().max())
+                    self.assertLess(err, 1e-5, f"{ny}x{nx} inv={inverse}: {err}")
+                    (gw,) = torch.autograd.grad((want * w).sum(), x)
+                    (gg,) = torch.autograd.grad((got * w).sum(), x)
+                    gerr = float((gg - gw).abs().max() / gw.abs().max())
+                    self.assertLess(gerr, 1e-5, f"grad {ny}x{nx} inv={inverse}: {gerr}")
+        finally:
+            use_torch_fft(prev)
+
+    @unittest.skipIf(onnx is None, "onnx is not installed")
+    def test_export_modes(self):
+        # "dft": DFT nodes (axis Y and X, onesided 0) and no MatMul; "matmul": the reverse
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return ifft2c(fft2c(x) * 2.0)
+
+        self.assertEqual(export_fft(), "matmul")  # the measured default (fftc.py)
+        for mode in ("dft", "matmul"):
+            prev = set_export_fft(mode)
+            try:
+                buf = io.BytesIO()
+                torch.onnx.export(M(), (torch.randn(1, 2, 5, 4, 2),), buf, opset_version=17,
+                                  input_names=["x"], output_names=["y"],
+                                  dynamic_axes={"x": {2: "Y", 3: "X"}})
+            finally:
+                set_export_fft(prev)
+            g = onnx.load_from_string(buf.getvalue()).graph
+            ops = [n.op_type for n in g.node]
+            if mode == "dft":
+                self.assertEqual(ops.count("DFT"), 4)
+                self.assertNotIn("MatMul", ops)
+                for n in g.node:
+                    if n.op_type == "DFT":
+                        a = {x.name: x.i for x in n.attribute}
+                        self.assertIn(a["axis"], (2, 3))
+                        self.assertEqual(a["onesided"], 0)
+            else:
+                self.assertNotIn("DFT", ops)
+                self.assertIn("MatMul", ops)
+        with self.assertRaises(ValueError):
+            set_export_fft("fftw")
 
     def test_complex_products(self):
         rng = np.random.default_rng(1)
