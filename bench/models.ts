@@ -4,7 +4,7 @@
  * plus the papers' parameter / inference-time table.
  *
  * Usage: deno task bench models [--data DIR] [--methods zerofill,sense,grappa,lps]
- *                               [--models DIR] [--task cine|mapping|both] [--device cpu|cuda]
+ *                               [--models DIR] [--task cine|mapping|both] [--device cpu|webgpu|cuda]
  *
  * Data: `synthesize({size: "small", seed: 9001, patients: 2})` (validation split, both
  * tasks) in .cache/bench/models-eval, made once. Seed 9001 is reserved for this evaluation:

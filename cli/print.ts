@@ -286,6 +286,8 @@ export function printSummary(s: SubmitSummary): void {
       } s per slice`,
     );
   }
+  const gpu = gpuMemoryLine(s.gpuMemory);
+  if (gpu) console.log(gpu);
   for (const f of s.failed) console.log(`  failed: ${f.file}: ${f.error}`);
   if (s.notReached.length) {
     console.log(`  stopped before the time budget ran out; missing:`);
@@ -309,6 +311,23 @@ export function printSummary(s: SubmitSummary): void {
   if (s.validation) console.log(formatReport(s.validation, { limit: 20 }));
   if (s.validationError) console.log(`validation could not run: ${s.validationError}`);
   if (s.zip) console.log(`zipped: ${s.zip}`);
+}
+
+/**
+ * The GPU memory line of a run summary: the peak `nvidia-smi` measured beside the static
+ * estimate and the limit, or, where nothing was sampled, the estimate called an estimate;
+ * null when there is neither (no ONNX model ran and no GPU was sampled).
+ */
+export function gpuMemoryLine(g: SubmitSummary["gpuMemory"] | undefined): string | null {
+  if (!g || (g.peakBytes === null && g.estimateBytes === null)) return null;
+  const limit = `limit ${formatBytes(g.limitBytes)}`;
+  const est = g.estimateBytes === null ? null : formatBytes(g.estimateBytes);
+  if (g.peakBytes !== null) {
+    return `GPU memory: peak ${formatBytes(g.peakBytes)} measured (${g.sampling})` +
+      `${est ? `; static estimate ${est}` : ""}; ${limit}`;
+  }
+  return `GPU memory: ${g.sampling}; the static estimate of the models' peak is ${est} ` +
+    `(weights + activations, an estimate, not a measurement); ${limit}`;
 }
 
 /**

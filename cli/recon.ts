@@ -31,7 +31,7 @@ export const recon: Command = {
   help: `Usage: deno task recon --input FILE.mat --out FILE.mat [--method NAME | --model NAME|PATH]
                         [--mask FILE.mat] [--format v5|v73] [--var NAME] [--mask-var NAME]
                         [--kind cine|mapping] [--coil multi|single] [--workers N]
-                        [--models DIR] [--device auto|cpu|cuda[:N]]
+                        [--models DIR] [--device auto|cpu|webgpu|cuda[:N]]
 
 Reconstructs every slice and frame of a k-space file (complex, MATLAB dims kx, ky, coil,
 slice, frame) and writes the coil-combined magnitude, full size, class single, MATLAB dims
@@ -42,7 +42,8 @@ slice, frame) and writes the coil-combined magnitude, full size, class single, M
                   crunet-mr, relax-vn-t1, relax-vn-t2)
   --model NAME    the same as --method; also takes a model manifest path (.json)
   --models DIR    where ONNX models and manifests are (default: the shipped models/)
-  --device D      for ONNX models: auto (default: CUDA when present), cpu, cuda[:N]
+  --device D      for ONNX models: auto (default: CUDA when present, else a hardware
+                  WebGPU adapter, else CPU), cpu, webgpu, cuda[:N]
   --mask FILE     the mask file (e.g. cine_sax_mask.mat); default: the sampled lines are
                   read off the k-space itself (non-zero lines)
   --out FILE      the .mat file to write; its folder is created when missing; it may not

@@ -42,7 +42,8 @@ export const submitCommand: Command = {
                    --model that does not serve some cases (its manifest's serves) refuses
                    the run and lists them. Nothing is written when a check fails
   --models DIR     where ONNX models and manifests are (default: the shipped models/)
-  --device D       auto (default: CUDA when its provider and a GPU are present), cpu, cuda[:N]
+  --device D       auto (default: CUDA when its provider and a GPU are present, else a
+                   hardware WebGPU adapter, else CPU), cpu, webgpu, cuda[:N]
   --vram-limit S   GPU memory a model may use, default 24GiB (the 2023 challenge GPU): a
                    model whose estimated peak exceeds it fails here, not at the organisers'
   --threads N      onnxruntime intra-op threads

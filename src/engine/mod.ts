@@ -1,7 +1,8 @@
 /**
  * The ONNX engine: the public API of src/engine/. onnxruntime sessions with execution
- * provider choice and timing ({@link OnnxSession}), the `--device` choice and CUDA
- * detection ({@link parseDevice}, {@link cudaAvailable}), process memory figures
+ * provider choice and timing ({@link OnnxSession}), the `--device` choice, CUDA detection
+ * and WebGPU adapter checks ({@link parseDevice}, {@link cudaAvailable},
+ * {@link webgpuAdapter}), process memory figures
  * ({@link peakRssBytes}), a dependency-free ONNX decoder and graph builder
  * ({@link decodeModel}, {@link GraphBuilder}) and a static memory estimate with batch
  * planning against a memory limit ({@link estimateMemory}, {@link planBatch}).
@@ -32,8 +33,10 @@ export {
   OnnxSession,
   type OnnxSessionOptions,
   type OnnxSessionStats,
+  type Provider,
 } from "./session.ts";
 export {
+  adapterLabel,
   cudaAvailable,
   cudaProviderOptions,
   DEFAULT_VRAM_LIMIT,
@@ -41,7 +44,24 @@ export {
   deviceIdOf,
   ortBinaryDir,
   parseDevice,
+  softwareAdapterReason,
+  webgpuAdapter,
+  type WebGpuAdapterCheck,
+  type WebGpuAdapterInfo,
 } from "./providers.ts";
 export { peakRssBytes, resetPeakRss, rssBytes } from "./rss.ts";
+export {
+  type ComputeApp,
+  gpuBytesOf,
+  GpuMemorySampler,
+  parseComputeApps,
+  processTree,
+} from "./gpu_memory.ts";
 export * from "./onnx/mod.ts";
 export * from "./memory/mod.ts";
+export {
+  isWebGpuConvHazard,
+  WEBGPU_CONV_RULE,
+  type WebGpuConvHazard,
+  webgpuConvHazards,
+} from "./webgpu_hazards.ts";

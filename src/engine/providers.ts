@@ -2,9 +2,11 @@
  * Execution providers for onnxruntime: the `--device` choice ({@link Device},
  * {@link parseDevice}), whether the CUDA provider can run here ({@link cudaAvailable},
  * which checks the provider libraries beside onnxruntime-node's binding and a visible
- * NVIDIA GPU), and the CUDA provider options cmrxkit asks for. No onnxruntime import:
- * nothing here needs `--allow-ffi`; `cudaAvailable` reads the file system and may run
- * `nvidia-smi` (`--allow-run`) and is quiet without those permissions.
+ * NVIDIA GPU), the CUDA provider options cmrxkit asks for, and whether a WebGPU adapter is
+ * present and is hardware ({@link webgpuAdapter}, {@link softwareAdapterReason}). No
+ * onnxruntime import: nothing here needs `--allow-ffi`; `cudaAvailable` reads the file
+ * system and may run `nvidia-smi` (`--allow-run`) and is quiet without those permissions;
+ * `webgpuAdapter` asks `navigator.gpu`, which needs no permission.
  *
  * CUDA in onnxruntime-node 1.30: the npm tarball has no CUDA provider; it is downloaded at
  * install time (`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install
@@ -15,8 +17,11 @@
 
 import { UsageError } from "../errors.ts";
 
-/** Where to run: `auto` (CUDA when usable, else CPU), `cpu`, `cuda` (= `cuda:0`), `cuda:N`. */
-export type Device = "auto" | "cpu" | "cuda" | `cuda:${number}`;
+/**
+ * Where to run: `auto` (CUDA when usable, else a hardware WebGPU adapter, else CPU), `cpu`,
+ * `webgpu` (onnxruntime-web's WebGPU provider), `cuda` (= `cuda:0`), `cuda:N`.
+ */
+export type Device = "auto" | "cpu" | "webgpu" | "cuda" | `cuda:${number}`;
 
 /** Default GPU memory limit: 24 GiB, the CMRxRecon limit. */
 export const DEFAULT_VRAM_LIMIT = 24 * 1024 ** 3;
@@ -60,17 +65,17 @@ export function cudaProviderOptions(
 
 /**
  * Parses a `--device` value.
- * @param s `auto`, `cpu`, `gpu`/`cuda` (device 0) or `cuda:N`
+ * @param s `auto`, `cpu`, `webgpu`, `gpu`/`cuda` (device 0) or `cuda:N`
  * @throws {UsageError} for anything else
  */
 export function parseDevice(s: string): Device {
   const v = s.trim().toLowerCase();
-  if (v === "auto" || v === "cpu") return v;
+  if (v === "auto" || v === "cpu" || v === "webgpu") return v;
   if (v === "cuda" || v === "gpu") return "cuda";
   const m = /^(?:cuda|gpu):(\d+)$/.exec(v);
   if (m) return `cuda:${Number(m[1])}`;
   throw new UsageError(`unknown device "${s}"`, {
-    hint: "use --device auto, cpu, cuda or cuda:N (N = GPU index)",
+    hint: "use --device auto, cpu, webgpu, cuda or cuda:N (N = GPU index)",
   });
 }
 
@@ -143,4 +148,136 @@ export function cudaAvailable(): { available: boolean; reason?: string } {
     }
   } catch { /* not installed or no run permission */ }
   return { available: false, reason: "no NVIDIA GPU is visible (no /dev/nvidia0, nvidia-smi)" };
+}
+
+/** What a WebGPU adapter says about itself (`GPUAdapter.info`). */
+export interface WebGpuAdapterInfo {
+  /** Vendor: a name, or in Deno 2.9 the PCI vendor id in decimal (`"4318"`: NVIDIA). */
+  vendor: string;
+  /** Architecture (empty in Deno 2.9 on lavapipe). */
+  architecture: string;
+  /** Device: a name, or in Deno 2.9 the PCI device id in decimal. */
+  device: string;
+  /** Driver's description, e.g. `llvmpipe (LLVM 15.0.6, 256 bits)` for Mesa's lavapipe. */
+  description: string;
+  /** The adapter is a fallback (software / CPU) adapter, where the runtime says so. */
+  isFallbackAdapter?: boolean;
+}
+
+/** The answer of {@link webgpuAdapter}. */
+export interface WebGpuAdapterCheck {
+  /** A WebGPU adapter was returned. */
+  available: boolean;
+  /** Why there is none (when `available` is false). */
+  reason?: string;
+  /** The adapter's info (when available). */
+  info?: WebGpuAdapterInfo;
+  /** The adapter runs on the CPU (llvmpipe, lavapipe, SwiftShader, a fallback adapter). */
+  software: boolean;
+  /** Why it counts as software (when `software`). */
+  softwareReason?: string;
+  /** A short name of the adapter for messages (its description, else vendor/device). */
+  label?: string;
+}
+
+/** Names of software (CPU) GPU drivers, matched in the adapter's description/device/architecture. */
+const SOFTWARE_NAMES =
+  /llvmpipe|lavapipe|softpipe|swiftshader|swrast|microsoft basic render|\bsoftware\b|\bcpu\b/i;
+/** Vendor ids of software Vulkan drivers: Mesa (0x10005, lavapipe). */
+const SOFTWARE_VENDORS = new Set(["65541", "0x10005", "mesa"]);
+
+/**
+ * Why a WebGPU adapter runs on the CPU, or undefined for a hardware adapter. Software when:
+ * the runtime marks it as a fallback adapter (`isFallbackAdapter`: wgpu, Deno's WebGPU, sets
+ * it for CPU-type devices), or its description, device or architecture names a software
+ * driver (llvmpipe, lavapipe, softpipe, SwiftShader, swrast, Microsoft Basic Render Driver,
+ * "software", "CPU"), or its vendor is Mesa's software vendor id (0x10005 = 65541).
+ * Measured with Deno 2.9.6 on Mesa's lavapipe: vendor `"65541"`, architecture `""`, device
+ * `"0"`, description `"llvmpipe (LLVM 15.0.6, 256 bits)"`, `isFallbackAdapter: true`.
+ */
+export function softwareAdapterReason(info: WebGpuAdapterInfo): string | undefined {
+  if (info.isFallbackAdapter === true) return "a fallback (CPU) adapter";
+  for (const v of [info.description, info.device, info.architecture]) {
+    const m = SOFTWARE_NAMES.exec(v ?? "");
+    if (m) return `a software driver (${m[0]})`;
+  }
+  if (SOFTWARE_VENDORS.has((info.vendor ?? "").trim().toLowerCase())) {
+    return `a software vendor id (${info.vendor}: Mesa)`;
+  }
+  return undefined;
+}
+
+/** A short name of an adapter for messages. */
+export function adapterLabel(info: WebGpuAdapterInfo): string {
+  if (info.description) return info.description;
+  const parts = [
+    info.vendor && `vendor ${info.vendor}`,
+    info.architecture,
+    info.device && `device ${info.device}`,
+  ]
+    .filter(Boolean);
+  return parts.length ? parts.join(" ") : "unnamed adapter";
+}
+
+let adapterCheck: Promise<WebGpuAdapterCheck> | undefined;
+
+/**
+ * Asks `navigator.gpu` for an adapter and says whether there is one, what it is, and whether
+ * it is software ({@link softwareAdapterReason}). Asked once per process (the answer is
+ * kept). Never throws; needs no permission.
+ * Deno prints `XDG_RUNTIME_DIR is invalid or not set` on stderr while Vulkan starts when
+ * that variable is unset (Mesa's drivers); set it to a writable folder to silence it.
+ */
+export function webgpuAdapter(): Promise<WebGpuAdapterCheck> {
+  adapterCheck ??= askAdapter();
+  return adapterCheck;
+}
+
+async function askAdapter(): Promise<WebGpuAdapterCheck> {
+  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (!gpu) {
+    return {
+      available: false,
+      software: false,
+      reason: "this runtime has no WebGPU (navigator.gpu)",
+    };
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return {
+      available: false,
+      software: false,
+      reason: `navigator.gpu.requestAdapter() failed: ${
+        String((e as Error).message ?? e).split("\n")[0]
+      }`,
+    };
+  }
+  if (!adapter) {
+    return {
+      available: false,
+      software: false,
+      reason: "navigator.gpu gives no adapter (no GPU driver for WebGPU: Vulkan, Metal or D3D12)",
+    };
+  }
+  const raw = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const fallback = raw.isFallbackAdapter ??
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const info: WebGpuAdapterInfo = {
+    vendor: raw.vendor ?? "",
+    architecture: raw.architecture ?? "",
+    device: raw.device ?? "",
+    description: raw.description ?? "",
+  };
+  if (typeof fallback === "boolean") info.isFallbackAdapter = fallback;
+  const why = softwareAdapterReason(info);
+  const out: WebGpuAdapterCheck = {
+    available: true,
+    info,
+    software: !!why,
+    label: adapterLabel(info),
+  };
+  if (why) out.softwareReason = why;
+  return out;
 }

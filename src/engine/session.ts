@@ -1,6 +1,7 @@
 /**
  * onnxruntime sessions for cmrxkit ({@link OnnxSession}): execution provider choice (CUDA
- * when it is usable, CPU otherwise, never a crash; see providers.ts), threads, graph
+ * when it is usable, else a hardware WebGPU adapter under `auto`, CPU otherwise, never a
+ * crash; see providers.ts), threads, graph
  * optimisation, a warm-up run, per-run timing and input checking against the graph.
  * Tensors are float32, row-major (last dim fastest), dims outermost first.
  *
@@ -9,6 +10,12 @@
  * --allow-read`. Asking for the CUDA provider when its library is absent makes session
  * creation throw, so cmrxkit checks first (`cudaAvailable`) and retries on CPU when
  * creation still fails.
+ *
+ * WebGPU runs through onnxruntime-web's WebGPU provider (`onnxruntime-web/webgpu`, imported
+ * lazily too; no `--allow-ffi`, `--allow-read` for its wasm file): `device: "webgpu"` uses
+ * any adapter `navigator.gpu` gives (software ones too); `auto` uses it only when CUDA is not
+ * usable and the adapter is hardware (`webgpuAdapter`). No adapter, or a session that fails
+ * to start: CPU with a notice.
  *
  * @module
  */
@@ -23,13 +30,19 @@ import {
   elemTypeName,
   halfToFloat,
 } from "./onnx/mod.ts";
+import { WEBGPU_CONV_RULE, webgpuConvHazards } from "./webgpu_hazards.ts";
 import {
   cudaAvailable,
   cudaProviderOptions,
   DEFAULT_VRAM_LIMIT,
   type Device,
   deviceIdOf,
+  webgpuAdapter,
+  type WebGpuAdapterInfo,
 } from "./providers.ts";
+
+/** The execution provider of an {@link OnnxSession}. */
+export type Provider = "cuda" | "webgpu" | "cpu";
 
 /** Options of {@link OnnxSession.load}. */
 export interface OnnxSessionOptions {
@@ -46,6 +59,13 @@ export interface OnnxSessionOptions {
    * cmrxkit enforces it by sizing the work with `estimateMemory` + `planBatch`.
    */
   vramLimitBytes?: number;
+  /**
+   * `refuse` (default): a graph with a Conv that onnxruntime-web 1.30's WebGPU provider is
+   * known to compute wrongly (`webgpu_hazards.ts`) runs on the CPU instead, with a notice
+   * naming the nodes and the fix; `ignore` runs it on WebGPU anyway (the parity probe of
+   * `submit` still compares it with the CPU).
+   */
+  webgpuHazards?: "refuse" | "ignore";
   /** Graph optimisation level; default `all`. */
   graphOptimization?: "all" | "basic" | "none";
   /**
@@ -101,7 +121,45 @@ export const FEEDABLE: ReadonlySet<number> = new Set<number>([
 ]);
 
 type OrtModule = typeof Ort;
+/** What a session uses of an onnxruntime module: onnxruntime-common's API (node or web). */
+type OrtApi = Pick<OrtModule, "Tensor" | "InferenceSession">;
 let ortModule: Promise<OrtModule> | undefined;
+let ortWebModule: Promise<OrtApi> | undefined;
+
+/**
+ * Runs `fn` and puts `globalThis.Worker` back as it was: onnxruntime-web's wasm start-up
+ * (Emscripten's Node path) replaces it with Node's `worker_threads` Worker, which would break
+ * every later `new Worker(url)` of the process (cmrxkit's reconstruction worker pool).
+ */
+export async function keepingWorker<T>(fn: () => Promise<T>): Promise<T> {
+  const worker = globalThis.Worker;
+  try {
+    return await fn();
+  } finally {
+    if (globalThis.Worker !== worker) globalThis.Worker = worker;
+  }
+}
+
+/** Loads onnxruntime-web's WebGPU build once (no `--allow-ffi`). */
+async function loadOrtWeb(): Promise<OrtApi> {
+  ortWebModule ??= import("onnxruntime-web/webgpu").then(
+    (m) => {
+      // errors only: its node-assignment warnings (shape ops on the CPU) are expected
+      m.env.logLevel = "error";
+      return m as unknown as OrtApi;
+    },
+    (e) => {
+      ortWebModule = undefined;
+      const msg = String((e as Error).message ?? e);
+      throw new CmrxError(`cannot load onnxruntime-web: ${msg.split("\n")[0]}`, {
+        hint: 'map "onnxruntime-web" to "npm:onnxruntime-web@1.30.0" in deno.json "imports" ' +
+          "and run `deno install`",
+        cause: e,
+      });
+    },
+  );
+  return await ortWebModule;
+}
 
 /** Loads onnxruntime-node once (needs `--allow-ffi`). */
 async function loadOrt(): Promise<OrtModule> {
@@ -135,11 +193,16 @@ function describeInputs(inputs: DecodedValueInfo[]): string {
  */
 export class OnnxSession {
   /** The provider in use. */
-  readonly provider: "cuda" | "cpu";
-  /** The GPU index (0 on CPU). */
+  readonly provider: Provider;
+  /** The GPU index (0 on CPU and WebGPU). */
   readonly deviceId: number;
-  /** One-line notice when CUDA was asked for (or `auto`) and CPU is used instead. */
+  /**
+   * One-line notice when a GPU was asked for (or `auto`) and CPU is used instead, or when
+   * `auto` chose WebGPU (CUDA not usable): says which provider and why.
+   */
   readonly notice?: string;
+  /** The WebGPU adapter in use (provider `webgpu` only). */
+  readonly adapter?: WebGpuAdapterInfo;
   /** Names of the graph inputs to feed (initializers excluded). */
   readonly inputNames: string[];
   /** Names of the graph outputs {@link OnnxSession.run} returns. */
@@ -154,17 +217,18 @@ export class OnnxSession {
   readonly file: string;
 
   private session?: Ort.InferenceSession;
-  private ort: OrtModule;
+  private ort: OrtApi;
   private queue: Promise<unknown> = Promise.resolve();
   private needsWarmup: boolean;
 
   private constructor(init: {
     file: string;
     session: Ort.InferenceSession;
-    ort: OrtModule;
-    provider: "cuda" | "cpu";
+    ort: OrtApi;
+    provider: Provider;
     deviceId: number;
     notice?: string;
+    adapter?: WebGpuAdapterInfo;
     inputs: DecodedValueInfo[];
     outputs: DecodedValueInfo[];
     loadMs: number;
@@ -176,6 +240,7 @@ export class OnnxSession {
     this.provider = init.provider;
     this.deviceId = init.deviceId;
     if (init.notice) this.notice = init.notice;
+    if (init.adapter) this.adapter = init.adapter;
     this.inputs = init.inputs;
     this.outputs = init.outputs;
     this.inputNames = init.inputs.map((i) => i.name);
@@ -208,18 +273,49 @@ export class OnnxSession {
     const inputs = model.graph.inputs.filter((i) => !initNames.has(i.name));
     const outputs = model.graph.outputs;
 
-    const ort = await loadOrt();
     const device = opts.device ?? "auto";
-    let provider: "cuda" | "cpu" = "cpu";
+    let provider: Provider = "cpu";
     let notice: string | undefined;
+    let adapter: WebGpuAdapterInfo | undefined;
     const deviceId = deviceIdOf(device);
-    if (device !== "cpu") {
+    if (device === "webgpu") {
+      const gpu = await webgpuAdapter();
+      if (gpu.available) {
+        provider = "webgpu";
+        adapter = gpu.info;
+      } else notice = `--device webgpu asked for, but ${gpu.reason}; running on CPU`;
+    } else if (device !== "cpu") {
       const cuda = cudaAvailable();
       if (cuda.available) provider = "cuda";
-      else {
-        notice = device === "auto"
-          ? `no usable GPU: ${cuda.reason}; running on CPU`
-          : `--device ${device} asked for, but ${cuda.reason}; running on CPU`;
+      else if (device === "auto") {
+        const gpu = await webgpuAdapter();
+        if (gpu.available && !gpu.software) {
+          provider = "webgpu";
+          adapter = gpu.info;
+          notice = `auto: no usable CUDA (${cuda.reason}); running on the hardware WebGPU ` +
+            `adapter "${gpu.label}"`;
+        } else {
+          notice = `no usable GPU: no usable CUDA (${cuda.reason}); ` + (gpu.available
+            ? `the WebGPU adapter "${gpu.label}" is software (${gpu.softwareReason}), ` +
+              `which auto does not use (--device webgpu does)`
+            : `no WebGPU adapter (${gpu.reason})`) +
+            "; running on CPU";
+        }
+      } else notice = `--device ${device} asked for, but ${cuda.reason}; running on CPU`;
+    }
+    // a graph onnxruntime-web's WebGPU provider is known to compute wrongly: the CPU instead
+    if (provider === "webgpu" && opts.webgpuHazards !== "ignore") {
+      const hazards = webgpuConvHazards(model);
+      if (hazards.length) {
+        provider = "cpu";
+        adapter = undefined;
+        const shown = hazards.slice(0, 3).map((h) => `${h.node} (${h.cin} -> ${h.cout})`);
+        notice = `${device === "auto" ? "auto: " : ""}not running on WebGPU: ` +
+          `${hazards.length} Conv node(s) of this graph hit a bug of onnxruntime-web 1.30's ` +
+          `WebGPU provider (${WEBGPU_CONV_RULE}): ${shown.join(", ")}${
+            hazards.length > 3 ? ", ..." : ""
+          }; running on CPU (fix the graph: PYTHONPATH=train python3 -m ` +
+          `cmrxtrain.webgpu_safe ${modelPath})`;
       }
     }
     const base: Ort.InferenceSession.SessionOptions = {
@@ -239,6 +335,28 @@ export class OnnxSession {
       ? modelPath
       : bytes;
     let session: Ort.InferenceSession | undefined;
+    let ort: OrtApi | undefined;
+    if (provider === "webgpu") {
+      try {
+        const web = await loadOrtWeb();
+        // onnxruntime-web reads no paths: always the bytes (external weights then fail -> CPU)
+        session = await keepingWorker(() =>
+          web.InferenceSession.create(bytes, {
+            ...base,
+            executionProviders: ["webgpu"],
+            logSeverityLevel: 3,
+          })
+        );
+        ort = web;
+      } catch (e) {
+        provider = "cpu";
+        adapter = undefined;
+        const msg = String((e as Error).message ?? e).split("\n")[0];
+        notice = `${device === "auto" ? "auto: " : ""}the WebGPU provider failed to start ` +
+          `(${msg}); running on CPU`;
+      }
+    }
+    ort ??= await loadOrt();
     if (provider === "cuda") {
       try {
         session = await ort.InferenceSession.create(source as Uint8Array, {
@@ -278,6 +396,7 @@ export class OnnxSession {
       provider,
       deviceId: provider === "cuda" ? deviceId : 0,
       notice,
+      adapter,
       inputs,
       outputs,
       loadMs: 0,
@@ -425,7 +544,7 @@ export class OnnxSession {
     }
     const exec = async () => {
       try {
-        return await session.run(ortFeeds);
+        return await keepingWorker(() => session.run(ortFeeds));
       } catch (e) {
         throw new CmrxError(
           `onnxruntime failed: ${String((e as Error).message ?? e).split("\n")[0]}`,

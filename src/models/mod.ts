@@ -52,8 +52,6 @@ export {
 } from "./registry.ts";
 export { type ModelRun, type OnnxModelOptions, OnnxReconstructor } from "./onnx_model.ts";
 export {
-  type ComputeApp,
-  parseComputeApps,
   ProcessSession,
   type ProcessSessionStats,
   PROTOCOL,

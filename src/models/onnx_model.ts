@@ -151,7 +151,7 @@ export class OnnxReconstructor implements Reconstructor {
     // every input role, coil maps included, with the dims buildFeeds will give it
     const shapesFor = (b: number) =>
       inputShapes(this.manifest, p, b, frames, this.#entry.manifestPath);
-    const limit = provider === "cuda"
+    const limit = provider === "cuda" || provider === "webgpu"
       ? (this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT)
       : Math.min(
         this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT,
@@ -189,7 +189,7 @@ export class OnnxReconstructor implements Reconstructor {
     this.#estimates.set(key, est);
     const limit = this.#opts.vramLimitBytes ?? DEFAULT_VRAM_LIMIT;
     const need = est.weightsBytes + est.peakActivationBytes;
-    if (provider === "cuda" && need > 0.8 * limit) {
+    if ((provider === "cuda" || provider === "webgpu") && need > 0.8 * limit) {
       throw new CmrxError(
         `model ${this.name} needs about ${(need / 1024 ** 3).toFixed(1)} GiB for inputs ${key} ` +
           `(weights + peak activations), over 80% of the ${

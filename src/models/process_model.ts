@@ -28,6 +28,7 @@
  * @module
  */
 
+import { GpuMemorySampler } from "../engine/gpu_memory.ts";
 import { CmrxError, errorMessage } from "../errors.ts";
 import type { LaidOut } from "./layout.ts";
 import type { ModelManifest } from "./manifest.ts";
@@ -71,109 +72,6 @@ export interface ProcessSessionStats {
   gpuPeakBytes: number | null;
   /** How GPU memory was sampled: `nvidia-smi, N samples`, or `not sampled (...)`. */
   gpuSampling: string;
-}
-
-/** One row of `nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits`. */
-export interface ComputeApp {
-  /** Process id. */
-  pid: number;
-  /** GPU memory in MiB. */
-  usedMiB: number;
-}
-
-/**
- * Parses `nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits`
- * (one `pid, MiB` line per process and GPU); lines without numbers (`[N/A]`, messages)
- * are skipped.
- */
-export function parseComputeApps(text: string): ComputeApp[] {
-  const out: ComputeApp[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s*,\s*(\d+(?:\.\d+)?)\s*$/.exec(line);
-    if (m) out.push({ pid: Number(m[1]), usedMiB: Number(m[2]) });
-  }
-  return out;
-}
-
-/** GPU memory (bytes) of the processes `pids` in parsed `nvidia-smi` rows, summed. */
-export function gpuBytesOf(apps: readonly ComputeApp[], pids: ReadonlySet<number>): number | null {
-  const mine = apps.filter((a) => pids.has(a.pid));
-  return mine.length ? mine.reduce((s, a) => s + a.usedMiB, 0) * 1024 * 1024 : null;
-}
-
-/** `pid` and its descendants, from Linux `/proc/PID/task/TID/children` (best effort). */
-function processTree(pid: number): Set<number> {
-  const seen = new Set<number>([pid]);
-  const todo = [pid];
-  while (todo.length) {
-    const p = todo.pop()!;
-    try {
-      for (const t of Deno.readDirSync(`/proc/${p}/task`)) {
-        const kids = Deno.readTextFileSync(`/proc/${p}/task/${t.name}/children`);
-        for (const k of kids.split(/\s+/).filter(Boolean).map(Number)) {
-          if (!seen.has(k)) (seen.add(k), todo.push(k));
-        }
-      }
-    } catch { /* not Linux, or gone */ }
-  }
-  return seen;
-}
-
-/** Samples the GPU memory of a process tree with `nvidia-smi` about once a second. */
-class GpuSampler {
-  peak: number | null = null;
-  samples = 0;
-  note = "not sampled (no nvidia-smi)";
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #busy = false;
-
-  constructor(private pid: number, private intervalMs = 1000) {}
-
-  async start(): Promise<void> {
-    if (!(await this.#sample())) return;
-    this.note = "";
-    this.#timer = setInterval(() => void this.#sample(), this.intervalMs);
-  }
-
-  /** One sample; false when nvidia-smi cannot be run. */
-  async #sample(): Promise<boolean> {
-    if (this.#busy) return true;
-    this.#busy = true;
-    try {
-      const out = await new Deno.Command("nvidia-smi", {
-        args: ["--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      if (!out.success) {
-        this.note = `not sampled (nvidia-smi exited with ${out.code})`;
-        return false;
-      }
-      const bytes = gpuBytesOf(
-        parseComputeApps(new TextDecoder().decode(out.stdout)),
-        processTree(this.pid),
-      );
-      this.samples++;
-      if (bytes !== null && (this.peak === null || bytes > this.peak)) this.peak = bytes;
-      return true;
-    } catch (e) {
-      this.note = e instanceof Deno.errors.NotFound
-        ? "not sampled (no nvidia-smi)"
-        : `not sampled (${errorMessage(e)})`;
-      return false;
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  text(): string {
-    return this.note || `nvidia-smi, ${this.samples} sample(s)`;
-  }
 }
 
 /** Reads lines and exact byte counts from a byte stream. */
@@ -285,7 +183,7 @@ export class ProcessSession {
   #broken: CmrxError | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
-  #sampler: GpuSampler;
+  #sampler: GpuMemorySampler;
   #stats: Omit<ProcessSessionStats, "gpuPeakBytes" | "gpuSampling">;
   #released = false;
 
@@ -296,7 +194,7 @@ export class ProcessSession {
     this.#writer = child.stdin.getWriter();
     this.#reader = new MessageReader(child.stdout);
     this.#stderrDone = this.#pumpStderr(child.stderr);
-    this.#sampler = new GpuSampler(child.pid);
+    this.#sampler = new GpuMemorySampler(child.pid);
     child.status.then((s) => {
       this.#exit = s;
       this.#sampler.stop();

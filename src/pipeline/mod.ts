@@ -57,11 +57,21 @@
 
 export {
   type CaseEvent,
+  type GpuMemoryReport,
   type Selector,
   submit,
   type SubmitOptions,
   type SubmitSummary,
 } from "./submit.ts";
+export {
+  PROBE_TOLERANCE,
+  probeProvider,
+  type ProbeProviderOptions,
+  probeText,
+  type ProviderProbe,
+  smallProbeClass,
+} from "./provider_probe.ts";
+export { type SizeClass, sizeText } from "./preflight.ts";
 export { submitWithModels, type SubmitWithModelsOptions } from "./run.ts";
 export {
   checkModel,

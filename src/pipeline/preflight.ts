@@ -197,11 +197,15 @@ export function sizeClasses(
 
 /**
  * A synthetic slice of a size class: small deterministic non-zero k-space on a uniform
- * mask with calibration lines (so coil maps and normalisation have something to work on).
+ * mask with calibration lines (so coil maps and normalisation have something to work on;
+ * 24 lines, or a third of a small slice's, at least 8, so that it stays undersampled).
  */
 export function probeInput(s: SizeClass): SliceInput {
   const { nx, ny, nc, nt } = s;
-  const mask = uniformMask2d(nx, ny, s.acc ?? 4, Math.min(24, ny));
+  // calibration lines: 24, fewer on small probes (at least 8, for the coil maps) so that the
+  // probe stays undersampled: a fully sampled slice would hide a model's network behind its
+  // data consistency
+  const mask = uniformMask2d(nx, ny, s.acc ?? 4, Math.min(24, Math.max(8, Math.floor(ny / 3))));
   const k = new Float32Array(2 * nx * ny * nc * nt);
   let state = 0x2545f491;
   for (let i = 0; i < nx * ny * nc * nt; i++) {

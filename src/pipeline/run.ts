@@ -15,6 +15,7 @@ import { CmrxError } from "../errors.ts";
 import { listModels, type ModelEntry, SHIPPED_MODELS } from "../models/registry.ts";
 import { methodNames } from "../recon/registry.ts";
 import { preflight, type PreflightModel, sizeText } from "./preflight.ts";
+import { probeProvider, probeText, type ProviderProbe } from "./provider_probe.ts";
 import { checkModel, createLoadingSelector, type LoadingSelector } from "./select.ts";
 import { submit, type SubmitOptions, type SubmitSummary } from "./submit.ts";
 
@@ -67,12 +68,28 @@ export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<S
     onNotice: onEngineNotice,
   });
   try {
+    const probes: ProviderProbe[] = [];
     if (check !== false) {
-      for (const m of await checkBeforeRun(rest, models, selector)) {
-        rest.onNotice?.(preflightText(m));
+      const checked = await checkBeforeRun(rest, models, selector);
+      for (const m of checked) rest.onNotice?.(preflightText(m));
+      // every model loaded on a GPU provider: compared with the CPU before it is trusted
+      for (const { entry, model } of selector.loaded()) {
+        const like = checked.find((m) => m.manifestPath === entry.manifestPath)?.sizes[0];
+        const p = await probeProvider(entry, model, { like, engine });
+        if (!p) continue;
+        probes.push(p);
+        rest.onNotice?.(probeText(p));
+        if (!p.ok) await selector.useCpu(entry);
       }
     }
-    return await submit({ ...rest, select: (c) => selector.select(c), models });
+    return await submit({
+      ...rest,
+      select: (c) => selector.select(c),
+      models,
+      gpuEstimateBytes: () => selector.gpuEstimateBytes(),
+      gpuLimitBytes: engine?.vramLimitBytes,
+      providerProbes: probes,
+    });
   } finally {
     await selector.release(); // the ONNX sessions, also when the run fails
   }

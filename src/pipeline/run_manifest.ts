@@ -70,6 +70,18 @@ export interface RunManifest {
   input: { path: string; files: number; fingerprint: string };
   /** Other options that change the written files (e.g. `maps`). */
   options: Record<string, unknown>;
+  /**
+   * The GPU providers the latest run probed against the CPU, per model (provider, largest
+   * relative difference, tolerance, whether the provider was used). Not compared on resume:
+   * a run on another machine may probe another provider.
+   */
+  providers?: {
+    model: string;
+    provider: string;
+    maxRel: number;
+    tolerance: number;
+    used: string;
+  }[];
   /** Not written by submit (the run log has the dates); kept for manifests made elsewhere. */
   created?: string;
   /** Not written by submit; see {@link created}. */
@@ -130,6 +142,7 @@ export function manifestText(m: RunManifest): string {
     ...(m.models ? { models: m.models } : {}),
     input: { path: m.input.path, files: m.input.files, fingerprint: m.input.fingerprint },
     options: Object.fromEntries(Object.entries(m.options).sort(([a], [b]) => a < b ? -1 : 1)),
+    ...(m.providers?.length ? { providers: m.providers } : {}),
     ...(m.created ? { created: m.created } : {}),
     ...(m.updated ? { updated: m.updated } : {}),
   };
@@ -340,6 +353,14 @@ export interface RunManifestInput {
   models?: readonly ModelEntry[];
   /** The dataset root. */
   input: string;
+  /** The parity probes of GPU providers (`providers` of the manifest). */
+  probes?: readonly {
+    model: string;
+    provider: string;
+    maxRel: number;
+    tolerance: number;
+    ok: boolean;
+  }[];
   /** Every case of the split, whatever the filters: the input identity covers them all. */
   cases: readonly Case[];
   /** `--maps`. */
@@ -363,6 +384,17 @@ export async function runManifestFor(run: RunManifestInput): Promise<RunManifest
     ...(run.models?.length ? { models: await modelSizes(run.models) } : {}),
     input: await inputIdentity(run.input, files),
     options: { maps: run.maps },
+    ...(run.probes?.length
+      ? {
+        providers: run.probes.map((p) => ({
+          model: p.model,
+          provider: p.provider,
+          maxRel: Number.isFinite(p.maxRel) ? p.maxRel : -1,
+          tolerance: p.tolerance,
+          used: p.ok ? p.provider : "cpu",
+        })),
+      }
+      : {}),
   };
 }
 

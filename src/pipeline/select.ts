@@ -131,11 +131,24 @@ export interface LoadingSelector extends ModelSelector {
    * cases it serves (loaded once, shared).
    */
   load(entry: ModelEntry): Promise<OnnxReconstructor>;
+  /**
+   * The largest static GPU memory estimate (weights + peak activations) of the models
+   * loaded so far, over the input shapes they ran; null when none was estimated.
+   */
+  gpuEstimateBytes(): number | null;
+  /** The entries of the models loaded so far, with their reconstructors. */
+  loaded(): { entry: ModelEntry; model: OnnxReconstructor }[];
+  /**
+   * From now on runs `entry`'s model on the CPU provider (its GPU session released): what
+   * a failed parity probe asks for.
+   */
+  useCpu(entry: ModelEntry): Promise<void>;
 }
 
 /** {@link createSelector} with its loader: `submitWithModels` checks the models it opens. */
 export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
   const loaded = new Map<string, OnnxReconstructor>();
+  const entries = new Map<string, ModelEntry>();
   let noticed = false;
   const load = async (entry: ModelEntry): Promise<OnnxReconstructor> => {
     let r = loaded.get(entry.onnxPath);
@@ -147,6 +160,7 @@ export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
         noticed = true;
       }
       loaded.set(entry.onnxPath, r);
+      entries.set(entry.onnxPath, entry);
     }
     return r;
   };
@@ -160,6 +174,27 @@ export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
       return await load(entry);
     },
     load,
+    loaded() {
+      return [...loaded.entries()].map(([k, model]) => ({ entry: entries.get(k)!, model }));
+    },
+    async useCpu(entry: ModelEntry): Promise<void> {
+      const old = loaded.get(entry.onnxPath);
+      const cpu = new OnnxReconstructor(entry, { ...opts.engine, device: "cpu" });
+      await cpu.engine();
+      loaded.set(entry.onnxPath, cpu);
+      entries.set(entry.onnxPath, entry);
+      await old?.release();
+    },
+    gpuEstimateBytes(): number | null {
+      let most: number | null = null;
+      for (const r of loaded.values()) {
+        for (const e of r.memoryEstimates()) {
+          const need = e.weightsBytes + e.peakActivationBytes;
+          if (most === null || need > most) most = need;
+        }
+      }
+      return most;
+    },
     async release(): Promise<void> {
       for (const r of loaded.values()) {
         const e = await r.engine().catch(() => null);

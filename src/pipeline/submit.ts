@@ -46,6 +46,8 @@ import {
 import { checkImg4RankingFile } from "../challenge/validate/checks.ts";
 import { validateSubmission } from "../challenge/validate/mod.ts";
 import type { ValidationReport } from "../challenge/validate/report.ts";
+import { GpuMemorySampler } from "../engine/gpu_memory.ts";
+import type { ProviderProbe } from "./provider_probe.ts";
 import { peakRssBytes } from "../engine/rss.ts";
 import { CmrxError, errorMessage } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
@@ -101,6 +103,18 @@ export interface SubmitOptions {
   shard?: [number, number];
   /** Seconds the whole test set may take (the challenge's budget), for the verdict and stop. */
   timeBudget?: number;
+  /**
+   * The static estimate of the GPU memory the run's ONNX models need (bytes), asked once
+   * the cases ran; null or absent when none ran (`submitWithModels` gives it).
+   */
+  gpuEstimateBytes?: () => number | null;
+  /** The GPU memory limit to report against (default: the edition's). */
+  gpuLimitBytes?: number;
+  /**
+   * The parity probes of the models loaded on a GPU provider (`submitWithModels`), for the
+   * run log's start record and the run manifest.
+   */
+  providerProbes?: ProviderProbe[];
   /** Recompute files that already exist, and rewrite the run manifest. */
   force?: boolean;
   /** Zip the result (`Submission.zip` beside the Submission folder) with this team name. */
@@ -182,6 +196,11 @@ export interface SubmitSummary {
   perView: Record<string, ViewTiming>;
   /** Peak resident memory of the process in bytes (Linux `VmHWM`, else the current RSS). */
   peakRssBytes: number;
+  /**
+   * GPU memory of this process during the run: the peak `nvidia-smi` saw (null: not sampled,
+   * `sampling` says why), beside the static estimate of the ONNX models' peak and the limit.
+   */
+  gpuMemory: GpuMemoryReport;
   /** Extrapolation to the test set of the task, when a budget was given. */
   budget?: BudgetVerdict;
   /**
@@ -199,6 +218,21 @@ export interface SubmitSummary {
   staleRemoved: number;
   /** The run manifest as written. */
   manifest?: RunManifest;
+}
+
+/** GPU memory of a run: measured where `nvidia-smi` exists, else only estimated. */
+export interface GpuMemoryReport {
+  /** Peak bytes `nvidia-smi` listed for this process and its children; null when not sampled. */
+  peakBytes: number | null;
+  /** `nvidia-smi, N sample(s)`, or `not sampled (...)`. */
+  sampling: string;
+  /**
+   * Static estimate of the ONNX models' peak (weights + activations, the largest input shape
+   * run), from `estimateMemory`; null when no ONNX model ran or none was estimated.
+   */
+  estimateBytes: number | null;
+  /** The GPU memory limit the run was held to (the edition's, or `--vram-limit`). */
+  limitBytes: number;
 }
 
 /**
@@ -260,6 +294,10 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const logDir = logPath.slice(0, Math.max(0, logPath.lastIndexOf("/")));
   if (logDir) await Deno.mkdir(logDir, { recursive: true });
   using log = await RunLogWriter.open(logPath);
+  // GPU memory of this process (ONNX sessions on CUDA or WebGPU), where nvidia-smi exists
+  const gpu = new GpuMemorySampler(Deno.pid);
+  await gpu.start();
+  using _stopGpu = { [Symbol.dispose]: () => gpu.stop() };
   await log.write({
     event: "start",
     date: new Date().toISOString(),
@@ -271,6 +309,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     cases: mine.length + problems.length,
     ...(shares ? { shares: shares.map((s) => ({ cases: s.cases, fraction: s.fraction })) } : {}),
     staleRemoved: stale.removed.length,
+    ...(opts.providerProbes?.length ? { providerProbes: opts.providerProbes } : {}),
   });
 
   const summary: SubmitSummary = {
@@ -283,6 +322,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     seconds: 0,
     perView: {},
     peakRssBytes: 0,
+    gpuMemory: { peakBytes: null, sampling: "", estimateBytes: null, limitBytes: 0 },
     shares,
     staleRemoved: stale.removed.length,
     manifest,
@@ -392,6 +432,13 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     summary.budget = budgetVerdict(summary.perView, opts.task, opts.timeBudget, edition);
   }
   summary.peakRssBytes = peakRssBytes();
+  gpu.stop();
+  summary.gpuMemory = {
+    peakBytes: gpu.peak,
+    sampling: gpu.text(),
+    estimateBytes: opts.gpuEstimateBytes?.() ?? null,
+    limitBytes: opts.gpuLimitBytes ?? edition.limits.gpuMemoryBytes,
+  };
   // Validate what this run is responsible for (a shard validates when it is the whole set),
   // against the plans: no input header is read again.
   if (!opts.shard || opts.shard[1] === 1) {
@@ -496,6 +543,7 @@ function runManifestOf(opts: SubmitOptions, year: number, all: Discovery): Promi
     input: opts.input,
     cases: all.cases,
     maps: !!opts.maps,
+    probes: opts.providerProbes,
   });
 }
 

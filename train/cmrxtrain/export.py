@@ -158,7 +158,9 @@ def manifest_for(model, name: str, onnx_file: str, export: dict, frames: int, ar
 
 
 def export_onnx(model, path: str, frames: int, coils: int = 4, size=(24, 20)) -> None:
-    """torch.onnx.export at opset 17 with B, C, Y, X dynamic, written atomically."""
+    """torch.onnx.export at opset 17 with B, C, Y, X dynamic, written atomically; Convs that
+    onnxruntime-web's WebGPU provider computes wrongly get their input channels zero-padded
+    (:mod:`cmrxtrain.webgpu_safe`, same result on every provider)."""
     model.eval()
     k, m, s = random_inputs(frames, coils, size[0], size[1], seed=1)
     tmp = path + ".tmp"
@@ -184,7 +186,13 @@ def export_onnx(model, path: str, frames: int, coils: int = 4, size=(24, 20)) ->
 
         onnx.checker.check_model(onnx.load(tmp))
     except ImportError:
-        pass
+        print("warning: onnx is not installed: the WebGPU Conv padding (cmrxtrain.webgpu_safe) "
+              "was not applied", file=sys.stderr)
+    else:
+        # onnxruntime-web 1.30's WebGPU provider computes some Convs wrongly; pad them
+        from .webgpu_safe import patch_file
+
+        patch_file(tmp)
     os.replace(tmp, path)
 
 
