@@ -39,6 +39,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./params.ts",
     what: "papers' table: parameters and per-slice time of every train/ model, ORT vs PyTorch",
   },
+  gpu: {
+    file: "./gpu.ts",
+    what: "device run: WebGPU adapter, probe + time of shipped models vs CPU, PyTorch CUDA",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",
