@@ -42,7 +42,10 @@ export const score: Command = {
               ValidationSet / TestSet), else both tasks, validation, 2023; the line
               'submission: ...' says what was used and where it came from. A test-split
               submission is scored against TestSet ground truth (the organisers hold it;
-              'deno task synth --test' writes a local one)
+              'deno task synth --test' writes a local one). Without a manifest, --acc is
+              4,8,10 plus any other AccFactorNN folder the submission holds (e.g.
+              AccFactor24). Only the coil tracks the submission holds (MultiCoil/,
+              SingleCoil/) are expected: both are optional (2023 FAQ)
 --json FILE   {"files": [{"file", "ssim", "psnr", "nmse", "images"}], "groups": [...],
               "aggregate": {...}, "missing": [...], "malformed": [...],
               "truthProblems": [...], "incomplete": bool}

@@ -17,9 +17,10 @@ export const synth: Command = {
   name: "synth",
   summary: "write a synthetic CMRxRecon dataset (beating heart, 10 coils, masks, T1/T2)",
   help: `Usage: deno task synth --out DIR [--size small|full] [--seed N] [--patients N]
-                        [--task cine|mapping|both] [--test] [--acc 4,8,10] [--noise 0.01]
+                        [--task cine|mapping|both] [--coil multi|single|both] [--test]
+                        [--acc 4,8,10] [--noise 0.01]
 
-Writes a synthetic multi-coil dataset in exactly the CMRxRecon 2023 layout:
+Writes a synthetic dataset in exactly the CMRxRecon 2023 layout (multi-coil by default):
   DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,AccFactor04,AccFactor08,AccFactor10}/Pxxx/
   DIR/MultiCoil/{Cine,Mapping}/ValidationSet/{AccFactor04,AccFactor08,AccFactor10}/Pxxx/
   DIR/GroundTruth/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/Pxxx/   (kspace_full)
@@ -28,12 +29,25 @@ with cine_lax/cine_sax (12 frames) and T1map (MOLLI, 9 TIs) / T2map (T2-prep, 3 
 (MAT v7.3, single complex, dims kx, ky, coil, slice, frame), masks (mask04/08/10: every R-th
 line plus 24 central lines) and T1map.csv / T2map.csv.
 
+--coil single (or both) writes the same tree under SingleCoil/ (GroundTruth/SingleCoil/,
+Labels/SingleCoil/ too) with kspace_single_full / kspace_single_subNN, dims kx, ky, slice,
+frame (no coil dim), the same masks and csv files. Single-coil k-space is emulated: the coil
+images combined with the coil maps, sum_c conj(S_c) x_c / sqrt(sum_c |S_c|^2), i.e. the
+phantom image times the root-sum-of-squares of the maps (its magnitude is the noiseless
+multi-coil RSS image, its phase the phantom's), to k-space with the centred FFT, plus complex
+noise of the same sd as one coil (own seed stream: the multi-coil files are the same bytes
+with or without --coil both).
+
+--acc 24 (any factor 2..99) uses the same mask rule, every 24th line plus the 24 central
+lines, in AccFactor24 with kspace_sub24 and mask24 (papers 000/002's R = 24).
+
   --out DIR        output folder (must be empty or absent)
   --size S         small (default; ${desc("small")})
                    full  (real sizes; ${desc("full")}; ~1.2 GB per cine_sax file)
   --seed N         random seed (default 1); the same seed gives the same bytes of data
   --patients N     patients per split (default 2)
   --task T         cine, mapping or both (default both)
+  --coil C         multi, single or both (default multi): the MultiCoil and/or SingleCoil tree
   --test           also write a TestSet (+ its GroundTruth)
   --no-validation  skip the ValidationSet
   --acc LIST       acceleration factors (default 4,8,10)
@@ -48,6 +62,7 @@ Example:
       seed: { type: "string" },
       patients: { type: "string" },
       task: { type: "string", default: "both" },
+      coil: { type: "string", default: "multi" },
       test: { type: "boolean", default: false },
       "no-validation": { type: "boolean", default: false },
       acc: { type: "string" },
@@ -72,16 +87,23 @@ Example:
     }
     const patients = intFlag("synth", "patients", values.patients, 2);
     const tasks: ("cine" | "mapping")[] = task === "both" ? ["cine", "mapping"] : [task];
+    const coil = choice("synth", "coil", values.coil!, ["multi", "single", "both"]);
+    const tracks: ("MultiCoil" | "SingleCoil")[] = coil === "both"
+      ? ["MultiCoil", "SingleCoil"]
+      : [coil === "multi" ? "MultiCoil" : "SingleCoil"];
     const splits: Split[] = ["training"];
     if (!values["no-validation"]) splits.push("validation");
     if (values.test) splits.push("test");
     // Files per patient and task: kspace (1 + accs) + masks accs + labels 1 (+ csv for mapping).
     const perKind = (mapping: boolean) => (1 + accs.length) * (mapping ? 2 : 1) + accs.length + 1;
-    const total = splits.length * patients *
+    const total = tracks.length * splits.length * patients *
       tasks.reduce((s, t) => s + 2 * perKind(t === "mapping"), 0);
     const geom = GEOMETRY[size];
+    // Complex single values per file: 10 coils multi-coil, 1 single-coil.
+    const coilsWritten = (tracks.includes("MultiCoil") ? 10 : 0) +
+      (tracks.includes("SingleCoil") ? 1 : 0);
     const kspaceBytes = (k: keyof typeof geom) =>
-      8 * 10 * geom[k].nx * geom[k].ny * geom[k].nslices * geom[k].nframes;
+      8 * coilsWritten * geom[k].nx * geom[k].ny * geom[k].nslices * geom[k].nframes;
     const perPatient =
       (tasks.includes("cine") ? kspaceBytes("cine_sax") + kspaceBytes("cine_lax") : 0) +
       (tasks.includes("mapping") ? kspaceBytes("T1map") + kspaceBytes("T2map") : 0);
@@ -97,6 +119,7 @@ Example:
       seed: intFlag("synth", "seed", values.seed, 1),
       patients,
       tasks,
+      tracks,
       splits,
       accs,
       noise,

@@ -17,6 +17,10 @@
  * references) are listed in `truthProblems` and mark it incomplete too: the aggregate then
  * covers fewer cases than the truth holds.
  *
+ * Both coil tracks are optional (2023 FAQ): only the tracks the submission holds a folder of
+ * (`MultiCoil/`, `SingleCoil/`) are expected; accelerations are 4, 8 and 10 plus any other
+ * `AccFactorNN` folder the submission holds (e.g. the R = 24 of papers 000 and 002).
+ *
  * A test-split submission is scored against `TestSet` ground truth (`.../TestSet/
  * FullSample/...`), which the organisers hold; `deno task synth --test` writes a local one.
  *
@@ -113,7 +117,10 @@ export interface ScoreOptions {
   split?: "validation" | "test";
   /** Score only this task's files (default both). */
   task?: "cine" | "mapping" | "both";
-  /** Accelerations expected in the submission (default 4, 8, 10). */
+  /**
+   * Accelerations expected in the submission (default 4, 8, 10, plus any other `AccFactorNN`
+   * folder the submission holds, e.g. `AccFactor24`: the R = 24 of papers 000 and 002).
+   */
   accs?: number[];
   /** Called after each file. */
   onFile?: (done: number, total: number) => void;
@@ -132,20 +139,54 @@ export interface ScoreOptions {
 }
 
 /**
+ * The accelerations of the `AccFactorNN` folders of a 2023 submission for one split folder
+ * (`{coil}/{modality}/{splitFolder}/AccFactorNN`), e.g. 24 for `AccFactor24`.
+ */
+async function extraAccs(sub: string, splitFolder: string): Promise<number[]> {
+  const found: number[] = [];
+  const dirs = async (path: string): Promise<string[]> => {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(path)) if (e.isDirectory) out.push(e.name);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
+    }
+    return out;
+  };
+  for (const coil of await dirs(sub)) {
+    for (const modality of await dirs(`${sub}/${coil}`)) {
+      for (const acc of await dirs(`${sub}/${coil}/${modality}/${splitFolder}`)) {
+        const m = /^AccFactor(\d\d)$/.exec(acc);
+        if (m && Number(m[1]) >= 2) found.push(Number(m[1]));
+      }
+    }
+  }
+  return found;
+}
+
+/**
  * Scores a submission folder against a truth root. See the module docs for the order of
  * aggregation and what the truth may be.
  */
 export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> {
   const year = opts.year ?? DEFAULT_YEAR;
   const split: Split = opts.split ?? "validation";
-  const accs = opts.accs ?? [4, 8, 10];
   const sub = (await locateSubmission(opts.submission, year)).root;
-  const { entries: truth, problems: truthProblems } = await listTruth(
+  const splitFolder = split === "validation" ? "ValidationSet" : "TestSet";
+  const accs = opts.accs ??
+    [...new Set([4, 8, 10, ...await extraAccs(sub, splitFolder)])].sort((a, b) => a - b);
+  const { entries: allTruth, problems: truthProblems } = await listTruth(
     opts.truth,
     split,
     opts.task,
   );
-  const splitFolder = split === "validation" ? "ValidationSet" : "TestSet";
+  // Both coil tracks are optional (2023 FAQ): expect only the tracks the submission holds
+  // (all of them when it holds none).
+  const held = new Set<string>();
+  for (const coil of new Set(allTruth.map((t) => t.coil))) {
+    if ((await entryKind(`${sub}/${coil}`)).kind !== "missing") held.add(coil);
+  }
+  const truth = held.size ? allTruth.filter((t) => held.has(t.coil)) : allTruth;
   // Expected submission files: each FullSample truth at every acceleration, or each
   // mirrored truth file at its own acceleration.
   const jobs: { rel: string; truth: TruthEntry; acc: number }[] = [];

@@ -169,7 +169,8 @@ export function planReconstruction(
   if (geometry.nc === 1 && !method.singleCoil) {
     throw new CmrxError(`${method.name} needs multi-coil data and this file is single-coil`, {
       file: mat.file,
-      hint: "use --method zerofill or lps for SingleCoil data",
+      hint: "use zerofill or lps for SingleCoil data (deno task submit --model lps, " +
+        "deno task recon --method lps)",
     });
   }
   if (opts.mask) checkMask(opts.mask, geometry, { file: mat.file, info });

@@ -1,7 +1,8 @@
 /**
- * Synthetic CMRxRecon datasets in exactly the official 2023 multi-coil layout, made from the
- * beating-heart phantom: k-space files (MAT v7.3), masks, csv files, a ground-truth root for
- * the validation (and test) patients and a label root with tissue labels and true T1/T2.
+ * Synthetic CMRxRecon datasets in exactly the official 2023 layout (multi-coil, and on request
+ * single-coil: `tracks`), made from the beating-heart phantom: k-space files (MAT v7.3), masks,
+ * csv files, a ground-truth root for the validation (and test) patients and a label root with
+ * tissue labels and true T1/T2.
  *
  * Each (slice, frame) image is rendered, multiplied by 10 smooth complex coil maps, taken to
  * k-space with the centred orthonormal FFT and given complex Gaussian noise; undersampled
@@ -85,6 +86,15 @@ export interface SynthOptions {
   accs?: number[];
   /** Coils (default 10). */
   coils?: number;
+  /**
+   * Coil tracks to write (default `["MultiCoil"]`): `SingleCoil` writes the 2023 single-coil
+   * tree (`kspace_single_full` / `kspace_single_subNN`, dims `(kx, ky, slice, frame)`), the
+   * emulated single-coil k-space of the same phantom (the phantom image times the
+   * root-sum-of-squares of the coil maps, plus noise of one coil's sd), with the
+   * same masks, csv files, ground-truth and label roots under `SingleCoil/`. The multi-coil
+   * files are the same bytes with or without it.
+   */
+  tracks?: ("MultiCoil" | "SingleCoil")[];
   /** Fully sampled central lines (default 24). */
   ncalib?: number;
   /**
@@ -159,17 +169,22 @@ async function renderFile(
   seed: number,
   targets: Target[],
   times: number[][] | null,
+  singleTargets: Target[] = [],
 ): Promise<{ label: Uint8Array; t1?: Float32Array; t2?: Float32Array }> {
   const { nx, ny, nslices, nframes } = geom;
   const npix = nx * ny;
   const dims = [nx, ny, ncoil, nslices, nframes];
   for (const t of targets) t.writer.createVariable(t.variable, { dims, complex: true });
+  for (const t of singleTargets) {
+    t.writer.createVariable(t.variable, { dims: [nx, ny, nslices, nframes], complex: true });
+  }
   const mapping = kind === "T1map" || kind === "T2map";
   const label = new Uint8Array(npix * nslices * (mapping ? 1 : nframes));
   const t1 = mapping ? new Float32Array(npix * nslices) : undefined;
   const t2 = mapping ? new Float32Array(npix * nslices) : undefined;
   const coilImg = new Float32Array(2 * npix * ncoil);
   const masked = new Float32Array(2 * npix * ncoil);
+  const singleImg = singleTargets.length ? new Float32Array(2 * npix) : null;
   const view = kind === "cine_sax" ? "sax" : null;
   for (let z = 0; z < nslices; z++) {
     const sens = coilMaps(ncoil, nx, ny, deriveSeed(seed, "coils", kind), z);
@@ -198,6 +213,23 @@ async function renderFile(
         img = f.image;
         label.set(f.label, (z + nslices * t) * npix);
       }
+      if (singleImg) {
+        writeSingleCoil(
+          img,
+          sens,
+          ncoil,
+          nx,
+          ny,
+          noise,
+          seed,
+          kind,
+          z,
+          t,
+          singleImg,
+          singleTargets,
+        );
+      }
+      if (targets.length === 0) continue;
       // Coil images: image x sensitivity, then to k-space, then noise.
       for (let c = 0; c < ncoil; c++) {
         const o = 2 * npix * c;
@@ -234,6 +266,59 @@ async function renderFile(
   return { label, t1, t2 };
 }
 
+/**
+ * The emulated single-coil k-space of one (slice, frame): the coil images combined with the
+ * coil maps, `sum_c conj(S_c) (S_c m) / sqrt(sum_c |S_c|^2) = m sqrt(sum_c |S_c|^2)` (the
+ * phantom's complex image `m` weighted by the root-sum-of-squares of the maps: its magnitude
+ * is the noiseless multi-coil RSS image, its phase the phantom's), taken to k-space with the
+ * centred orthonormal FFT and given complex Gaussian noise of the same sd as one coil (the
+ * combination weights have unit norm, so coil noise combines to that sd). The noise has its
+ * own seed stream, so the multi-coil files are the same with or without single-coil ones.
+ * Writes it (masked per target) at `(.., .., z, t)` of every single-coil target.
+ */
+function writeSingleCoil(
+  img: Float32Array,
+  sens: Float32Array,
+  ncoil: number,
+  nx: number,
+  ny: number,
+  noise: number,
+  seed: number,
+  kind: FileKind,
+  z: number,
+  t: number,
+  buf: Float32Array,
+  targets: Target[],
+): void {
+  const npix = nx * ny;
+  for (let p = 0; p < npix; p++) {
+    let w = 0;
+    for (let c = 0; c < ncoil; c++) {
+      const o = 2 * (npix * c + p);
+      w += sens[o] * sens[o] + sens[o + 1] * sens[o + 1];
+    }
+    w = Math.sqrt(w) * SCALE;
+    buf[2 * p] = img[2 * p] * w;
+    buf[2 * p + 1] = img[2 * p + 1] * w;
+  }
+  const k = fft2c(buf, nx, ny, 1, buf);
+  const rng = new Rng(deriveSeed(seed, "noise-single", kind, z, t));
+  const sd = noise * SCALE;
+  for (let i = 0; i < k.length; i++) k[i] += sd * rng.gaussian();
+  const masked = new Float32Array(2 * npix);
+  for (const target of targets) {
+    let data = k;
+    if (target.lines) {
+      masked.fill(0);
+      for (let y = 0; y < ny; y++) {
+        if (target.lines[y]) masked.set(k.subarray(2 * nx * y, 2 * nx * (y + 1)), 2 * nx * y);
+      }
+      data = masked;
+    }
+    target.writer.writeSlab(target.variable, [0, 0, z, t], [nx, ny, 1, 1], data);
+  }
+}
+
 async function ensureEmptyDir(path: string): Promise<void> {
   try {
     for await (const _ of Deno.readDir(path)) {
@@ -250,10 +335,10 @@ async function ensureEmptyDir(path: string): Promise<void> {
 }
 
 /**
- * Writes a synthetic dataset in the official 2023 layout (multi-coil). See the module docs
- * and README for the tree; returns what was written.
+ * Writes a synthetic dataset in the official 2023 layout (multi-coil, single-coil with
+ * `tracks`). See the module docs and README for the tree; returns what was written.
  *
- * @throws {CmrxError} when the output folder exists and is not empty
+ * @throws {CmrxError} when the output folder exists and is not empty, or `tracks` is empty
  */
 export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   const size = opts.size ?? "small";
@@ -265,6 +350,13 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   const ncoil = opts.coils ?? 10;
   const ncalib = opts.ncalib ?? 24;
   const noise = opts.noise ?? 0.01;
+  const trackList = opts.tracks ?? ["MultiCoil"];
+  if (trackList.length === 0) {
+    throw new CmrxError("no coil track to write", {
+      file: opts.out,
+      hint: "pass tracks MultiCoil and/or SingleCoil (deno task synth --coil multi|single|both)",
+    });
+  }
   const root = opts.out.replace(/\/+$/, "");
   await ensureEmptyDir(root);
   const report: SynthReport = { root, files: 0, bytes: 0, kspaceFiles: [] };
@@ -282,35 +374,64 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
       const patient = phantomParams(pseed);
       for (const task of tasks) {
         const modality = task === "cine" ? "Cine" : "Mapping";
-        const base = `${root}/MultiCoil/${modality}/${sf}`;
-        const fullDir = split === "training"
-          ? `${base}/FullSample/${pid}`
-          : `${root}/GroundTruth/MultiCoil/${modality}/${sf}/FullSample/${pid}`;
-        const labelDir = `${root}/Labels/MultiCoil/${modality}/${sf}/${pid}`;
+        // Per coil track: its folders (FullSample or ground truth first, then the AccFactor
+        // folders) and its label folder.
+        const trackDirs = (coil: "MultiCoil" | "SingleCoil") => {
+          const base = `${root}/${coil}/${modality}/${sf}`;
+          const fullDir = split === "training"
+            ? `${base}/FullSample/${pid}`
+            : `${root}/GroundTruth/${coil}/${modality}/${sf}/FullSample/${pid}`;
+          return {
+            dirs: [fullDir, ...accs.map((r) => `${base}/${accFolderName(r)}/${pid}`)],
+            labelDir: `${root}/Labels/${coil}/${modality}/${sf}/${pid}`,
+          };
+        };
+        const tracks = trackList.map((coil) => ({ coil, ...trackDirs(coil) }));
         for (const kind of kindsOf(task)) {
           const geom = GEOMETRY[size][kind];
-          const dirs = [fullDir, ...accs.map((r) => `${base}/${accFolderName(r)}/${pid}`)];
-          for (const d of [...dirs, labelDir]) await Deno.mkdir(d, { recursive: true });
+          for (const { dirs, labelDir } of tracks) {
+            for (const d of [...dirs, labelDir]) await Deno.mkdir(d, { recursive: true });
+          }
           const times = kind === "T1map" || kind === "T2map"
             ? mappingTimes(kind, geom.nslices, pseed)
             : null;
-          const targets: Target[] = [];
+          const targetsOf = { MultiCoil: [] as Target[], SingleCoil: [] as Target[] };
+          const all = () => [...targetsOf.MultiCoil, ...targetsOf.SingleCoil];
+          let out: Awaited<ReturnType<typeof renderFile>>;
           try {
-            targets.push({
-              writer: await MatV73Writer.create(`${fullDir}/${kind}.mat`),
-              variable: EDITION_2023.kspaceVariable("MultiCoil", null),
-              lines: null,
-            });
-            for (const [i, r] of accs.entries()) {
+            for (const { coil, dirs } of tracks) {
+              const targets = targetsOf[coil];
               targets.push({
-                writer: await MatV73Writer.create(`${dirs[i + 1]}/${kind}.mat`),
-                variable: EDITION_2023.kspaceVariable("MultiCoil", r),
-                lines: uniformLines(geom.ny, r, ncalib),
+                writer: await MatV73Writer.create(`${dirs[0]}/${kind}.mat`),
+                variable: EDITION_2023.kspaceVariable(coil, null),
+                lines: null,
               });
+              for (const [i, r] of accs.entries()) {
+                targets.push({
+                  writer: await MatV73Writer.create(`${dirs[i + 1]}/${kind}.mat`),
+                  variable: EDITION_2023.kspaceVariable(coil, r),
+                  lines: uniformLines(geom.ny, r, ncalib),
+                });
+              }
             }
-            const out = await renderFile(patient, kind, geom, ncoil, noise, pseed, targets, times);
-            for (const t of targets) await t.writer.close();
-            for (const t of targets) {
+            out = await renderFile(
+              patient,
+              kind,
+              geom,
+              ncoil,
+              noise,
+              pseed,
+              targetsOf.MultiCoil,
+              times,
+              targetsOf.SingleCoil,
+            );
+            for (const t of all()) await t.writer.close();
+          } catch (e) {
+            for (const t of all()) await t.writer.abort();
+            throw e;
+          }
+          for (const { coil, dirs, labelDir } of tracks) {
+            for (const t of targetsOf[coil]) {
               await note(t.writer.path);
               report.kspaceFiles.push(t.writer.path.slice(root.length + 1));
             }
@@ -340,30 +461,27 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
             }
             await writeMatV73(`${labelDir}/${kind}_label.mat`, labelVars);
             await note(`${labelDir}/${kind}_label.mat`);
-          } catch (e) {
-            for (const t of targets) await t.writer.abort();
-            throw e;
-          }
-          for (const [i, r] of accs.entries()) {
-            const maskPath = `${dirs[i + 1]}/${kind}_mask.mat`;
-            await writeMatV73(maskPath, [{
-              name: EDITION_2023.maskVariable(r),
-              array: {
-                dims: [geom.nx, geom.ny],
-                matClass: "double",
-                complex: false,
-                data: Float64Array.from(uniformMask2d(geom.nx, geom.ny, r, ncalib)),
-              },
-            }]);
-            await note(maskPath);
-          }
-          if (times) {
-            for (const d of dirs) {
-              await Deno.writeTextFile(
-                `${d}/${kind}.csv`,
-                mappingCsv(kind as "T1map" | "T2map", times),
-              );
-              await note(`${d}/${kind}.csv`);
+            for (const [i, r] of accs.entries()) {
+              const maskPath = `${dirs[i + 1]}/${kind}_mask.mat`;
+              await writeMatV73(maskPath, [{
+                name: EDITION_2023.maskVariable(r),
+                array: {
+                  dims: [geom.nx, geom.ny],
+                  matClass: "double",
+                  complex: false,
+                  data: Float64Array.from(uniformMask2d(geom.nx, geom.ny, r, ncalib)),
+                },
+              }]);
+              await note(maskPath);
+            }
+            if (times) {
+              for (const d of dirs) {
+                await Deno.writeTextFile(
+                  `${d}/${kind}.csv`,
+                  mappingCsv(kind as "T1map" | "T2map", times),
+                );
+                await note(`${d}/${kind}.csv`);
+              }
             }
           }
         }

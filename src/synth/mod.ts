@@ -1,6 +1,6 @@
 /**
  * Synthetic CMRxRecon data: {@link synthesize} writes a whole dataset in the official
- * 2023 multi-coil layout (k-space MAT v7.3 files, masks, csv times, ground truth and
+ * 2023 layout (multi-coil; single-coil too with its `tracks` option) (k-space MAT v7.3 files, masks, csv times, ground truth and
  * labels with true T1/T2) from a beating-heart phantom; {@link synthesizeKspaceFile}
  * writes one fully sampled file. Everything is deterministic for a seed.
  *

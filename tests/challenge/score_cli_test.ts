@@ -10,17 +10,12 @@ import { Leaderboard } from "../../src/challenge/leaderboard.ts";
 import { writeRunManifest } from "../../src/pipeline/run_manifest.ts";
 import { correctSubmission, getDataset, removeDataset } from "./submission_fixture.ts";
 import { runManifest } from "./run_manifest_fixture.ts";
+import { runCli } from "../cli/run_cli.ts";
 
-const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "cmrx-score-cli-" });
 
-async function cli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1", CMRXKIT_HOME: `${tmp}/home` },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(...args: string[]) {
+  return runCli(args, { CMRXKIT_HOME: `${tmp}/home` });
 }
 
 /** `score --submission SUB --truth TRUTH ...rest`. */
