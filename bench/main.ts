@@ -43,6 +43,10 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./gpu.ts",
     what: "device run: WebGPU adapter, probe + time of shipped models vs CPU, PyTorch CUDA",
   },
+  kt: {
+    file: "./kt_recon.ts",
+    what: "classical methods on k-t (per-frame) vs static uniform masks",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",

@@ -32,6 +32,17 @@ export { fft, fft2c, type FftPlan, fftPlan, ifft, ifft2c } from "./fft.ts";
 export { abs, multiply, multiplyConj, rss } from "./complex.ts";
 export { accelerationOf, acsRange, sampledLines, uniformLines, uniformMask2d } from "./mask.ts";
 export {
+  acsFullySampled,
+  acsRegion,
+  effectiveAcceleration,
+  KT_EDITIONS,
+  KT_PATTERNS,
+  ktMask,
+  type KtMaskOptions,
+  type KtPattern,
+  seededRandom,
+} from "./masks_kt.ts";
+export {
   findKspaceVariable,
   KSPACE_EXPECTED,
   type KspaceGeometry,

@@ -33,7 +33,10 @@
  * `calibration: "perFrame"` calibrates every frame on its own ACS (frames x slower).
  *
  * **k-t masks** (`(kx, ky, frame)`, lines differ per frame) work unchanged: the geometries
- * are collected over all frames and each distinct one is calibrated once.
+ * are collected over all frames and each distinct one is calibrated once. Masks that are not
+ * Cartesian line patterns (a ky line sampled at some kx only, as in ktRadial) are refused by
+ * the method (`createGrappa`, {@link checkLinePattern}) with a {@link UsageError} pointing to
+ * `lps` or `sense`; `grappaKspace` itself leaves such lines zero-filled.
  *
  * **Kernel and system.** Sources: `linesPerSide` acquired lines per side x all coils x a
  * window of `kxWidth` kx points centred on the target (circular in kx: the k-space edges
@@ -182,6 +185,32 @@ function checkInput(input: SliceInput): void {
         `k-space [${dims.join(", ")}]`,
       { hint: "the mask must be (kx, ky) or (kx, ky, frame) with the k-space sizes" },
     );
+  }
+}
+
+/**
+ * Throws a {@link UsageError} unless every ky line of every mask frame is fully sampled or
+ * empty. GRAPPA fills whole ky lines from whole ky lines: a line sampled at some kx only
+ * (2-D patterns such as ktRadial) is neither a source nor a target, and the result would be
+ * little more than zero-filled. Masks whose lines differ per frame are fine.
+ */
+export function checkLinePattern(input: SliceInput): void {
+  const [nx, ny] = input.dims;
+  const mask = input.mask, mt = input.maskDims[2] ?? 1;
+  for (let t = 0; t < mt; t++) {
+    for (let y = 0; y < ny; y++) {
+      const i = nx * (y + ny * t), v = mask[i] !== 0;
+      for (let x = 1; x < nx; x++) {
+        if ((mask[i + x] !== 0) !== v) {
+          throw new UsageError(
+            `GRAPPA: the mask is not a Cartesian line pattern: ky line ${y}` +
+              `${mt > 1 ? ` of frame ${t}` : ""} is sampled at some kx points only ` +
+              `(e.g. a ktRadial mask); GRAPPA needs every ky line fully sampled or empty`,
+            { hint: "use --method lps (built for k-t sampling) or --method sense" },
+          );
+        }
+      }
+    }
   }
 }
 
@@ -453,6 +482,8 @@ export function createGrappa(opts: GrappaOptions = {}): Reconstructor {
       const use = opts.lambda === undefined && input.task === "mapping"
         ? { ...o, lambda: GRAPPA_MAPPING_LAMBDA }
         : o;
+      checkInput(input);
+      checkLinePattern(input);
       const { kspace, info } = grappaKspace(input, use);
       const [nx, ny, nc, nt] = input.dims;
       const npix = nx * ny;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { nmse } from "./phantom.ts";
 import { CmrxError, UsageError } from "../../src/errors.ts";
 import { fft2c } from "../../src/kspace/fft.ts";
 import { uniformLines, uniformMask2d } from "../../src/kspace/mask.ts";
@@ -57,15 +58,6 @@ function undersample(k: Float32Array, dims: Dims, mask: Float32Array): Float32Ar
     }
   }
   return out;
-}
-
-function nmse(x: Float32Array, ref: Float32Array): number {
-  let e = 0, r = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (x[i] - ref[i]) ** 2;
-    r += ref[i] ** 2;
-  }
-  return e / r;
 }
 
 /** Every point the mask samples equals the input, bit for bit. */

@@ -5,7 +5,7 @@ import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { createLps, lowRankPlusSparse, LPS_DEFAULTS } from "../../src/recon/lps.ts";
 import { resolveMaps, unitMap } from "../../src/recon/iterative.ts";
 import { cgSense } from "../../src/recon/sense.ts";
-import { type Phantom, slicePhantom } from "./phantom.ts";
+import { nmse, type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
@@ -30,15 +30,6 @@ function undersample(ph: Phantom, r: number, kind: "cine" | "mapping"): SliceInp
     }
   }
   return { kspace: k, dims: ph.dims, mask, maskDims: [nx, ny], task: kind };
-}
-
-function nmse(x: Float32Array, ref: Float32Array): number {
-  let e = 0, r = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (x[i] - ref[i]) ** 2;
-    r += ref[i] ** 2;
-  }
-  return e / r;
 }
 
 /** Fully sampled single-coil slice whose frames are the complex images `x (x, y, frame)`. */

@@ -86,3 +86,13 @@ export function slicePhantom(
   }
   return { full, dims: [nx, ny, nc, nt], maps, gt };
 }
+
+/** Normalised squared error `sum (x - ref)^2 / sum ref^2`. */
+export function nmse(x: Float32Array, ref: Float32Array): number {
+  let e = 0, r = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e += (x[i] - ref[i]) ** 2;
+    r += ref[i] ** 2;
+  }
+  return e / r;
+}

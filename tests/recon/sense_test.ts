@@ -6,7 +6,7 @@ import { uniformMask2d } from "../../src/kspace/mask.ts";
 import { EncodingOperator } from "../../src/kspace/encoding.ts";
 import { resolveMaps, unitMap } from "../../src/recon/iterative.ts";
 import { cgSense, createSense, SENSE_DEFAULTS } from "../../src/recon/sense.ts";
-import { type Phantom, slicePhantom } from "./phantom.ts";
+import { nmse, type Phantom, slicePhantom } from "./phantom.ts";
 import type { SliceInput } from "../../src/kspace/slice.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { Rng } from "../../src/synth/random.ts";
@@ -47,15 +47,6 @@ function undersample(
     }
   }
   return { kspace: k, dims: ph.dims, mask: m, maskDims: maskDims ?? [nx, ny], task: kind };
-}
-
-function nmse(x: Float32Array, ref: Float32Array): number {
-  let e = 0, r = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e += (x[i] - ref[i]) ** 2;
-    r += ref[i] ** 2;
-  }
-  return e / r;
 }
 
 function randomComplex(n: number, seed: number): Float32Array {
