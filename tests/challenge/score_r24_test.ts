@@ -13,6 +13,11 @@ import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-score24-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const D = `${root}/data`;
 await synthesize({
   out: D,

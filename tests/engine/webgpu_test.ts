@@ -23,6 +23,11 @@ import { maxRel, randomSlice } from "../models/fixtures.ts";
 import { convNetModel, identityModel, seededRandom } from "./models.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "cmrxkit-webgpu-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch { /* gone */ }
+});
 async function save(name: string, bytes: Uint8Array): Promise<string> {
   const p = `${dir}/${name}.onnx`;
   await Deno.writeFile(p, bytes);

@@ -36,6 +36,11 @@ if (!hasNumpy) {
 
 const CLIENT = `${ROOT}clients/python`;
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-process-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const SERVES: ModelManifest["serves"] = {
   tasks: ["cine"],
   views: ["sax", "lax"],

@@ -10,6 +10,11 @@ import { synthesize } from "../../src/synth/dataset.ts";
 // the final validation reads no input header again.
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-header-once-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const data = `${root}/data`;
 await synthesize({ out: data, size: "small", seed: 11, patients: 2, splits: ["validation"] });
 const { cases } = await discover(data, { split: "validation" });

@@ -42,6 +42,11 @@ if (!hasNumpy || !hasTorch || !hasH5py) {
 }
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-parity-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const data = `${root}/data`;
 // small cine: sax 96x72, lax 96x64, validation (two central slices planned)
 await synthesize({ out: data, size: "small", seed: 5, patients: 1, splits: ["validation"] });

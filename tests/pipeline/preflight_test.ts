@@ -11,6 +11,11 @@ import { dcZeroFillModel, identityModel } from "../engine/models.ts";
 // each size it will meet. A failure stops the run before anything is written.
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-preflight-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const data = `${root}/data`;
 // small cine: sax 96x72, lax 96x64 (src/synth/dataset.ts GEOMETRY.small)
 await synthesize({ out: data, size: "small", seed: 21, patients: 1, splits: ["validation"] });

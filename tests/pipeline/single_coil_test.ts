@@ -12,6 +12,11 @@ import { defaultMethodFor } from "../../src/recon/registry.ts";
 import { MAIN, runCli } from "../cli/run_cli.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "cmrx-single-coil-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(tmp, { recursive: true });
+  } catch { /* gone */ }
+});
 
 async function cli(...args: string[]) {
   const r = await runCli(args, { CMRXKIT_HOME: `${tmp}/home` });

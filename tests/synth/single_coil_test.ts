@@ -13,6 +13,11 @@ import { GEOMETRY, synthesize } from "../../src/synth/dataset.ts";
 import { synth } from "../../cli/synth.ts";
 
 const root = await Deno.makeTempDir({ prefix: "cmrxkit-synth-single-" });
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(root, { recursive: true });
+  } catch { /* gone */ }
+});
 const D = `${root}/both`;
 const G = GEOMETRY.small;
 const opts = {
