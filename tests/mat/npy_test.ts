@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { MatFormatError, ShapeError } from "../../src/errors.ts";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../../src/mat/npy.ts";
+import { PYTHON, pythonHas } from "../train/python.ts";
 
 // .npy v1.0, '<f4', C order: the header is 64-byte aligned and numpy.load reads the values
 // back bit for bit (NaN payloads, -0, denormals, infinities included).
 
-const PYTHON = "/usr/bin/python3";
-
-function hasNumpy(): boolean {
-  try {
-    return new Deno.Command(PYTHON, {
-      args: ["-c", "import numpy"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-const numpy = hasNumpy();
+const numpy = pythonHas("numpy");
 if (!numpy) {
   console.warn(
     `notice: ${PYTHON} lacks numpy; the numpy.load checks of tests/mat/npy_test.ts are skipped ` +

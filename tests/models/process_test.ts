@@ -11,25 +11,14 @@ import { submitWithModels } from "../../src/pipeline/run.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
 import { identityModel } from "../engine/models.ts";
 import { maxRel, randomSlice } from "./fixtures.ts";
-import { PYTHON, ROOT } from "../train/python.ts";
+import { PYTHON, pythonHas, ROOT } from "../train/python.ts";
 
 // An external-process model: the manifest names a program instead of an .onnx file; cmrxkit
 // feeds it the tensors a graph would get over stdin/stdout (src/models/process_model.ts) and
 // reads its answer as a graph output. The program here is the reference Python client with
 // a NumPy "model" (clients/python/example_numpy_model.py): FACTOR x the zero-filled image.
 
-const hasNumpy = (() => {
-  try {
-    return new Deno.Command(PYTHON, {
-      args: ["-c", "import numpy"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
+const hasNumpy = pythonHas("numpy");
 if (!hasNumpy) {
   console.warn(`notice: ${PYTHON} lacks numpy; the external-process model tests are skipped`);
 }

@@ -13,25 +13,14 @@ import { readManifest } from "../../src/models/registry.ts";
 import { PARITY_MARKER, parityCheck } from "../../src/pipeline/parity.ts";
 import { reconstructFile } from "../../src/recon/run.ts";
 import { synthesize } from "../../src/synth/dataset.ts";
+import { PYTHON, pythonHas } from "../train/python.ts";
 
 // `models check` (src/pipeline/parity.ts): runs a model on real slices as submit does and
 // writes the inputs it fed and the outputs the graph returned, with check_parity.py.
 
-const PYTHON = "/usr/bin/python3";
-function hasModules(modules: string): boolean {
-  try {
-    return new Deno.Command(PYTHON, {
-      args: ["-c", `import ${modules}`],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-const hasNumpy = hasModules("numpy");
-const hasH5py = hasModules("numpy, h5py");
-const hasTorch = hasModules("numpy, torch");
+const hasNumpy = pythonHas("numpy");
+const hasH5py = pythonHas("numpy, h5py");
+const hasTorch = pythonHas("numpy, torch");
 if (!hasNumpy || !hasTorch || !hasH5py) {
   console.warn(
     `notice: ${PYTHON} lacks ${

@@ -11,7 +11,8 @@ export const PYTHON = "/usr/bin/python3";
 /** The repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
-function has(modules: string): boolean {
+/** Whether /usr/bin/python3 can import `modules` (a comma-separated list, as `import` takes). */
+export function pythonHas(modules: string): boolean {
   try {
     return new Deno.Command(PYTHON, {
       args: ["-c", `import ${modules}`],
@@ -24,7 +25,7 @@ function has(modules: string): boolean {
 }
 
 /** True when /usr/bin/python3 can import torch, onnx, h5py and numpy. */
-export const hasTorch = has("torch, onnx, h5py, numpy");
+export const hasTorch = pythonHas("torch, onnx, h5py, numpy");
 
 if (!hasTorch) {
   console.warn(
