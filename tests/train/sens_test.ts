@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { sensitivityMaps } from "../../src/kspace/coils/mod.ts";
 import { zeroFilledRss } from "../../src/kspace/zerofill.ts";
-import { synthesizeKspaceFile } from "../../src/synth/dataset.ts";
+import { synthesize, synthesizeKspaceFile } from "../../src/synth/dataset.ts";
 import { hasTorch, python, readF32, relDiff } from "./python.ts";
 import { undersampledSlice } from "./slice.ts";
 
@@ -46,6 +46,43 @@ Deno.test({
       console.log(
         `maps: relative difference ${d.toExponential(2)}; scale ${info.scale} vs ${scale}`,
       );
+      assert.ok(d <= 1e-4, `maps differ: ${d.toExponential(2)}`);
+      assert.ok(Math.abs(info.scale - scale) / scale <= 1e-5, `scale ${info.scale} vs ${scale}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "train/: single-coil files give Python the one-coil maps and scale cmrxkit computes",
+  ignore: !hasTorch,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "cmrxkit-sens-single-" });
+    try {
+      await synthesize({
+        out: dir,
+        seed: 5,
+        patients: 1,
+        tasks: ["cine"],
+        splits: ["training"],
+        accs: [4],
+        tracks: ["SingleCoil"],
+      });
+      const file = `${dir}/SingleCoil/Cine/TrainingSet/FullSample/P001/cine_sax.mat`;
+      const slice = 1, acc = 24;
+      const input = await undersampledSlice(file, slice, acc, "cine", true);
+      const [nx, ny, nc, nt] = input.dims;
+      assert.equal(nc, 1);
+      const ours = sensitivityMaps(input, "acs").maps;
+      const scale = zeroFilledRss(input.kspace, [nx, ny, nc, nt]).reduce(
+        (m, v) => (v > m ? v : m),
+        0,
+      );
+      const r = await python(["-c", SCRIPT, file, String(slice), String(acc), dir]);
+      const info = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      assert.deepEqual(info.shape, [1, ny, nx, 2]);
+      const d = relDiff(await readF32(`${dir}/sens.bin`), ours);
       assert.ok(d <= 1e-4, `maps differ: ${d.toExponential(2)}`);
       assert.ok(Math.abs(info.scale - scale) / scale <= 1e-5, `scale ${info.scale} vs ${scale}`);
     } finally {

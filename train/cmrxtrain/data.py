@@ -211,15 +211,21 @@ def full_sample_dir(root: str, task: str, split: str, coils: str = "MultiCoil") 
     return os.path.join(root, "GroundTruth", coils, _task_dir(task), split, "FullSample")
 
 
-def discover(root: str, tasks=("cine",), split: str = "TrainingSet", views=None) -> list:
+def discover(
+    root: str, tasks=("cine",), split: str = "TrainingSet", views=None, coil: str = "MultiCoil"
+) -> list:
     """Fully sampled files under ``root``: a list of dicts {file, task, view, stem, patient,
-    split, root, slices, frames, ny, nx, coils}, sorted by task, patient, view.
+    split, root, coil, slices, frames, ny, nx, coils}, sorted by task, patient, view.
 
+    :param coil: the track, ``MultiCoil`` or ``SingleCoil`` (2023 ``kspace_single_full``,
+        MATLAB ``(kx, ky, slice, frame)``, read as one coil)
     :raises DataError: when no file is found (naming the folders looked in)
     """
+    if coil not in COIL_TRACKS:
+        raise DataError(f"unknown coil track {coil!r}", root, "use MultiCoil or SingleCoil")
     found, looked = [], []
     for task in tasks:
-        base = full_sample_dir(root, task, split)
+        base = full_sample_dir(root, task, split, coil)
         looked.append(base)
         if not os.path.isdir(base):
             continue
@@ -240,6 +246,7 @@ def discover(root: str, tasks=("cine",), split: str = "TrainingSet", views=None)
                         patient=patient,
                         split=split,
                         root=root,
+                        coil=coil,
                         frames=shape[0],
                         slices=shape[1],
                         coils=shape[2],
@@ -251,8 +258,9 @@ def discover(root: str, tasks=("cine",), split: str = "TrainingSet", views=None)
         raise DataError(
             "no fully sampled k-space files found",
             ", ".join(looked),
-            "give --data the dataset root (the folder holding MultiCoil/); make one with "
-            "'deno task synth --out DIR --task both'",
+            f"give --data the dataset root (the folder holding {coil}/); make one with "
+            "'deno task synth --out DIR --task both"
+            + (" --coil single'" if coil == "SingleCoil" else "'"),
         )
     return found
 
@@ -266,16 +274,30 @@ def _open(path: str) -> h5py.File:
         ) from e
 
 
+COIL_TRACKS = ("MultiCoil", "SingleCoil")
+
+
 def _kspace_shape(path: str) -> tuple:
+    """``(frame, slice, coil, ky, kx)``; a single-coil file (``kspace_single_*``, h5py
+    ``[frame, slice, ky, kx]``) has one coil."""
     with _open(path) as f:
         name = _kspace_var(f, path)
         shape = f[name].shape
+    if "single" in name:
+        if len(shape) != 4:
+            raise DataError(
+                f"single-coil k-space {name} has {len(shape)} dims {shape}, expected 4 (frame, "
+                "slice, ky, kx as h5py shows MATLAB's (kx, ky, slice, frame))",
+                path,
+                "the 2023 SingleCoil files hold kspace_single_full without a coil dim",
+            )
+        return (shape[0], shape[1], 1, shape[2], shape[3])
     if len(shape) != 5:
         raise DataError(
             f"k-space has {len(shape)} dims {shape}, expected 5 (frame, slice, coil, ky, kx "
             "as h5py shows MATLAB's (kx, ky, coil, slice, frame))",
             path,
-            "this reader takes 2023 multi-coil files",
+            "this reader takes 2023 multi-coil files (and single-coil ones with 4 dims)",
         )
     return shape
 
@@ -291,10 +313,14 @@ def _kspace_var(f: h5py.File, path: str) -> str:
 
 def read_kspace_slice(path: str, z: int) -> np.ndarray:
     """K-space of slice ``z``: complex64 ``[T, C, Y, X]`` (h5py order of MATLAB's
-    ``(kx, ky, coil, slice, frame)`` with the slice picked)."""
+    ``(kx, ky, coil, slice, frame)`` with the slice picked; single-coil files, MATLAB
+    ``(kx, ky, slice, frame)``, give ``C = 1``)."""
     with _open(path) as f:
-        d = f[_kspace_var(f, path)]
+        name = _kspace_var(f, path)
+        d = f[name]
         raw = d[:, z]
+        if "single" in name and raw.ndim == 3:
+            raw = raw[:, None]
     if raw.dtype.names and "real" in raw.dtype.names:
         out = raw["real"].astype(np.complex64)
         out.imag = raw["imag"]
@@ -305,7 +331,8 @@ def read_kspace_slice(path: str, z: int) -> np.ndarray:
 def mask_file(info: dict, acc: int) -> str:
     """The mask file of a fully sampled file at acceleration ``acc`` in the official layout
     (``.../AccFactorXX/Pxxx/<stem>_mask.mat``), whether or not it exists."""
-    task_root = os.path.join(info["root"], "MultiCoil", _task_dir(info["task"]), info["split"])
+    coil = info.get("coil", "MultiCoil")
+    task_root = os.path.join(info["root"], coil, _task_dir(info["task"]), info["split"])
     return os.path.join(task_root, f"AccFactor{acc:02d}", info["patient"], info["stem"] + "_mask.mat")
 
 
@@ -420,7 +447,9 @@ class SliceDataset:
     along Y and X (``flip``), random conjugation (``conj``) and a random readout patch
     (``crop_x``); validation items cover every (slice, acc) pair, whole, in a fixed order.
 
-    :param root: dataset root (the folder holding ``MultiCoil/``)
+    :param root: dataset root (the folder holding ``MultiCoil/`` or ``SingleCoil/``)
+    :param coil: the track, ``MultiCoil`` (default) or ``SingleCoil`` (items with ``C = 1``;
+        the coil map is cmrxkit's map of one coil, as it computes at inference)
     :param tasks: ``("cine",)``, ``("mapping",)`` or both
     :param split: ``TrainingSet`` or ``ValidationSet`` (ground truth of synthetic sets)
     :param views: restrict to these views (``sax``, ``lax``, ``T1``, ``T2``)
@@ -450,8 +479,9 @@ class SliceDataset:
         flip: bool = False,
         conj: bool = False,
         with_full: bool = False,
+        coil: str = "MultiCoil",
     ):
-        files = discover(root, tasks, split, views)
+        files = discover(root, tasks, split, views, coil)
         if patients:
             files = [f for f in files if f["patient"] in set(patients)]
         self.files = files

@@ -19,7 +19,10 @@ Config (JSON)::
       "model": "crnn",                       registered name (cmrxtrain.models.REGISTRY)
       "model_args": {"nf": 32, "nc": 5},     constructor arguments (paper defaults otherwise)
       "data": {"tasks": ["cine"], "views": null, "accs": [4, 8, 10], "crop_x": 48,
-               "crop_center": 64, "flip": true, "conj": false, "patients": null},
+               "crop_center": 64, "flip": true, "conj": false, "patients": null,
+               "coil": "MultiCoil"},             or "SingleCoil" (the 2023 single-coil track)
+      "init": {"from": "models/crnn-mri.onnx", "into": "crnn.", "skip": [],
+               "as_base": true},             start from trained weights (cmrxtrain.warmstart)
       "val": {"split": "ValidationSet", "max_items": 12, "every": 100, "at_start": false,
               "select": "val_loss"},             best.pt: the best value of this metric
       "loss": {"ssim": 1.0, "l1": 1.0},      see cmrxtrain.losses
@@ -55,6 +58,7 @@ import torch
 from . import losses as L
 from .data import DataError, SliceDataset, batch_of
 from .models import build, count_parameters
+from .warmstart import warm_start
 
 DEFAULTS = {
     "model": "crnn",
@@ -68,6 +72,7 @@ DEFAULTS = {
         "flip": False,
         "conj": False,
         "patients": None,
+        "coil": "MultiCoil",
     },
     "val": {"split": "ValidationSet", "max_items": 12, "every": 100, "at_start": False,
             "select": "val_loss"},
@@ -277,6 +282,7 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         flip=bool(dcfg.get("flip")),
         conj=bool(dcfg.get("conj")),
         with_full=with_full,
+        coil=dcfg.get("coil", "MultiCoil"),
     )
     vcfg = cfg["val"]
     val_ds = None
@@ -285,6 +291,7 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
             val_ds = SliceDataset(
                 data, tasks=tuple(dcfg["tasks"]), split=vcfg["split"], views=dcfg.get("views"),
                 accs=dcfg["accs"], train=False, with_full=with_full,
+                coil=dcfg.get("coil", "MultiCoil"),
             )
         except DataError as e:
             print(f"note: no validation data ({e}); best.pt follows the training loss", file=log)
@@ -305,6 +312,13 @@ def train(cfg: dict, data: str, out: str, resume: bool = False, device: str = "c
         step, best = int(state["step"]), state["best"]
         torch.set_rng_state(state["torch_rng"])
         si, s0 = stage_at(stages, step)
+    elif cfg.get("init"):
+        started = warm_start(model, cfg["init"])
+        print(
+            f"started from {cfg['init']['from']}: {started['loaded']} tensors copied, "
+            f"{started['kept']} new{' (set to compute the base exactly)' if started['as_base'] else ''}",
+            file=log,
+        )
     print(
         f"model {cfg['model']} {count_parameters(model)} parameters; {len(ds)} training slices"
         f"{'' if val_ds is None else f', {len(val_ds)} validation items'}; "

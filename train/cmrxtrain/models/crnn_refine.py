@@ -66,6 +66,8 @@ class CRNNRefine(nn.Module):
 
     :param nf, ks, nc, nd, dc: the CRNN-MRI backbone's arguments (paper: 64, 3, 6, 5, hard)
     :param refine_chans: channels of the refinement module (64)
+    :param temporal_wrap: the backbone's frames of circular temporal context (0 = the paper;
+        an inference-time option, ``export --set temporal_wrap=3``)
     """
 
     FRAMES = 12
@@ -79,9 +81,10 @@ class CRNNRefine(nn.Module):
         nd: int = 5,
         dc: str = "hard",
         refine_chans: int = 64,
+        temporal_wrap: int = 0,
     ):
         super().__init__()
-        self.crnn = CRNN(nf=nf, ks=ks, nc=nc, nd=nd, dc=dc)
+        self.crnn = CRNN(nf=nf, ks=ks, nc=nc, nd=nd, dc=dc, temporal_wrap=temporal_wrap)
         self.refine = Refinement(refine_chans)
         self.refine_chans = refine_chans
 
@@ -97,6 +100,13 @@ class CRNNRefine(nn.Module):
             + self.crnn.describe()
             + f"; Bicubic++-style magnitude refinement, width {self.refine_chans}, end to end"
         )
+
+    def start_as_base(self) -> None:
+        """Zero the refinement's last conv: the model then outputs the backbone's magnitude
+        exactly (training from CRNN-MRI weights, :mod:`cmrxtrain.warmstart`). Its gradient
+        is not zero (the other convs' outputs feed it), so the refinement still learns."""
+        with torch.no_grad():
+            self.refine.to_sub.weight.zero_()
 
     def forward(self, kspace: torch.Tensor, mask: torch.Tensor, sens: torch.Tensor) -> torch.Tensor:
         """Reconstruct ``[B, T, Y, X, 2]`` (real part = refined magnitude, imaginary part 0)."""

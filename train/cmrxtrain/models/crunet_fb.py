@@ -109,6 +109,28 @@ class CRUNetFB(CRUNetMR):
         how = "channel attention + conv" if self.fusion == "ca" else "conv"
         return f"CRNN-TI units fed by a bank of all earlier cascades' features fused by {how}"
 
+    def start_as_base(self, gate_bias: float = 6.0) -> None:
+        """Set every fusion so that cascade i gets cascade i-1's features unchanged, as in
+        CRUNet-MR (training from CRUNet-MR weights, :mod:`cmrxtrain.warmstart`): the
+        attention's excitation weights are zeroed and its bias set to ``gate_bias`` (a
+        constant gate ``g = sigmoid(gate_bias)`` on every channel, learnable from the first
+        step), and the fusion conv is the centre-tap identity ``1/g`` from the newest
+        entry's channels, zero from the older ones, bias zero."""
+        g = torch.sigmoid(torch.tensor(gate_bias)).item() if self.fusion == "ca" else 1.0
+        with torch.no_grad():
+            for fusers in self.fusers:
+                for f in fusers:
+                    if self.fusion == "ca":
+                        f.attention.excite.weight.zero_()
+                        f.attention.excite.bias.fill_(gate_bias)
+                    w = f.conv.weight  # [chans, k * chans, kh, kw]
+                    c = w.shape[0]
+                    w.zero_()
+                    kh, kw = w.shape[2] // 2, w.shape[3] // 2
+                    idx = torch.arange(c)
+                    w[idx, w.shape[1] - c + idx, kh, kw] = 1.0 / g
+                    f.conv.bias.zero_()
+
     def _states_for(self, index, bank):
         """Cascade ``index``'s hidden states: the fused bank of all earlier cascades."""
         if index == 0:
