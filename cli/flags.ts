@@ -35,7 +35,8 @@ const CASELESS_FLAGS = new Set(["task", "split", "coil"]);
 /**
  * Parses flags strictly; unknown flags (with a did-you-mean), missing values and stray
  * arguments become a {@link UsageError} that names the command and the fix. The values of
- * `--task`, `--split` and `--coil` are lowercased.
+ * `--task`, `--split` and `--coil` are lowercased. In a command that takes `--year` (and no
+ * `--edition` of its own), `--edition Y` is the same flag.
  */
 export function parseFlags<T extends FlagTable>(
   command: string,
@@ -43,6 +44,7 @@ export function parseFlags<T extends FlagTable>(
   options: T,
   allowPositionals = false,
 ) {
+  if ("year" in options && !("edition" in options)) args = editionAsYear(command, args);
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals, strict: true });
@@ -54,6 +56,22 @@ export function parseFlags<T extends FlagTable>(
     if (typeof values[flag] === "string") values[flag] = (values[flag] as string).toLowerCase();
   }
   return parsed;
+}
+
+/** `--edition Y` (or `--edition=Y`) written as `--year`; both given is a usage error. */
+function editionAsYear(command: string, args: string[]): string[] {
+  const isFlag = (a: string, f: string) => a === `--${f}` || a.startsWith(`--${f}=`);
+  const out: string[] = [];
+  for (const [i, a] of args.entries()) {
+    if (a === "--") return [...out, ...args.slice(i)];
+    out.push(isFlag(a, "edition") ? a.replace(/^--edition/, "--year") : a);
+  }
+  if (args.some((a) => isFlag(a, "edition")) && args.some((a) => isFlag(a, "year"))) {
+    throw new UsageError(`${command}: --edition and --year are the same flag; give one`, {
+      hint: "keep --edition (or --year) and drop the other",
+    });
+  }
+  return out;
 }
 
 /** A usage error for what `parseArgs` rejected, in cmrxkit's words. */

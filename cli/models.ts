@@ -22,7 +22,7 @@ export const models: Command = {
   help: `Usage: deno task models [--models DIR]
        deno task models --probe DEVICE [--probe-size XxY[xC]] [--ignore-known-bugs] [--models DIR]
        deno task models check MODEL --data DIR [--out DIR] [--format npy|mat] [--cases N]
-                              [--slices N] [--split SPLIT] [--year YEAR] [--models DIR]
+                              [--slices N] [--split SPLIT] [--year|--edition YEAR] [--models DIR]
 
 Lists the ONNX models (a manifest JSON beside each .onnx file; shipped ones in models/, or
 those in --models DIR) with the tasks, views and accelerations each serves, its feeder and

@@ -39,7 +39,7 @@ export const report: Command = {
   --slice N         which scored slice the figures show, 1-based (default 1)
   --frame N         which frame the figures show, 1-based (default 1)
   --error-scale F   |error| maps saturate at this fraction of the display window (default 0.2)
-  --year Y          challenge rules (default 2023)
+  --year Y          challenge rules (default 2023); --edition Y is the same flag
   --labels DIR      labels root for T1/T2 map errors in the LV myocardium, the challenge's
                     measure (default: ROOT/Labels or Labels beside the truth, when present;
                     without labels: over the ground truth's fitted pixels)

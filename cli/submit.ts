@@ -23,7 +23,8 @@ export const submitCommand: Command = {
   help:
     `Usage: deno task submit --task cine|mapping|both --split validation|test [--input ROOT] [--output DIR]
                         [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023]
-                        [--shard i/n] [--time-budget 4h] [--force] [--zip --team NAME] [--maps]
+                        [--edition 2023 (same as --year)] [--shard i/n] [--time-budget 4h]
+                        [--force] [--zip --team NAME] [--maps]
 
   --input ROOT     dataset root holding MultiCoil/ (default: .)
   --output DIR     where Submission/ is written (default: out; created with its parents); a

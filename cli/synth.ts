@@ -8,6 +8,7 @@ import type { Split } from "../src/challenge/edition.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
 import { GEOMETRY, synthesize, type SynthSize } from "../src/synth/dataset.ts";
+import { synthesizeEdition } from "../src/synth/editions.ts";
 import type { Command } from "./command.ts";
 import { choice, intFlag, parseFlags } from "./flags.ts";
 import { formatBytes, formatDuration } from "./print.ts";
@@ -16,9 +17,9 @@ import { formatBytes, formatDuration } from "./print.ts";
 export const synth: Command = {
   name: "synth",
   summary: "write a synthetic CMRxRecon dataset (beating heart, 10 coils, masks, T1/T2)",
-  help: `Usage: deno task synth --out DIR [--size small|full] [--seed N] [--patients N]
-                        [--task cine|mapping|both] [--coil multi|single|both] [--test]
-                        [--acc 4,8,10] [--noise 0.01]
+  help: `Usage: deno task synth --out DIR [--edition 2023|2024|2025] [--size small|full]
+                        [--seed N] [--patients N] [--task cine|mapping|both]
+                        [--coil multi|single|both] [--test] [--acc 4,8,10] [--noise 0.01]
 
 Writes a synthetic dataset in exactly the CMRxRecon 2023 layout (multi-coil by default):
   DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,AccFactor04,AccFactor08,AccFactor10}/Pxxx/
@@ -41,7 +42,30 @@ with or without --coil both).
 --acc 24 (any factor 2..99) uses the same mask rule, every 24th line plus the 24 central
 lines, in AccFactor24 with kspace_sub24 and mask24 (papers 000/002's R = 24).
 
+--edition 2024 writes the CMRxRecon2024 tree (multi-coil only; masks of src/kspace/masks_kt.ts,
+stored as uint8):
+  DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,Mask_Task1,Mask_Task2}/Pxxx/
+  DIR/MultiCoil/{Cine,Mapping}/ValidationSet/{UnderSample_Task1,UnderSample_Task2,
+                                               Mask_Task1,Mask_Task2}/Pxxx/
+  DIR/GroundTruth/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/Pxxx/   (kspace_full)
+fully sampled {stem}.mat (kspace_full), {stem}_kus_{Pattern}{R}.mat (kus, dims kx, ky, coil,
+slice, frame) and {stem}_mask_{Pattern}{R}.mat (mask): Task1 Uniform R 4/8/10, 2-D (kx, ky);
+Task2 ktUniform/ktGaussian/ktRadial, 3-D (kx, ky, t), R 4..24 (training masks: every R;
+validation: one R per pattern and file, drawn from the seed); 16 ACS lines (16x16 radial).
+
+--edition 2025 writes the CMRxRecon2025 tree: the shared training set
+  DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,Mask_TaskAll}/CenterNNN/Vendor/Pxxx/
+and per task TaskR1, TaskR2, TaskS1, TaskS2
+  DIR/TaskR1/MultiCoil/{Cine,Mapping}/ValidationSet/{UnderSample_TaskR1,Mask_TaskR1}/
+      CenterNNN/Vendor/Pxxx/
+  DIR/GroundTruth/TaskR1/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/CenterNNN/Vendor/Pxxx/
+fully sampled variable kspace, {stem}_info.csv beside every k-space file (cmrxkit's minimal
+columns: name, center, vendor, nx, ny, ncoil, nslice, nframe), Uniform/ktGaussian/ktRadial
+masks (kx, ky, t) at R 8/16/24 with 20 ACS lines (20x20 radial). With --edition 2024|2025,
+--acc LIST writes every pattern at every listed R instead.
+
   --out DIR        output folder (must be empty or absent)
+  --edition Y      2023 (default), 2024 or 2025: the tree to write
   --size S         small (default; ${desc("small")})
                    full  (real sizes; ${desc("full")}; ~1.2 GB per cine_sax file)
   --seed N         random seed (default 1); the same seed gives the same bytes of data
@@ -67,6 +91,7 @@ Example:
       "no-validation": { type: "boolean", default: false },
       acc: { type: "string" },
       noise: { type: "string" },
+      edition: { type: "string", default: "2023" },
     });
     if (!values.out) {
       throw new UsageError("synth: --out DIR is required", { hint: "deno task synth --out data" });
@@ -94,6 +119,34 @@ Example:
     const splits: Split[] = ["training"];
     if (!values["no-validation"]) splits.push("validation");
     if (values.test) splits.push("test");
+    const edition = Number(choice("synth", "edition", values.edition!, ["2023", "2024", "2025"]));
+    if (edition === 2024 || edition === 2025) {
+      if (coil !== "multi") {
+        throw new UsageError(`synth: the ${edition} data are multi-coil only (--coil ${coil})`, {
+          hint: "leave out --coil, or use --edition 2023 for single-coil data",
+        });
+      }
+      const t0 = performance.now();
+      console.log(`writing the CMRxRecon ${edition} tree to ${values.out}`);
+      const report = await synthesizeEdition({
+        edition,
+        out: values.out,
+        size,
+        seed: intFlag("synth", "seed", values.seed, 1),
+        patients,
+        tasks,
+        splits,
+        accs: values.acc ? accs : undefined,
+        noise,
+      });
+      console.log(
+        `wrote ${report.files} files (${formatBytes(report.bytes)}) to ${report.root} in ${
+          formatDuration(performance.now() - t0)
+        }`,
+      );
+      console.log(`next: deno task cases --input ${report.root} --split validation`);
+      return 0;
+    }
     // Files per patient and task: kspace (1 + accs) + masks accs + labels 1 (+ csv for mapping).
     const perKind = (mapping: boolean) => (1 + accs.length) * (mapping ? 2 : 1) + accs.length + 1;
     const total = tracks.length * splits.length * patients *

@@ -47,7 +47,7 @@ non-root user. Needs docker (or podman: --engine podman). See docs/container.md.
 
   evaluate  --image IMG --input DIR --truth DIR [--gpu N] [--time-limit 4h]
             [--vram-limit 24GiB] [--shm-size 32g] [--interval 5s] [--name NAME]
-            [--work DIR] [--split test|validation] [--year 2023] [--memory 64g]
+            [--work DIR] [--split test|validation] [--year|--edition 2023] [--memory 64g]
             [--user U:G] [--quiet] [--no-record] [--db FILE] [--engine E]
       the organisers' harness: runs the image once, samples GPU memory/utilisation
       (nvidia-smi), CPU and RAM every --interval, stops it at --time-limit, validates and

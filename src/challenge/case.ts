@@ -7,13 +7,13 @@
  */
 
 import type { EntryKind } from "../fsutil.ts";
-import type { Split, Task } from "./edition.ts";
+import type { Split, Task, Year } from "./edition.ts";
 import type { CoilType, SplitFolder } from "./paths.ts";
 
 /** One k-space file to reconstruct (or, for FullSample, a reference). */
 export interface Case {
   /** Layout generation the file follows. */
-  year: 2023 | 2024;
+  year: Year;
   /** The dataset root the search started from. */
   root: string;
   /** `MultiCoil` or `SingleCoil`. */
@@ -46,6 +46,12 @@ export interface Case {
   maskVariable?: string;
   /** `T1map.csv` / `T2map.csv` with inversion / preparation times (mapping only). */
   csvFile?: string;
+  /** 2025: the `{stem}_info.csv` beside the file. */
+  infoFile?: string;
+  /** 2025: the centre folder (`Center001`). */
+  center?: string;
+  /** 2025: the vendor folder (`{Vendor}_{Field}T_{Model}`, e.g. `UIH_30T_umr780`). */
+  vendor?: string;
   /**
    * Where the reconstruction goes, relative to the submission folder (`Submission/`);
    * `TestSet` stays `TestSet`.

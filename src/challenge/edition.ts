@@ -32,6 +32,14 @@ export type FrameRule = "first3" | "all" | "single";
  */
 export type Normalisation = "max" | "zscore" | "percentile";
 
+/**
+ * Which leaderboard aggregation of per-file metrics an edition uses: `2023` per (coil, view,
+ * acceleration), the better coil, mean over views and accelerations (`aggregate.ts`); `2024`
+ * per (modality, mask) with adjusted means; `2025` per centre/vendor or disease with
+ * adjusted means and the NMSE adjustment (`aggregate_editions.ts`).
+ */
+export type AggregationRule = "2023" | "2024" | "2025";
+
 /** The hardware limits of the organisers' evaluation, per task. */
 export interface EditionLimits {
   /** GPU memory of the evaluation card, bytes. */
@@ -140,6 +148,8 @@ export interface Edition {
      */
     swapsArgumentsFor4d: boolean;
   };
+  /** How per-file metrics become the leaderboard's result keys. */
+  readonly aggregation: AggregationRule;
   /** The evaluation hardware's limits per task. */
   readonly limits: EditionLimits;
   /** The hidden test set, when its sizes are known (for the time budget). */

@@ -21,11 +21,17 @@
  * {name}_mask_{Pattern}{R}.mat` (variable `mask`), `FullSample/Pxxx/{name}.mat`
  * (`kspace_full`). Submission: `{Modality}/{Split}/TaskN/Pxxx/{name}_kus_{Pattern}{R}.mat`.
  *
+ * 2025 (`CMRxRecon2025`): validation and test sets under a task folder,
+ * `<root>/TaskR1/MultiCoil/{Modality}/{Split}/UnderSample_TaskR1/{Center}/{Vendor}/Pxxx/
+ * {name}_kus_{Pattern}{R}.mat` (`kus`, masks in `Mask_TaskR1/...`, `{name}_info.csv` beside),
+ * the shared training set at `<root>/MultiCoil/{Modality}/TrainingSet/FullSample/{Center}/
+ * {Vendor}/Pxxx/{name}.mat` (`kspace`); read by `discovery/tree2025.ts`.
+ *
  * @module
  */
 
 import type { Case, DiscoverOptions, Discovery } from "./case.ts";
-import { type SplitContext, treeFor } from "./discovery/mod.ts";
+import { type SplitContext, treeFor, TREES } from "./discovery/mod.ts";
 import { brokenEntry, listDir } from "./discovery/walk.ts";
 import type { Task } from "./edition.ts";
 import {
@@ -60,12 +66,30 @@ async function coilRoots(root: string): Promise<{ path: string; coil: CoilType }
     }
     level = next;
   }
+  // Editions with folders above the coil level (2025: `TaskR1/MultiCoil/` beside the
+  // training set's `MultiCoil/`): their coil folders, beside the ones found.
+  const tops = TREES.flatMap((t) => t.topFolder ? [t.topFolder] : []);
+  const parents = new Set(found.map((f) => f.path.slice(0, f.path.lastIndexOf("/")) || "/"));
+  for (const dir of parents) {
+    for (const e of await listDir(dir)) {
+      if (!e.isDirectory || !tops.some((re) => re.test(e.name))) continue;
+      for (const c of await listDir(e.path)) {
+        const p = `${dir}/${e.name}/${c.name}`;
+        if (
+          c.isDirectory && COIL_FOLDERS.includes(c.name as CoilType) &&
+          !found.some((f) => f.path === p)
+        ) {
+          found.push({ path: p, coil: c.name as CoilType });
+        }
+      }
+    }
+  }
   return found;
 }
 
-/** What a dataset root should hold, every edition's input layout by example. */
+/** What a dataset root should hold, every edition's input layout by example (oldest first). */
 const EXPECTED = `expected ${
-  knownLayouts().map(({ year, layout }) => `${layout.inputExample} (${year})`).join(", or ")
+  [...TREES].sort((a, b) => a.year - b.year).map((t) => `${t.expects} (${t.year})`).join(", or ")
 }`;
 
 /** Every edition's modality folders. */

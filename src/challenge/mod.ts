@@ -61,6 +61,7 @@
 
 // Editions.
 export type {
+  AggregationRule,
   Edition,
   EditionLayout,
   EditionLimits,
@@ -162,6 +163,32 @@ export {
   type Metrics,
   type TaskScore,
 } from "./aggregate.ts";
+export {
+  aggregate2024,
+  aggregate2025,
+  ExtraFileError,
+  type File2024,
+  file2024FromPath,
+  type File2025,
+  type FileStatus,
+  type Group2024,
+  type Group2025,
+  type GroupRow,
+  GROUPS_2024,
+  type GroupTable,
+  MODALITIES_2025,
+  normaliseDisease,
+  parseGroupTable,
+  type Place2025,
+  place2025FromPath,
+  readGroupTable,
+  type Result2024,
+  type Result2025,
+  type ResultValue,
+  roundNumpy4,
+  stemInModality2024,
+  type Task2025,
+} from "./aggregate_editions.ts";
 export {
   type FileScore,
   type ScoreOptions,

@@ -121,7 +121,7 @@ export interface SynthReport {
 const SCALE = 1e-3; // real CMRxRecon images have small magnitudes; keep code honest about that
 
 /** The files a patient has for a task. */
-function kindsOf(task: "cine" | "mapping"): FileKind[] {
+export function kindsOf(task: "cine" | "mapping"): FileKind[] {
   return task === "cine" ? ["cine_lax", "cine_sax"] : ["T1map", "T2map"];
 }
 
@@ -147,11 +147,21 @@ export function mappingCsv(kind: "T1map" | "T2map", times: number[][]): string {
   return [header, ...rows].map((r) => r.join(",")).join("\n") + "\n";
 }
 
-/** One destination of a file being synthesised: a path and the mask applied (if any). */
-interface Target {
+/**
+ * One destination of a file being synthesised: a path and the mask applied (if any): `lines`
+ * (ky lines sampled in every frame, 2023) or `mask` (a 0/1 mask with MATLAB dims `(kx, ky)`,
+ * `planes` 1, or `(kx, ky, t)`, `planes` the file's frames: the 2024/2025 masks of
+ * `masks_kt.ts`).
+ */
+export interface Target {
+  /** The file being written. */
   writer: MatV73Writer;
+  /** The k-space variable in it. */
   variable: string;
+  /** Ky lines sampled in every frame, or null. */
   lines: Uint8Array | null;
+  /** A mask per point (and per frame when `planes` > 1), applied when `lines` is null. */
+  mask?: { data: Float32Array; planes: number };
 }
 
 /**
@@ -160,7 +170,7 @@ interface Target {
  * K-space dims `(kx, ky, coil, slice, frame)`; labels `(x, y, slice, frame)` (cine) or
  * `(x, y, slice)` (mapping).
  */
-async function renderFile(
+export async function renderFile(
   patient: PhantomParams,
   kind: FileKind,
   geom: FileGeometry,
@@ -256,6 +266,20 @@ async function renderFile(
             }
           }
           data = masked;
+        } else if (target.mask) {
+          const m = target.mask.data.subarray(
+            target.mask.planes > 1 ? npix * t : 0,
+            target.mask.planes > 1 ? npix * (t + 1) : npix,
+          );
+          for (let c = 0; c < ncoil; c++) {
+            const o = 2 * npix * c;
+            for (let p = 0; p < npix; p++) {
+              const on = m[p] !== 0;
+              masked[o + 2 * p] = on ? k[o + 2 * p] : 0;
+              masked[o + 2 * p + 1] = on ? k[o + 2 * p + 1] : 0;
+            }
+          }
+          data = masked;
         }
         target.writer.writeSlab(target.variable, [0, 0, 0, z, t], [nx, ny, ncoil, 1, 1], data);
       }
@@ -319,7 +343,8 @@ function writeSingleCoil(
   }
 }
 
-async function ensureEmptyDir(path: string): Promise<void> {
+/** Creates `path`, which must be absent or empty ({@link CmrxError} otherwise). */
+export async function ensureEmptyDir(path: string): Promise<void> {
   try {
     for await (const _ of Deno.readDir(path)) {
       throw new CmrxError("output folder is not empty", {

@@ -42,9 +42,20 @@ export {
   type SynthReport,
   type SynthSize,
 } from "./dataset.ts";
+export {
+  type EditionSynthOptions,
+  infoCsv,
+  patternName,
+  SITES_2025,
+  type SynthEdition,
+  synthesizeEdition,
+  type Task2025,
+  TASKS_2025,
+} from "./editions.ts";
 export { deriveSeed, Rng, rngFor } from "./random.ts";
 export { coilMaps } from "./coils.ts";
 export * from "./phantom/mod.ts";
 
 // Types of other layers that appear in the signatures above.
 export type { Split } from "../challenge/edition.ts";
+export type { KtPattern } from "../kspace/masks_kt.ts";

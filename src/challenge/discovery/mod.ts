@@ -8,11 +8,15 @@
 import type { TreeReader } from "./tree.ts";
 import { TREE_2023 } from "./tree2023.ts";
 import { TREE_2024 } from "./tree2024.ts";
+import { TREE_2025 } from "./tree2025.ts";
 
 export type { SplitContext, TreeReader } from "./tree.ts";
 
-/** Every reader, the most specific claim first (2024's `UnderSample_TaskN` before 2023). */
-export const TREES: readonly TreeReader[] = [TREE_2024, TREE_2023];
+/**
+ * Every reader, the most specific claim first (2025's `UnderSample_TaskR1` before 2024's
+ * `UnderSample_TaskN`, before 2023).
+ */
+export const TREES: readonly TreeReader[] = [TREE_2025, TREE_2024, TREE_2023];
 
 /**
  * The reader of a split folder from the names of the folders below it: the first that

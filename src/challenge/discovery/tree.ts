@@ -18,6 +18,13 @@ export type SplitContext = Pick<Case, "root" | "coil" | "modality" | "task" | "s
 export interface TreeReader {
   /** The edition whose input tree this reads. */
   readonly year: Year;
+  /** An input path of this edition, for the message when a tree matches no edition. */
+  readonly expects: string;
+  /**
+   * Folders above the coil level that hold more of this edition's tree (2025: `TaskR1/`
+   * holding `MultiCoil/`), searched beside the coil folders found; absent: none.
+   */
+  readonly topFolder?: RegExp;
   /**
    * Whether the folders below a split folder (their names) are this edition's tree:
    * `UnderSample_Task1` (2024) or `AccFactor04` (2023).

@@ -23,6 +23,7 @@ const EXTRAS = ["SegmentROI", "ImgSnapshot"];
 /** The 2023 tree reader. */
 export const TREE_2023: TreeReader = {
   year: 2023,
+  expects: EDITION_2023.layout!.inputExample,
   claims: (folders) => folders.some((f) => ACC_FOLDER.test(f) || f === "FullSample"),
   async collectSplit(found, ctx, folders, opts) {
     const { ignored, problems } = found;

@@ -26,7 +26,9 @@ const MASK_ACC_RE = /_mask_[A-Za-z]+?(\d+)\.mat$/;
 /** The 2024 tree reader. */
 export const TREE_2024: TreeReader = {
   year: 2024,
-  claims: (folders) => folders.some((f) => f.startsWith("UnderSample_Task")),
+  expects: EDITION_2024.layout!.inputExample,
+  claims: (folders) =>
+    folders.some((f) => f.startsWith("UnderSample_Task") || /^Mask_Task\d+$/.test(f)),
   async collectSplit(found, ctx, folders, opts) {
     const { ignored, problems } = found;
     for (const a of folders) {

@@ -70,6 +70,7 @@ export const EDITION_2023: Edition = {
   frameRule: (_name, mapping) => mapping ? "all" : "first3",
   reduces: (split) => split !== "test",
   metrics: { normalisation: "max", swapsArgumentsFor4d: false },
+  aggregation: "2023",
   limits: {
     gpuMemoryBytes: 24 * 1024 ** 3,
     gpu: "RTX 3090 (24 GB)",

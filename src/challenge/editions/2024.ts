@@ -47,6 +47,7 @@ export const EDITION_2024: Edition = {
   },
   reduces: (split) => split !== "test",
   metrics: { normalisation: "zscore", swapsArgumentsFor4d: true },
+  aggregation: "2024",
   limits: {
     gpuMemoryBytes: 32 * 1024 ** 3,
     gpu: "Tesla V100 (32 GB)",

@@ -29,6 +29,7 @@ export const EDITION_2025: Edition = {
   },
   reduces: (split) => split !== "test",
   metrics: { normalisation: "percentile", swapsArgumentsFor4d: true },
+  aggregation: "2025",
   limits: {
     gpuMemoryBytes: 48 * 1024 ** 3,
     gpu: "RTX A6000 (48 GB)",

@@ -99,7 +99,8 @@ export async function readMappingCsv(path: string): Promise<MappingTimesTable> {
   return parseMappingCsv(text, path);
 }
 
-function splitCsvLine(line: string): string[] {
+/** Splits one csv line into cells; a cell may be quoted (`"a, b"`, `""` for a quote). */
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = "", quoted = false;
   for (let i = 0; i < line.length; i++) {

@@ -1,0 +1,337 @@
+/**
+ * Synthetic CMRxRecon 2024 and 2025 datasets in the trees as released
+ * (`/work/shared/reference/cmrxrecon-format.md` §1.2, §2, §7), made from the same phantom,
+ * coil maps and noise as the 2023 dataset (`dataset.ts`: {@link renderFile}) and masked with
+ * the editions' sampling masks (`kspace/masks_kt.ts`: {@link ktMask}, {@link KT_EDITIONS}).
+ * Undersampled files hold exactly `kspace .* mask` (the mask of each frame in frame t).
+ *
+ * 2024 (`MultiCoil` only):
+ * ```
+ * <out>/MultiCoil/{Cine,Mapping}/TrainingSet/FullSample/Pxxx/{stem}.mat          kspace_full
+ * <out>/MultiCoil/{Cine,Mapping}/TrainingSet/Mask_Task1/Pxxx/{stem}_mask_Uniform{R}.mat
+ * <out>/MultiCoil/{Cine,Mapping}/TrainingSet/Mask_Task2/Pxxx/{stem}_mask_{ktPattern}{R}.mat
+ * <out>/MultiCoil/{Cine,Mapping}/ValidationSet/UnderSample_TaskN/Pxxx/{stem}_kus_{Pattern}{R}.mat
+ * <out>/MultiCoil/{Cine,Mapping}/ValidationSet/Mask_TaskN/Pxxx/{stem}_mask_{Pattern}{R}.mat
+ * <out>/GroundTruth/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/Pxxx/{stem}.mat
+ * ```
+ * 2025 (the training set is shared by the four tasks):
+ * ```
+ * <out>/MultiCoil/{Cine,Mapping}/TrainingSet/FullSample/CenterNNN/Vendor/Pxxx/{stem}.mat  kspace
+ * <out>/MultiCoil/{Cine,Mapping}/TrainingSet/Mask_TaskAll/CenterNNN/Vendor/Pxxx/{stem}_mask_{P}{R}.mat
+ * <out>/TaskR1/MultiCoil/{Cine,Mapping}/ValidationSet/UnderSample_TaskR1/CenterNNN/Vendor/Pxxx/...
+ * <out>/TaskR1/MultiCoil/{Cine,Mapping}/ValidationSet/Mask_TaskR1/CenterNNN/Vendor/Pxxx/...
+ * <out>/GroundTruth/TaskR1/MultiCoil/{Cine,Mapping}/ValidationSet/FullSample/CenterNNN/Vendor/Pxxx/
+ * ```
+ * with `{stem}_info.csv` beside every k-space file (2025).
+ *
+ * @module
+ */
+
+import type { Split } from "../challenge/edition.ts";
+import { EDITION_2024, EDITION_2025 } from "../challenge/editions/mod.ts";
+import { splitFolder } from "../challenge/paths.ts";
+import { CmrxError } from "../errors.ts";
+import { KT_EDITIONS, ktMask, type KtPattern } from "../kspace/masks_kt.ts";
+import { MatV73Writer, writeMatV73 } from "../mat/v73/write.ts";
+import {
+  ensureEmptyDir,
+  type FileKind,
+  GEOMETRY,
+  kindsOf,
+  mappingTimes,
+  renderFile,
+  type SynthReport,
+  type SynthSize,
+  type Target,
+} from "./dataset.ts";
+import { phantomParams } from "./phantom/mod.ts";
+import { deriveSeed, Rng } from "./random.ts";
+
+/** The editions {@link synthesizeEdition} writes. */
+export type SynthEdition = 2024 | 2025;
+
+/** The four tasks of 2025, each with its own validation (and test) set. */
+export const TASKS_2025 = ["TaskR1", "TaskR2", "TaskS1", "TaskS2"] as const;
+
+/** A 2025 task folder. */
+export type Task2025 = typeof TASKS_2025[number];
+
+/**
+ * The synthetic centre and vendor folders of 2025 (`CenterNNN/{Vendor}_{Field}T_{Model}`, the
+ * released pattern, e.g. `UIH_30T_umr780`); patient `k` (1-based) goes to entry
+ * `(k - 1) mod 3`. The names are made up.
+ */
+export const SITES_2025: readonly { center: string; vendor: string }[] = [
+  { center: "Center001", vendor: "Siemens_30T_Vida" },
+  { center: "Center002", vendor: "Philips_15T_Ingenia" },
+  { center: "Center003", vendor: "UIH_30T_umr780" },
+];
+
+/** Options of {@link synthesizeEdition}. */
+export interface EditionSynthOptions {
+  /** The edition whose tree to write. */
+  edition: SynthEdition;
+  /** Output folder (created; must be empty or absent). */
+  out: string;
+  /** File sizes (`dataset.ts` `GEOMETRY`; default `small`). */
+  size?: SynthSize;
+  /** Dataset seed; the same seed gives the same bytes (default 1). */
+  seed?: number;
+  /** Patients per split (and per 2025 task; default 2). */
+  patients?: number;
+  /** Tasks to write (default both: `Cine` and `Mapping`). */
+  tasks?: ("cine" | "mapping")[];
+  /** Splits (default training and validation); the non-training ones get a GroundTruth root. */
+  splits?: Split[];
+  /** 2025: the task folders of the validation (test) sets (default all four). */
+  tasks2025?: readonly Task2025[];
+  /**
+   * Accelerations. Default: the edition's (`KT_EDITIONS`): the training masks at every R, and
+   * in the validation set 2024 Task 1 at R 4, 8 and 10 and one R per pattern and file drawn
+   * from the seed (2024 Task 2, 2025). Given: every pattern at every listed R, everywhere.
+   */
+  accs?: number[];
+  /** Coils (default 10). */
+  coils?: number;
+  /** Complex noise sd relative to tissue intensity (default 0.01). */
+  noise?: number;
+  /** Called after each file. */
+  onFile?: (path: string, bytes: number) => void;
+}
+
+/** The file-name spelling of a pattern: `uniform` -> `Uniform`. */
+export function patternName(p: KtPattern): string {
+  return p === "uniform" ? "Uniform" : p;
+}
+
+/** One mask set of an edition: the folder suffix (`Task1`), patterns, accelerations, ACS, rank. */
+interface MaskSet {
+  task: string;
+  patterns: readonly KtPattern[];
+  accelerations: readonly number[];
+  acs: number;
+  /** 2-D `(kx, ky)` masks (2024 Task 1) or 3-D `(kx, ky, t)`. */
+  twoD: boolean;
+  /** In the validation set: every R (2024 Task 1), or one R per pattern and file. */
+  everyR: boolean;
+}
+
+function maskSets(edition: SynthEdition, task2025?: string): MaskSet[] {
+  if (edition === 2024) {
+    const k = KT_EDITIONS[2024];
+    return [
+      { task: "Task1", ...k.task1, twoD: true, everyR: true },
+      { task: "Task2", ...k.task2, twoD: false, everyR: false },
+    ];
+  }
+  const k = KT_EDITIONS[2025].all;
+  return [{ task: task2025 ?? "TaskAll", ...k, twoD: false, everyR: false }];
+}
+
+/** One (pattern, R) mask of a file and the files it goes to. */
+interface MaskJob {
+  pattern: KtPattern;
+  acc: number;
+  set: MaskSet;
+  maskPath: string;
+  kusPath?: string;
+}
+
+/** Where one fully sampled file of a patient goes, and its masks and undersampled copies. */
+interface FilePlan {
+  /** Folder of the fully sampled file (FullSample or GroundTruth). */
+  fullDir: string;
+  /** The masks and kus files. */
+  jobs: MaskJob[];
+  /** 2025: the folders that get `{stem}_info.csv`. */
+  infoDirs: string[];
+  /** 2025: centre and vendor. */
+  site?: { center: string; vendor: string };
+}
+
+/**
+ * The `{stem}_info.csv` cmrxkit writes beside each 2025 k-space file. The reference does not
+ * give the organisers' columns, so this holds the minimum: the file stem, centre and vendor
+ * folder names, and the MATLAB dims of the k-space (`nx,ny,ncoil,nslice,nframe`).
+ */
+export function infoCsv(
+  stem: string,
+  site: { center: string; vendor: string },
+  dims: readonly number[],
+): string {
+  return "name,center,vendor,nx,ny,ncoil,nslice,nframe\n" +
+    [stem, site.center, site.vendor, ...dims].join(",") + "\n";
+}
+
+/**
+ * Writes a synthetic dataset in the CMRxRecon 2024 or 2025 tree (see the module docs);
+ * returns what was written. Deterministic for a seed.
+ *
+ * @throws {CmrxError} when the output folder exists and is not empty, or an option is empty
+ */
+export async function synthesizeEdition(opts: EditionSynthOptions): Promise<SynthReport> {
+  const { edition } = opts;
+  const size = opts.size ?? "small";
+  const seed = opts.seed ?? 1;
+  const npat = opts.patients ?? 2;
+  const tasks = opts.tasks ?? ["cine", "mapping"];
+  const splits = opts.splits ?? ["training", "validation"];
+  const tasks2025 = opts.tasks2025 ?? TASKS_2025;
+  const ncoil = opts.coils ?? 10;
+  const noise = opts.noise ?? 0.01;
+  if (tasks.length === 0 || splits.length === 0 || (edition === 2025 && !tasks2025.length)) {
+    throw new CmrxError("nothing to write: no task, split or 2025 task folder", {
+      file: opts.out,
+      hint: "give at least one of each (deno task synth --edition 2025 --task both)",
+    });
+  }
+  const ed = edition === 2024 ? EDITION_2024 : EDITION_2025;
+  const root = opts.out.replace(/\/+$/, "");
+  await ensureEmptyDir(root);
+  const report: SynthReport = { root, files: 0, bytes: 0, kspaceFiles: [] };
+  const note = async (path: string, kspace = false) => {
+    const bytes = (await Deno.stat(path)).size;
+    report.files++;
+    report.bytes += bytes;
+    if (kspace) report.kspaceFiles.push(path.slice(root.length + 1));
+    opts.onFile?.(path, bytes);
+  };
+
+  // One "group" per (task folder above MultiCoil, split): 2024 has none; 2025 has none for
+  // training and one per task for the other splits.
+  const groups: { top: string; split: Split; task2025?: Task2025 }[] = [];
+  for (const split of splits) {
+    if (edition === 2025 && split !== "training") {
+      for (const t of tasks2025) groups.push({ top: `${t}/`, split, task2025: t });
+    } else groups.push({ top: "", split });
+  }
+
+  for (const { top, split, task2025 } of groups) {
+    const sf = splitFolder(split);
+    const training = split === "training";
+    for (let p = 1; p <= npat; p++) {
+      const pid = `P${String(p).padStart(3, "0")}`;
+      const pseed = task2025 ? deriveSeed(seed, task2025, sf, p) : deriveSeed(seed, sf, p);
+      const patient = phantomParams(pseed);
+      const site = edition === 2025 ? SITES_2025[(p - 1) % SITES_2025.length] : undefined;
+      const below = site ? `${site.center}/${site.vendor}/${pid}` : pid;
+      for (const task of tasks) {
+        const modality = task === "cine" ? "Cine" : "Mapping";
+        const base = `${root}/${top}MultiCoil/${modality}/${sf}`;
+        for (const kind of kindsOf(task)) {
+          const geom = GEOMETRY[size][kind];
+          const fullDir = training
+            ? `${base}/FullSample/${below}`
+            : `${root}/GroundTruth/${top}MultiCoil/${modality}/${sf}/FullSample/${below}`;
+          const plan: FilePlan = { fullDir, jobs: [], infoDirs: site ? [fullDir] : [], site };
+          const rng = new Rng(deriveSeed(pseed, "acc", kind));
+          for (const set of maskSets(edition, task2025)) {
+            const maskDir = `${base}/Mask_${set.task}/${below}`;
+            const kusDir = `${base}/UnderSample_${set.task}/${below}`;
+            if (!training && site) plan.infoDirs.push(kusDir);
+            for (const pattern of set.patterns) {
+              const rs = opts.accs
+                ? opts.accs
+                : training || set.everyR
+                ? set.accelerations
+                : [set.accelerations[rng.int(0, set.accelerations.length)]];
+              for (const acc of rs) {
+                const name = `${patternName(pattern)}${acc}`;
+                plan.jobs.push({
+                  pattern,
+                  acc,
+                  set,
+                  maskPath: `${maskDir}/${kind}_mask_${name}.mat`,
+                  ...(training ? {} : { kusPath: `${kusDir}/${kind}_kus_${name}.mat` }),
+                });
+              }
+            }
+          }
+          await writePlan(plan, kind, geom, pseed, patient, ed.kspaceVariable, ncoil, noise, note);
+        }
+      }
+    }
+  }
+  return report;
+}
+
+/** Renders one file of a patient into its fully sampled and undersampled copies, and masks. */
+async function writePlan(
+  plan: FilePlan,
+  kind: FileKind,
+  geom: typeof GEOMETRY.small[FileKind],
+  pseed: number,
+  patient: ReturnType<typeof phantomParams>,
+  kspaceVariable: (coil: "MultiCoil", acc: number | null) => string,
+  ncoil: number,
+  noise: number,
+  note: (path: string, kspace?: boolean) => Promise<void>,
+): Promise<void> {
+  const { nx, ny, nframes } = geom;
+  const dirs = new Set([plan.fullDir, ...plan.jobs.flatMap((j) => [dirOf(j.maskPath)])]);
+  for (const j of plan.jobs) if (j.kusPath) dirs.add(dirOf(j.kusPath));
+  for (const d of dirs) await Deno.mkdir(d, { recursive: true });
+  const masks = plan.jobs.map((j) => {
+    const nt = j.set.twoD ? 1 : nframes;
+    const data = ktMask({
+      pattern: j.pattern,
+      nx,
+      ny,
+      nt,
+      acc: j.acc,
+      acs: j.set.acs,
+      seed: deriveSeed(pseed, "mask", kind, j.set.task, j.pattern, j.acc),
+    });
+    return { job: j, data, nt };
+  });
+  const targets: Target[] = [];
+  try {
+    targets.push({
+      writer: await MatV73Writer.create(`${plan.fullDir}/${kind}.mat`),
+      variable: kspaceVariable("MultiCoil", null),
+      lines: null,
+    });
+    for (const m of masks) {
+      if (!m.job.kusPath) continue;
+      targets.push({
+        writer: await MatV73Writer.create(m.job.kusPath),
+        variable: kspaceVariable("MultiCoil", m.job.acc),
+        lines: null,
+        mask: { data: m.data, planes: m.nt },
+      });
+    }
+    const times = kind === "T1map" || kind === "T2map"
+      ? mappingTimes(kind, geom.nslices, pseed)
+      : null;
+    await renderFile(patient, kind, geom, ncoil, noise, pseed, targets, times);
+    for (const t of targets) await t.writer.close();
+  } catch (e) {
+    for (const t of targets) await t.writer.abort();
+    throw e;
+  }
+  for (const t of targets) await note(t.writer.path, true);
+  for (const m of masks) {
+    await writeMatV73(m.job.maskPath, [{
+      name: "mask",
+      array: {
+        dims: m.nt === 1 ? [nx, ny] : [nx, ny, m.nt],
+        matClass: "uint8",
+        complex: false,
+        data: Uint8Array.from(m.data),
+      },
+    }]);
+    await note(m.job.maskPath);
+  }
+  if (plan.site) {
+    const dims = [nx, ny, ncoil, geom.nslices, nframes];
+    for (const d of plan.infoDirs) {
+      const path = `${d}/${kind}_info.csv`;
+      await Deno.writeTextFile(path, infoCsv(kind, plan.site, dims));
+      await note(path);
+    }
+  }
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
