@@ -159,9 +159,9 @@ export function yearFlag(command: string, value: string | undefined): Year {
 }
 
 /** The editions whose submission layout the submission commands know. */
-export const SUBMISSION_YEARS = [2023, 2024] as const satisfies readonly Year[];
+export const SUBMISSION_YEARS = [2023, 2024, 2025] as const satisfies readonly Year[];
 
-/** Parses --year for the submission commands (2023 or 2024 layouts). */
+/** Parses --year for the submission commands (2023, 2024 or 2025 layouts). */
 export function submissionYear(command: string, value: string | undefined): Year {
   return value === undefined ? 2023 : yearChoice(command, value, SUBMISSION_YEARS);
 }
@@ -330,7 +330,7 @@ export function submitFlags(command: string, args: string[]): SubmitFlags {
     options: {
       coil: filters.coil,
       acc: filters.acc,
-      year: yearFlag(command, values.year),
+      year: values.year === undefined ? undefined : yearFlag(command, values.year),
       shard: values.shard ? parseShard(values.shard) : undefined,
       timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
       force: values.force,

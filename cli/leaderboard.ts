@@ -15,12 +15,14 @@ export const leaderboard: Command = {
   name: "leaderboard",
   summary: "rank the locally scored runs the way the challenge does",
   help:
-    `Usage: deno task leaderboard [--task cine|mapping|both] [--year 2023] [--split validation|test]
+    `Usage: deno task leaderboard [--task cine|mapping|TASK|both] [--year 2023] [--split validation|test]
                               [--limit N] [--db FILE] [--remove ID]
 
 Ranks every run recorded by 'deno task score' by SSIM (the challenge's primary metric),
 ties by PSNR then NMSE. Runs that scored fewer files than expected, or are marked incomplete
-(missing or malformed files), are marked with '!'.
+(missing or malformed files), are marked with '!'. 2024 and 2025 runs are listed per task of
+the year (Task1, Task2; TaskR1, TaskR2, TaskS1, TaskS2: --task TaskR1), with the year's main
+keys: 2024 All_adj.SSIM/PSNR/NMSE, 2025 Mean_of_all_{centers|diseases}_*_adj.
 The store is a SQLite file: $CMRXKIT_HOME/leaderboard.sqlite, else
 $XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sqlite.`,
   run(args) {
@@ -38,9 +40,10 @@ $XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sq
       console.log(ok ? `removed run ${values.remove}` : `no run ${values.remove}`);
       return Promise.resolve(ok ? 0 : 1);
     }
+    // 2024/2025 runs are recorded per task of the year (Task1, TaskR1, ...).
     const tasks = values.task === "both"
-      ? ["cine", "mapping"] as const
-      : [values.task as "cine" | "mapping"];
+      ? [...new Set(["cine", "mapping", ...lb.tasks()])]
+      : [values.task];
     console.log(`leaderboard: ${lb.path}`);
     for (const task of tasks) {
       const rows = lb.ranked({
@@ -49,7 +52,8 @@ $XDG_CACHE_HOME/cmrxkit/leaderboard.sqlite, else ~/.cache/cmrxkit/leaderboard.sq
         split: values.split,
         limit: values.limit ? Number(values.limit) : undefined,
       });
-      console.log(`\n${task === "cine" ? "Cine" : "Mapping"}: ${rows.length} run(s)`);
+      const title = task === "cine" ? "Cine" : task === "mapping" ? "Mapping" : task;
+      console.log(`\n${title}: ${rows.length} run(s)`);
       if (rows.length === 0) continue;
       console.log(
         `  ${"#".padStart(3)} ${"name".padEnd(24)} ${"model".padEnd(14)} ${"SSIM".padStart(7)} ${

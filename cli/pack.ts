@@ -60,7 +60,7 @@ export const pack: Command = {
   help: `Usage: deno task pack DIR [--out FILE.zip] [--team NAME] [--email ADDR] [--level 0-9]
                        [--layout submission|root] [--force] [--input ROOT]
                        [--task cine|mapping|both] [--coil multi|single|both] [--acc 4,8,10]
-                       [--split validation|test] [--year 2023|2024] [--dry-run]
+                       [--split validation|test] [--year 2023|2024|2025] [--dry-run]
 
 Zips the submission folder DIR (the Submission folder, or a folder holding it) with a
 readme.txt holding the team name and a contact e-mail, as the official submission readme
@@ -70,10 +70,14 @@ name order and all carry one time, 1980-01-01 00:00:00, or SOURCE_DATE_EPOCH (se
 since 1970, UTC) when set.
 
 Archive layouts (the 2023 scorer accepts both):
-  submission   Submission/MultiCoil/..., Submission/readme.txt (default; the official
+  submission   Submission/MultiCoil/..., Submission/readme.txt (2023 default; the official
                readme: "The folder must be named 'Submission'")
   root         MultiCoil/..., SingleCoil/..., readme.txt at the archive root, as in the
                official example archives MultiCoil.zip and SingleCoil.zip (alias: official)
+Each edition's default is where its scorer looks: 2024 root ({Modality}/ValidationSet/
+TaskN/... at the zip root, as Val_Score2024.py reads it; pack warns that the 2024 documents
+give three conflicting conventions); 2025 submission (Submission/TaskR1/..., a folder
+directly holding the task folders, which Val_Score2025.py searches for).
 
 The folder is validated first (structural checks; full checks with --input) and packing
 stops if anything is wrong, unless --force. System and temporary files (.DS_Store, ._*,
@@ -86,7 +90,7 @@ Submission folder (with its coil and acceleration filters), else from the folder
                  folder or in DIR; one of them is required)
   --email ADDR   contact e-mail for readme.txt (asked for by the official readme; pack
                  warns when the readme has none)
-  --layout L     submission (default) or root, see above
+  --layout L     submission or root (default: the edition's), see above
   --level N      0 = store (default: img4ranking float data compresses poorly, to about 0.74
                  at a sixth of the speed), 1-9 = deflate
   --force        pack even if validation finds problems
@@ -161,6 +165,7 @@ Example:
       })` +
         (plan.readme.replaced ? `; replaces ${plan.readme.replaced} in the archive` : ""),
     );
+    for (const w of plan.warnings) console.error(`warning: ${w}`);
     if (plan.readme.email === undefined) {
       console.error(
         "warning: readme.txt has no contact e-mail; the official submission readme asks for " +

@@ -80,6 +80,7 @@ export const f4 = (x: number | null | undefined) =>
 
 /** Prints the per-group tables and the aggregate of a report, then what is incomplete. */
 export function printReport(r: ScoreReport): void {
+  if (r.edition) printEditionResults(r);
   for (const task of ["cine", "mapping"] as const) {
     const modality = task === "cine" ? "Cine" : "Mapping";
     const groups = r.groups.filter((g) => g.modality === modality);
@@ -140,6 +141,38 @@ export function printReport(r: ScoreReport): void {
 }
 
 /**
+ * The official result keys of a 2024/2025 report, one task after the other, as the year's
+ * `results.json` holds them (numbers as given, null as `null`), then the files the scorer does
+ * not read.
+ */
+function printEditionResults(r: ScoreReport): void {
+  const e = r.edition!;
+  for (const res of e.results) {
+    console.log(
+      `\n${res.task} (${r.split}, ${r.year} rules, ${e.aggregation} leaderboard keys)` +
+        (e.cases && e.aggregation === "2025" ? `; case table ${e.cases}` : ""),
+    );
+    const width = Math.max(...Object.keys(res.keys).map((k) => k.length));
+    for (const [k, v] of Object.entries(res.keys)) {
+      console.log(`  ${k.padEnd(width)}  ${v === null ? "null" : String(v)}`);
+    }
+    if (res.unmatched?.length) {
+      console.log(
+        `  ${res.unmatched.length} scored file(s) of cases not in the case table ` +
+          `(TaskR1: Unknown_Unknown, not in the means; others: no disease): ${
+            res.unmatched.slice(0, 3).join(", ")
+          }${res.unmatched.length > 3 ? ", ..." : ""}`,
+      );
+    }
+  }
+  if (e.extra.length) {
+    console.log(`\n${e.extra.length} file(s) the ${r.year} scorer does not read (not scored):`);
+    for (const f of e.extra.slice(0, 20)) console.log(`  ${f}`);
+    if (e.extra.length > 20) console.log(`  ... and ${e.extra.length - 20} more`);
+  }
+}
+
+/**
  * `INCOMPLETE: ...` saying why the aggregate does not cover every case of the truth, or
  * null when it does.
  */
@@ -170,6 +203,10 @@ export function incompleteVerdict(r: ScoreReport): string | null {
  * on the leaderboard. Null when no task scored a file.
  */
 export function recordable(r: ScoreReport): ScoreReport | null {
+  if (r.edition) {
+    const results = r.edition.results.filter((x) => x.files > 0 && x.main.ssim !== null);
+    return results.length ? { ...r, edition: { ...r.edition, results } } : null;
+  }
   const aggregate: ScoreReport["aggregate"] = {};
   for (const task of ["cine", "mapping"] as const) {
     const a = r.aggregate[task];

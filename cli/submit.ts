@@ -22,11 +22,19 @@ export const submitCommand: Command = {
   summary: "reconstruct a split and write, validate (and zip) a compliant submission",
   help:
     `Usage: deno task submit --task cine|mapping|both --split validation|test [--input ROOT] [--output DIR]
-                        [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023]
-                        [--edition 2023 (same as --year)] [--shard i/n] [--time-budget 4h]
+                        [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023|2024|2025]
+                        [--edition Y (same as --year)] [--shard i/n] [--time-budget 4h]
                         [--force] [--zip --team NAME] [--maps]
 
-  --input ROOT     dataset root holding MultiCoil/ (default: .)
+  --input ROOT     dataset root holding MultiCoil/ (2023, 2024) or TaskR1/... (2025)
+                   (default: .)
+  --year Y         2023, 2024 or 2025 (--edition Y is the same): the edition's rules and
+                   submission tree. Default: the edition the input tree follows (2023:
+                   AccFactorNN folders; 2024: UnderSample_TaskN; 2025: TaskR1/.../Center/Vendor);
+                   with --year only that edition's cases are run. Writes 2023
+                   Submission/MultiCoil/..., 2024 Submission/{Modality}/ValidationSet/TaskN/...,
+                   2025 Submission/TaskR1/MultiCoil/{Modality}/ValidationSet/UnderSample_TaskR1/
+                   {Center}/{Vendor}/Pxxx/..., with that edition's reduction (validation)
   --output DIR     where Submission/ is written (default: out; created with its parents); a
                    re-run resumes: files that already verify (variable, class, dims, finite)
                    are skipped, when DIR/cmrxkit-run.json says the same model, options and

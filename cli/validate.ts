@@ -44,12 +44,14 @@ img4ranking, class single, real magnitude (finite, not all zero, non-negative), 
                  Without it only structural checks run (naming, content, plausible dims).
   --task T       cine, mapping or both; files of the other task are skipped
   --split S      validation or test
-  --year Y       2023 or 2024 layout and reduction rules
+  --year Y       2023, 2024 or 2025 layout and reduction rules (--edition Y is the same).
+                 An extra file (one the input does not call for) is an error in 2023 and
+                 2025 (the 2025 scorer stops at "Extra file submitted"), a warning in 2024
   --coil C       multi, single or both (default both)
   --acc LIST     acceleration factors to check, e.g. 4,8
                  Without these flags: what the run manifest that 'deno task submit' wrote
                  beside Submission/ says, else what the folder holds (Cine / Mapping files,
-                 ValidationSet / TestSet, 2023 / 2024 layout), else both tasks, validation,
+                 ValidationSet / TestSet, 2023 / 2024 / 2025 layout), else both tasks, validation,
                  2023. The first line says what was used and where it came from.
   --json FILE    also write the full report as JSON
   --all          list every problem (default: the first 20 of each kind)

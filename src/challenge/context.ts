@@ -20,8 +20,11 @@ export interface SubmissionContent {
   task?: Task | "both";
   /** `test` when every file is under `TestSet`, `validation` when any is under `ValidationSet`. */
   split?: "validation" | "test";
-  /** 2024 when the files follow the 2024 layout (no coil level), else 2023. */
-  year?: 2023 | 2024;
+  /**
+   * 2024 when the files follow the 2024 layout (no coil level), 2025 its layout (task folders
+   * at the top), else 2023.
+   */
+  year?: 2023 | 2024 | 2025;
   /** A few words for each field saying what in the content decided it. */
   evidence: { task?: string; split?: string; year?: string };
 }

@@ -80,10 +80,35 @@ export interface TestSet {
 
 /**
  * A folder level of a layout path, top down: `coil` `MultiCoil`, `modality` `Cine`, `split`
- * `ValidationSet`, `acc` `AccFactor04`, `task` `Task1`, `patient` `P001`. `paths.ts` holds
- * each level's grammar; an edition says which levels its paths have, in which order.
+ * `ValidationSet`, `acc` `AccFactor04`, `task` `Task1`, `patient` `P001`; 2025 adds
+ * `challengeTask` `TaskR1` (above the coil level), `undersample` `UnderSample_TaskR1`,
+ * `center` `Center001` and `vendor` `Siemens_30T_Vida`. `paths.ts` holds each level's
+ * grammar; an edition says which levels its paths have, in which order.
  */
-export type LayoutLevel = "coil" | "modality" | "split" | "acc" | "task" | "patient";
+export type LayoutLevel =
+  | "challengeTask"
+  | "coil"
+  | "modality"
+  | "split"
+  | "acc"
+  | "task"
+  | "undersample"
+  | "center"
+  | "vendor"
+  | "patient";
+
+/**
+ * How `pack` lays out an edition's archive, as that year's scorer searches for it:
+ * `submission` puts the tree under one `Submission/` folder, `root` at the zip root.
+ */
+export interface EditionArchive {
+  /** The default archive layout. */
+  readonly layout: "submission" | "root";
+  /** Why, with its source (for `--help` and the docs). */
+  readonly reason: string;
+  /** A warning `pack` prints with every archive of this edition (conflicting conventions). */
+  readonly warning?: string;
+}
 
 /**
  * The folder layout of an edition, as data for the one path grammar (`paths.ts`): the input
@@ -114,6 +139,14 @@ export interface EditionLayout {
   readonly explainsNames: boolean;
   /** What tells this layout apart, for the record: `modality folders, no MultiCoil level`. */
   readonly signature: string;
+  /**
+   * What `validate` makes of a submitted file the input does not call for: `error` (2023;
+   * 2025, whose scorer stops at "Extra file submitted") or `warning` (2024, whose scorer
+   * reads only the files it expects).
+   */
+  readonly extraFiles: "error" | "warning";
+  /** The archive `pack` writes. */
+  readonly archive: EditionArchive;
 }
 
 /** The rules of one edition. */

@@ -62,8 +62,12 @@ export interface LeaderboardRow {
   year: number;
   /** `validation` or `test`. */
   split: string;
-  /** The task this row scores (a report with both tasks gives two rows). */
-  task: "cine" | "mapping";
+  /**
+   * The task this row scores (a report with both tasks gives two rows); 2024/2025: the
+   * year's task (`Task1`, `TaskR1`, ...), scored by its main keys (`All_adj.*`,
+   * `Mean_of_all_*_adj`).
+   */
+  task: string;
   /** The task's aggregate SSIM (4 decimals), the ranking key. */
   ssim: number;
   /** The task's aggregate PSNR, dB; `null` when it was not finite (stored as SQL null). */
@@ -268,13 +272,37 @@ export class Leaderboard {
         );
         ids.push(Number(r.lastInsertRowid));
       }
+      // 2024/2025: one row per task of the year (Task1, TaskR1, ...) with its main keys.
+      for (const e of report.edition?.results ?? []) {
+        if (e.files === 0 || e.main.ssim === null) continue;
+        if (identity !== null) drop.run(identity, e.task, report.year, report.split);
+        const r = insert.run(
+          meta.name,
+          meta.model ?? "",
+          date,
+          report.year,
+          report.split,
+          e.task,
+          e.main.ssim,
+          nullable(e.main.psnr ?? NaN),
+          nullable(e.main.nmse ?? NaN),
+          e.files,
+          e.expected,
+          meta.submission ?? report.submission,
+          meta.truth ?? report.truth,
+          JSON.stringify(report),
+          (meta.incomplete ?? report.incomplete === true) ? 1 : 0,
+          identity,
+        );
+        ids.push(Number(r.lastInsertRowid));
+      }
       return ids;
     });
   }
 
   /** Runs of a task that have a score, ranked as the challenge ranks them (best first). */
   ranked(
-    filter: { task: "cine" | "mapping"; year?: number; split?: string; limit?: number },
+    filter: { task: string; year?: number; split?: string; limit?: number },
   ): LeaderboardRow[] {
     const where = ["task = ?", "ssim is not null"];
     const args: (string | number)[] = [filter.task];
@@ -296,6 +324,20 @@ export class Leaderboard {
       })[];
     });
     return rows.map((r) => ({ ...r, incomplete: Boolean(r.incomplete) }));
+  }
+
+  /** The tasks that have scored runs, `cine` and `mapping` first, then the others sorted. */
+  tasks(): string[] {
+    const rows = this.#guard("cannot read the leaderboard", () => {
+      return this.#db.prepare("select distinct task from runs where ssim is not null").all() as {
+        task: string;
+      }[];
+    });
+    const found = rows.map((r) => r.task);
+    return [
+      ...["cine", "mapping"].filter((t) => found.includes(t)),
+      ...found.filter((t) => t !== "cine" && t !== "mapping").sort(),
+    ];
   }
 
   /** Removes a run by id; returns whether it existed. */

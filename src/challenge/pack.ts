@@ -1,7 +1,11 @@
 /**
  * Packing a submission folder into the zip the organisers take, in one of the two layouts the
  * 2023 validation scorer accepts (`Evaluation/Main_Score.py` looks for `Submission/`, or for
- * `MultiCoil/` / `SingleCoil/` at the root of the extracted archive):
+ * `MultiCoil/` / `SingleCoil/` at the root of the extracted archive). Each edition's default
+ * is where its scorer searches (`EditionLayout.archive`): 2023 and 2025 `submission` (2025's
+ * scorer walks the archive for the folder directly holding `TaskR1/`...), 2024 `root` (its
+ * scorer reads `{Modality}/ValidationSet/TaskN/...` at the root; {@link PackPlan.warnings}
+ * lists its three conflicting documented conventions):
  *
  * - `submission` (default): every file under `Submission/` (so unzipping yields
  *   `Submission/MultiCoil/...`; the official readme: "The folder must be named
@@ -36,7 +40,7 @@ import { DEFAULT_YEAR } from "./editions/mod.ts";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { dirname, relative, resolve } from "node:path";
 import type { Task, Year } from "./edition.ts";
-import { isReadme, parseSubmissionPath, SUBMISSION_FOLDER } from "./paths.ts";
+import { isReadme, layoutEdition, parseSubmissionPath, SUBMISSION_FOLDER } from "./paths.ts";
 import { validateSubmission } from "./validate/mod.ts";
 import type { Problem, ValidationReport } from "./validate/report.ts";
 import { listSubmissionFiles, locateSubmission } from "./validate/walk.ts";
@@ -225,6 +229,24 @@ export interface PackPlan {
   junk: string[];
   /** The validation run first, if any. */
   validation: ValidationReport | null;
+  /**
+   * What to know about this edition's archive: its conflicting documented conventions
+   * (2024), or a layout other than the one its scorer searches for.
+   */
+  warnings: string[];
+}
+
+/** The warnings of an archive of `year` in `layout` (see {@link PackPlan.warnings}). */
+export function archiveWarnings(year: Year, layout: PackLayout): string[] {
+  const { year: y, layout: l } = layoutEdition(year);
+  const out: string[] = [];
+  if (layout !== l.archive.layout) {
+    out.push(
+      `layout ${layout}: the ${y} scorer expects layout ${l.archive.layout} (${l.archive.reason})`,
+    );
+  }
+  if (l.archive.warning) out.push(l.archive.warning);
+  return out;
 }
 
 /** What {@link packSubmission} wrote. */
@@ -333,13 +355,15 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
   // Arguments first, before the (possibly long) validation.
   const email = opts.email === undefined ? undefined : checkEmail(opts.email);
   const team = opts.team === undefined ? undefined : teamLine(opts.team);
-  const layout = opts.layout ?? "submission";
+  const year = opts.year ?? DEFAULT_YEAR;
+  const archive = layoutEdition(year).layout.archive;
+  const layout = opts.layout ?? archive.layout;
   if (!PACK_LAYOUTS.includes(layout)) {
     throw new PackError(`unknown archive layout '${layout}'`, {
       hint: `use one of: ${PACK_LAYOUTS.join(", ")}`,
     });
   }
-  const year = opts.year ?? DEFAULT_YEAR;
+  const warnings = archiveWarnings(year, layout);
   const loc = await locateSubmission(dir, year);
   const root = loc.root;
   let validation: ValidationReport | null = null;
@@ -477,6 +501,7 @@ export async function planPack(dir: string, opts: PackOptions = {}): Promise<Pac
     skipped,
     junk,
     validation,
+    warnings,
   };
 }
 

@@ -106,10 +106,17 @@ export interface TopFolders {
 
 /** The top folders of a layout's submission tree (its first level). */
 export function submissionTops(layout: EditionLayout): TopFolders {
-  return layout.submissionLevels[0] === "coil"
+  const top = layout.submissionLevels[0];
+  if (top === "challengeTask") {
+    return { names: CHALLENGE_TASKS, listed: "the task folders (TaskR1, ...)", either: "task" };
+  }
+  return top === "coil"
     ? { names: COIL_FOLDERS, listed: "MultiCoil/SingleCoil", either: "MultiCoil/ or SingleCoil/" }
     : { names: layout.modalities, listed: "the modality folders", either: "modality" };
 }
+
+/** The 2025 task folders at the top of a submission (reference §3.5). */
+export const CHALLENGE_TASKS: readonly string[] = ["TaskR1", "TaskR2", "TaskS1", "TaskS2"];
 
 /** What a submission path says about its file. */
 export interface SubmissionPathInfo {
@@ -129,8 +136,15 @@ export interface SubmissionPathInfo {
   patient: string;
   /** File stem: `cine_sax`, `T1map`, `cine_sax_kus_Uniform4` (2024: `name` is the view stem). */
   name: string;
-  /** Count group: `MultiCoil/Cine/AccFactor04` or `Cine/Task1`. */
+  /**
+   * Count group: `MultiCoil/Cine/AccFactor04`, `Cine/Task1` or (2025)
+   * `TaskR1/MultiCoil/Cine/UnderSample_TaskR1`.
+   */
   group: string;
+  /** 2025: the centre folder (`Center001`). */
+  center?: string;
+  /** 2025: the vendor folder (`Siemens_30T_Vida`). */
+  vendor?: string;
 }
 
 /** What is wrong with a path: system or temporary file, not a `.mat` file, or misnamed. */
@@ -197,8 +211,15 @@ function caseFix(found: string, options: readonly string[], what: string): PathC
   return null;
 }
 
+/** Levels that do not make a count group of their own. */
+const GROUP_SKIPS: readonly LayoutLevel[] = ["split", "patient", "center", "vendor"];
+
 /** How messages name the folder of each level. */
 const LEVEL_NAME: Record<LayoutLevel, string> = {
+  challengeTask: "task folder",
+  undersample: "UnderSample_Task folder",
+  center: "centre folder",
+  vendor: "vendor folder",
   coil: "coil folder",
   modality: "modality folder",
   split: "split folder",
@@ -209,6 +230,44 @@ const LEVEL_NAME: Record<LayoutLevel, string> = {
 
 /** The grammar of each folder level: null when `seg` is right there, else what is wrong. */
 const LEVEL_CHECK: Record<LayoutLevel, (seg: string, layout: EditionLayout) => PathCheck | null> = {
+  challengeTask: (task) => {
+    if (CHALLENGE_TASKS.includes(task)) return null;
+    const hit = caseFix(task, CHALLENGE_TASKS, "task folder");
+    if (hit) return hit;
+    if (COIL_FOLDERS.includes(task as CoilType)) {
+      return naming(
+        `${task}/ at the top: 2025 submissions start with the task folder`,
+        `move ${task}/ into its task folder (TaskR1/${task}/...)`,
+      );
+    }
+    return naming(
+      `unexpected top folder '${task}'`,
+      `the submission folder holds only ${CHALLENGE_TASKS.join(", ")} (and readme.txt)`,
+    );
+  },
+  undersample: (folder) => {
+    if (/^UnderSample_Task[RS]\d+$/.test(folder)) return null;
+    if (/^Task[RS]\d+$/.test(folder)) {
+      return naming(
+        `folder '${folder}' should be 'UnderSample_${folder}'`,
+        `rename it to UnderSample_${folder} (as in the input)`,
+      );
+    }
+    return naming(
+      `unexpected folder '${folder}'`,
+      "use the input's folder name (UnderSample_TaskR1, ...)",
+    );
+  },
+  center: (center) =>
+    /^Center\d+$/.test(center) ? null : naming(
+      `unexpected centre folder '${center}'`,
+      "use the input's centre folder names (Center001, ...)",
+    ),
+  vendor: (vendor) =>
+    vendor.length > 0 && !vendor.startsWith(".") ? null : naming(
+      `unexpected vendor folder '${vendor}'`,
+      "use the input's vendor folder names",
+    ),
   coil: (coil) => {
     if (COIL_FOLDERS.includes(coil as CoilType)) return null;
     return caseFix(coil, COIL_FOLDERS, "coil folder") ?? naming(
@@ -371,9 +430,19 @@ export function parseSubmissionPath(rel: string, year: Year = 2023): PathCheck {
     folders[level] = segs[i];
   }
   const modality = folders.modality!;
+  if (folders.challengeTask && folders.undersample) {
+    const want = `UnderSample_${folders.challengeTask}`;
+    if (folders.undersample !== want) {
+      return naming(
+        `${folders.undersample}/ under ${folders.challengeTask}/`,
+        `each task folder holds its own cases: move it to ${folders.challengeTask}/.../${want}/ ` +
+          `or to ${folders.undersample.replace("UnderSample_", "")}/`,
+      );
+    }
+  }
   const file = checkFile(segs[levels.length], modality, layout);
   if ("ok" in file) return file;
-  const accFolder = folders.acc ?? folders.task!;
+  const accFolder = folders.acc ?? folders.task ?? folders.undersample!;
   return {
     ok: true,
     info: {
@@ -385,8 +454,9 @@ export function parseSubmissionPath(rel: string, year: Year = 2023): PathCheck {
       acc: file.acc ?? Number(/^AccFactor(\d+)$/.exec(accFolder)![1]),
       patient: folders.patient!,
       name: file.name,
-      group: levels.filter((l) => l !== "split" && l !== "patient").map((l) => folders[l])
-        .join("/"),
+      group: levels.filter((l) => !GROUP_SKIPS.includes(l)).map((l) => folders[l]).join("/"),
+      ...(folders.center ? { center: folders.center } : {}),
+      ...(folders.vendor ? { vendor: folders.vendor } : {}),
     },
   };
 }

@@ -33,10 +33,13 @@
  * folder of official ground-truth `img4ranking` files in either the FullSample layout or
  * mirroring the submission.
  *
+ * Editions whose `aggregation` is not the 2023 one (2024, 2025) are scored by
+ * `score_editions.ts`, with that year's files, rules and result keys (`ScoreReport.edition`).
+ *
  * @module
  */
 
-import { DEFAULT_YEAR } from "./editions/mod.ts";
+import { DEFAULT_YEAR, editionOf } from "./editions/mod.ts";
 import { CmrxError } from "../errors.ts";
 import { openMat } from "../mat/read.ts";
 import { describeKind, entryKind } from "../fsutil.ts";
@@ -60,6 +63,7 @@ import {
 import { checkImg4RankingFile } from "./validate/checks.ts";
 import { locateSubmission } from "./validate/walk.ts";
 import { aggregateMapScores, type MapReport, MapScorer } from "./maps/score.ts";
+import { type EditionScores, scoreEditionFiles } from "./score_editions.ts";
 import { checkLabelsRoot, defaultLabelsRoot } from "./maps/labels.ts";
 
 /** One scored submission file. */
@@ -103,6 +107,11 @@ export interface ScoreReport {
   incomplete: boolean;
   /** T1/T2 map accuracy in the myocardium (mapping, when labels were found). */
   maps?: MapReport;
+  /**
+   * 2024 and 2025: the year's official result keys per task (`score_editions.ts`); `groups`
+   * and `aggregate` are then empty (they are the 2023 aggregation's).
+   */
+  edition?: EditionScores;
 }
 
 /** Options of {@link scoreSubmission}. */
@@ -136,6 +145,10 @@ export interface ScoreOptions {
   labels?: string | false;
   /** Dataset roots whose case folders hold T1map.csv / T2map.csv (after the truth's tree). */
   timesRoots?: string[];
+  /** 2025: the organisers' case table, csv (default `GroupTable.csv` beside the truth). */
+  cases?: string;
+  /** 2024: the input dataset whose `Mask_TaskN` folders say which files are expected. */
+  input?: string;
 }
 
 /**
@@ -171,6 +184,24 @@ async function extraAccs(sub: string, splitFolder: string): Promise<number[]> {
 export async function scoreSubmission(opts: ScoreOptions): Promise<ScoreReport> {
   const year = opts.year ?? DEFAULT_YEAR;
   const split: Split = opts.split ?? "validation";
+  const edition = editionOf(year);
+  if (edition.aggregation !== "2023") {
+    const r = await scoreEditionFiles(opts, edition);
+    return {
+      year,
+      split,
+      submission: r.submission,
+      truth: opts.truth,
+      files: r.files,
+      groups: [],
+      aggregate: {},
+      missing: r.missing,
+      malformed: r.malformed,
+      truthProblems: r.truthProblems,
+      incomplete: r.missing.length > 0 || r.malformed.length > 0 || r.truthProblems.length > 0,
+      edition: r.edition,
+    };
+  }
   const sub = (await locateSubmission(opts.submission, year)).root;
   const splitFolder = split === "validation" ? "ValidationSet" : "TestSet";
   const accs = opts.accs ??

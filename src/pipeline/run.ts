@@ -7,8 +7,8 @@
  */
 
 import type { Case } from "../challenge/case.ts";
+import type { Edition } from "../challenge/edition.ts";
 import { narrowDiscovery } from "../challenge/discovery/scope.ts";
-import { DEFAULT_YEAR, editionFor } from "../challenge/editions/mod.ts";
 import { discover } from "../challenge/layout.ts";
 import type { OnnxSessionOptions } from "../engine/session.ts";
 import { CmrxError } from "../errors.ts";
@@ -17,7 +17,7 @@ import { methodNames } from "../recon/registry.ts";
 import { preflight, type PreflightModel, sizeText } from "./preflight.ts";
 import { probeProvider, probeText, type ProviderProbe } from "./provider_probe.ts";
 import { checkModel, createLoadingSelector, type LoadingSelector } from "./select.ts";
-import { submit, type SubmitOptions, type SubmitSummary } from "./submit.ts";
+import { editionOfInput, submit, type SubmitOptions, type SubmitSummary } from "./submit.ts";
 
 /**
  * Options of {@link submitWithModels}: those of {@link submit} except `select` and `models`,
@@ -117,12 +117,14 @@ async function checkBeforeRun(
 ): Promise<PreflightModel[]> {
   if (opts.model ? methodNames().includes(opts.model) : models.length === 0) return [];
   let cases: readonly Case[];
-  let edition;
+  let edition: Edition;
   try {
-    edition = editionFor(opts.year ?? DEFAULT_YEAR, "submit");
     const all = await discover(opts.input, { split: opts.split, allowEmpty: true });
     const scope = { task: opts.task, coil: opts.coil, acc: opts.acc };
     cases = narrowDiscovery(all, opts.input, scope).cases;
+    edition = editionOfInput(cases, opts.input, opts.year);
+    const year = edition.year;
+    cases = cases.filter((c) => c.year === year);
   } catch (e) {
     if (e instanceof CmrxError) return [];
     throw e;

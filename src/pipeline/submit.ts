@@ -49,7 +49,7 @@ import type { ValidationReport } from "../challenge/validate/report.ts";
 import { GpuMemorySampler } from "../engine/gpu_memory.ts";
 import type { ProviderProbe } from "./provider_probe.ts";
 import { peakRssBytes } from "../engine/rss.ts";
-import { CmrxError, errorMessage } from "../errors.ts";
+import { CmrxError, errorMessage, UsageError } from "../errors.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
 import type { ModelEntry } from "../models/registry.ts";
 import { openMat } from "../mat/read.ts";
@@ -97,7 +97,10 @@ export interface SubmitOptions {
   coil?: "multi" | "single" | "both";
   /** Acceleration filter, e.g. `[4, 8]` (default: every acceleration found). */
   acc?: number[];
-  /** Challenge edition whose rules apply (default: 2023). */
+  /**
+   * Challenge edition whose rules apply (default: the edition the input tree follows, see
+   * {@link editionOfInput}; 2023 when it says nothing).
+   */
   year?: Year;
   /** `[i, n]`: this run does shard i (0-based) of n. */
   shard?: [number, number];
@@ -252,7 +255,7 @@ interface RunCase {
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const t0 = performance.now();
   const startedMs = Date.now();
-  const edition = editionFor(opts.year ?? DEFAULT_YEAR, "submit");
+  if (opts.year !== undefined) editionFor(opts.year, "submit"); // refused before anything
   const split: Split = opts.split;
   await checkOutputDir(opts.output);
   const logPath = opts.log ??
@@ -266,6 +269,9 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   let found = narrowDiscovery(all, opts.input, scope);
   // Nothing to do: discover with the filters says what is missing (it throws).
   if (found.cases.length === 0) found = await discover(opts.input, { split, ...scope });
+  // The edition: the one the input tree follows, or --year's (its cases only).
+  const edition = editionOfInput(found.cases, opts.input, opts.year);
+  found = { ...found, cases: found.cases.filter((c) => c.year === edition.year) };
   const problems = found.problems;
   const run = await runManifestOf(opts, edition.year, all);
 
@@ -301,6 +307,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   await log.write({
     event: "start",
     date: new Date().toISOString(),
+    edition: edition.year,
     input: opts.input,
     output: opts.output,
     task: opts.task,
@@ -458,13 +465,52 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       summary.validationError = err.message;
     }
     if (opts.zip && summary.validation?.ok && summary.failed.length === 0) {
-      const z = await packSubmission(opts.output, { team: opts.zip.team, validate: false });
+      const z = await packSubmission(opts.output, {
+        team: opts.zip.team,
+        validate: false,
+        year: edition.year,
+      });
       summary.zip = z.out;
     }
   }
   summary.seconds = (performance.now() - t0) / 1000;
   await log.write({ event: "end", ...summary, validation: summary.validation?.ok ?? null });
   return summary;
+}
+
+/**
+ * The edition a run follows: `year` when given (only the input's cases in that edition's
+ * layout are run; none is a usage error naming the layout found), else the one edition whose
+ * layout the input's cases follow (the tree readers of `challenge/discovery/` detect it per
+ * split folder); an input mixing editions needs `--year`. No case: the default edition.
+ *
+ * @throws {UsageError} `year` cannot submit, no case follows `year`'s layout, or the input
+ *   mixes editions and no `year` is given
+ */
+export function editionOfInput(cases: readonly Case[], input: string, year?: Year): Edition {
+  const years = [...new Set(cases.map((c) => c.year))].sort();
+  if (year !== undefined) {
+    const e = editionFor(year, "submit");
+    if (cases.length > 0 && !years.includes(year)) {
+      throw new UsageError(
+        `--year ${year}: ${input} holds no ${e.title} tree (it follows the ${
+          years.join(" and ")
+        } layout)`,
+        {
+          hint: `pass --year ${years[0]} (or leave --year out: the edition is read from the ` +
+            `tree), or point --input at a ${year} dataset`,
+        },
+      );
+    }
+    return e;
+  }
+  if (years.length > 1) {
+    throw new UsageError(
+      `${input} holds trees of several editions (${years.join(", ")})`,
+      { hint: `pass --year ${years.join(" or --year ")} to run one of them` },
+    );
+  }
+  return editionFor(years[0] ?? DEFAULT_YEAR, "submit");
 }
 
 /** Reads a case's header (once) into its plan, or records why it cannot be read. */

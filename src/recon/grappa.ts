@@ -206,7 +206,10 @@ export function checkLinePattern(input: SliceInput): void {
             `GRAPPA: the mask is not a Cartesian line pattern: ky line ${y}` +
               `${mt > 1 ? ` of frame ${t}` : ""} is sampled at some kx points only ` +
               `(e.g. a ktRadial mask); GRAPPA needs every ky line fully sampled or empty`,
-            { hint: "use --method lps (built for k-t sampling) or --method sense" },
+            {
+              hint: "use lps (built for k-t sampling) or sense: --method lps (recon), " +
+                "--model lps (submit)",
+            },
           );
         }
       }

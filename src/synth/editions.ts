@@ -1,6 +1,6 @@
 /**
  * Synthetic CMRxRecon 2024 and 2025 datasets in the trees as released
- * (`/work/shared/reference/cmrxrecon-format.md` §1.2, §2, §7), made from the same phantom,
+ * (the challenge format reference's sections 1.2, 2 and 7), made from the same phantom,
  * coil maps and noise as the 2023 dataset (`dataset.ts`: {@link renderFile}) and masked with
  * the editions' sampling masks (`kspace/masks_kt.ts`: {@link ktMask}, {@link KT_EDITIONS}).
  * Undersampled files hold exactly `kspace .* mask` (the mask of each frame in frame t).
@@ -67,6 +67,33 @@ export const SITES_2025: readonly { center: string; vendor: string }[] = [
   { center: "Center003", vendor: "UIH_30T_umr780" },
 ];
 
+/**
+ * The made-up diseases of the synthetic 2025 case table (patient `k` gets entry
+ * `(k - 1) mod 3`): the phantoms have no disease; the names only group the files as the
+ * organisers' disease table groups TaskR2/S1/S2.
+ */
+export const SYNTH_DISEASES_2025 = ["SynthHealthy", "SynthDiseaseA", "SynthDiseaseB"] as const;
+
+/** The synthetic 2025 case table's name, written under `GroundTruth/`. */
+export const GROUP_TABLE_2025 = "GroupTable.csv";
+
+/**
+ * The synthetic stand-in for the organisers' 2025 disease-info workbook, as csv (the columns
+ * `deno task score --cases` reads): one row per task folder and patient with its centre,
+ * vendor and made-up disease ({@link SYNTH_DISEASES_2025}).
+ */
+export function groupTableCsv(tasks: readonly string[], patients: number): string {
+  const rows = ["Task,Center,Manufacturer,AnonPatientID,Disease1"];
+  for (const t of tasks) {
+    for (let p = 1; p <= patients; p++) {
+      const site = SITES_2025[(p - 1) % SITES_2025.length];
+      const d = SYNTH_DISEASES_2025[(p - 1) % SYNTH_DISEASES_2025.length];
+      rows.push(`${t},${site.center},${site.vendor},P${String(p).padStart(3, "0")},${d}`);
+    }
+  }
+  return rows.join("\n") + "\n";
+}
+
 /** Options of {@link synthesizeEdition}. */
 export interface EditionSynthOptions {
   /** The edition whose tree to write. */
@@ -87,8 +114,9 @@ export interface EditionSynthOptions {
   tasks2025?: readonly Task2025[];
   /**
    * Accelerations. Default: the edition's (`KT_EDITIONS`): the training masks at every R, and
-   * in the validation set 2024 Task 1 at R 4, 8 and 10 and one R per pattern and file drawn
-   * from the seed (2024 Task 2, 2025). Given: every pattern at every listed R, everywhere.
+   * in the validation set 2024 Task 1 at R 4, 8 and 10, one R per pattern and file drawn from
+   * the seed (2024 Task 2), and one pattern and one R per file (2025, whose scorer expects one
+   * submitted file per ground-truth file). Given: every pattern at every listed R, everywhere.
    */
   accs?: number[];
   /** Coils (default 10). */
@@ -114,18 +142,20 @@ interface MaskSet {
   twoD: boolean;
   /** In the validation set: every R (2024 Task 1), or one R per pattern and file. */
   everyR: boolean;
+  /** In the validation set: one pattern per file (2025), else every pattern. */
+  onePattern: boolean;
 }
 
 function maskSets(edition: SynthEdition, task2025?: string): MaskSet[] {
   if (edition === 2024) {
     const k = KT_EDITIONS[2024];
     return [
-      { task: "Task1", ...k.task1, twoD: true, everyR: true },
-      { task: "Task2", ...k.task2, twoD: false, everyR: false },
+      { task: "Task1", ...k.task1, twoD: true, everyR: true, onePattern: false },
+      { task: "Task2", ...k.task2, twoD: false, everyR: false, onePattern: false },
     ];
   }
   const k = KT_EDITIONS[2025].all;
-  return [{ task: task2025 ?? "TaskAll", ...k, twoD: false, everyR: false }];
+  return [{ task: task2025 ?? "TaskAll", ...k, twoD: false, everyR: false, onePattern: true }];
 }
 
 /** One (pattern, R) mask of a file and the files it goes to. */
@@ -229,7 +259,13 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
             const maskDir = `${base}/Mask_${set.task}/${below}`;
             const kusDir = `${base}/UnderSample_${set.task}/${below}`;
             if (!training && site) plan.infoDirs.push(kusDir);
-            for (const pattern of set.patterns) {
+            // 2025's scorer counts one submitted file per ground-truth file (its Num_Files and
+            // adjusted means divide by the ground-truth count), so a 2025 validation (test)
+            // file is given at one pattern and one R, both drawn from the seed
+            const patterns = !training && !opts.accs && set.onePattern
+              ? [set.patterns[rng.int(0, set.patterns.length)]]
+              : set.patterns;
+            for (const pattern of patterns) {
               const rs = opts.accs
                 ? opts.accs
                 : training || set.everyR
@@ -251,6 +287,12 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
         }
       }
     }
+  }
+  if (edition === 2025 && groups.some((g) => g.task2025)) {
+    // The case table 2025 scoring groups by (synthetic: the organisers' is an Excel file).
+    const path = `${root}/GroundTruth/${GROUP_TABLE_2025}`;
+    await Deno.writeTextFile(path, groupTableCsv(tasks2025, npat));
+    await note(path);
   }
   return report;
 }

@@ -56,8 +56,8 @@ Deno.test("discovery: a synthetic 2025 tree, task folders above MultiCoil, centr
   const { cases, ignored, problems } = await discover(D25, { split: "validation" });
   assert.deepEqual(problems, []);
   assert.deepEqual(ignored, []);
-  // 2 tasks x 2 patients x 2 stems x 3 patterns
-  assert.equal(cases.length, 24);
+  // 2 tasks x 2 patients x 2 stems, each file at one pattern and R
+  assert.equal(cases.length, 8);
   for (const c of cases) {
     assert.equal(c.year, 2025);
     assert.equal(c.variable, "kus");
@@ -92,7 +92,7 @@ Deno.test("discovery: a synthetic 2025 tree, task folders above MultiCoil, centr
   assert.deepEqual(train.ignored, []);
   // A task folder given as the root.
   const r1 = await discover(`${D25}/TaskR1`, { split: "validation" });
-  assert.equal(r1.cases.length, 12);
+  assert.equal(r1.cases.length, 4);
 });
 
 Deno.test("discovery: a tree that matches no edition lists what each edition expects", async () => {

@@ -82,16 +82,17 @@ Deno.test("editions: frame rules of the reduction", () => {
   assert.equal(EDITION_2025.frameRule("cine_lvot", false), "first3");
 });
 
-Deno.test("editions: a command refuses an edition it cannot do yet, naming the ones it can", () => {
+Deno.test("editions: every edition submits, validates and scores (issue 22); an unknown year is refused", () => {
   assert.equal(editionFor(2023, "submit"), EDITION_2023);
   assert.equal(editionFor(2024, "score"), EDITION_2024);
-  assert.throws(() => editionFor(2024, "submit"), (e: unknown) => {
+  assert.equal(editionFor(2024, "submit"), EDITION_2024);
+  assert.equal(editionFor(2025, "submit"), EDITION_2025);
+  assert.equal(editionFor(2025, "validate"), EDITION_2025);
+  assert.throws(() => editionFor(2026 as Year, "submit"), (e: unknown) => {
     assert.ok(e instanceof UsageError);
-    assert.match(e.message, /submit does not support the CMRxRecon 2024 rules yet/);
-    assert.match(e.message, /--year 2023/);
+    assert.match(e.message, /no CMRxRecon edition 2026/);
     return true;
   });
-  assert.throws(() => editionFor(2025, "validate"), /use --year 2023 or 2024/);
 });
 
 Deno.test("editions: only 2023 knows its test set for the time budget", () => {

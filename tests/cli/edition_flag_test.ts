@@ -7,7 +7,8 @@ Deno.test("flags: --edition is --year in the commands that take --year", () => {
   const base = ["--task", "cine", "--split", "validation"];
   assert.equal(submitFlags("submit", [...base, "--edition", "2024"]).options.year, 2024);
   assert.equal(submitFlags("submit", [...base, "--edition=2025"]).options.year, 2025);
-  assert.equal(submitFlags("submit", base).options.year, 2023);
+  // no --year: submit reads the edition from the input tree
+  assert.equal(submitFlags("submit", base).options.year, undefined);
   assert.throws(
     () => submitFlags("submit", [...base, "--edition", "2024", "--year", "2024"]),
     (e) => e instanceof UsageError && /--edition and --year are the same flag/.test(e.message),
@@ -42,9 +43,9 @@ Deno.test("cli: synth --edition 2025 -> cases lists the 2025 cases; --help docum
     assert.equal(s.code, 0, s.stderr);
     const c = await runCli(["cases", "--input", `${tmp}/d`, "--split", "test"]);
     assert.equal(c.code, 0, c.stderr);
-    // four task folders x 2 stems x 3 patterns
-    assert.match(c.stdout, /UnderSample_TaskS2 +1 patients +cine_lax 3, cine_sax 3/);
-    assert.match(c.stdout, /24 files/);
+    // four task folders x 2 stems, each file at one pattern and R
+    assert.match(c.stdout, /UnderSample_TaskS2 +1 patients +cine_lax 1, cine_sax 1/);
+    assert.match(c.stdout, /8 files/);
     const bad = await runCli(["synth", "--edition", "2024", "--coil", "both", "--out", `${tmp}/e`]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /multi-coil only/);

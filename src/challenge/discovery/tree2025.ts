@@ -11,7 +11,8 @@
  * `topFolder`); the training set, shared by the four tasks, at `<root>/MultiCoil/...`.
  * Variable names from `editions/2025.ts`. Submission paths follow the 2025 submission
  * readme: `{Task}/MultiCoil/{Modality}/{Split}/UnderSample_{Task}/{Center}/{Vendor}/Pxxx/
- * {stem}_kus_{Pattern}{R}.mat` (formed here until `editions/2025.ts` has a layout).
+ * {stem}_kus_{Pattern}{R}.mat` (the grammar of `editions/2025.ts`'s `layout`, which
+ * `paths.ts` parses back).
  *
  * @module
  */

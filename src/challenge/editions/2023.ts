@@ -53,6 +53,12 @@ const LAYOUT: EditionLayout = {
   modalityFix: `use Cine or Mapping (${SUBMISSION})`,
   explainsNames: true,
   signature: "MultiCoil/ and SingleCoil/ folders at the top",
+  extraFiles: "error",
+  archive: {
+    layout: "submission",
+    reason: "the 2023 readme: \"The folder must be named 'Submission'\" (Main_Score.py looks " +
+      "for Submission/, or MultiCoil/ / SingleCoil/ at the root)",
+  },
 };
 
 /** The 2023 edition. */

@@ -3,8 +3,8 @@
  * BlackBlood, Flow2d), k-t patterns (Uniform, ktUniform, ktGaussian, ktRadial), files
  * `{stem}_kus_{Pattern}{R}.mat` with variable `kus`. What cmrxkit knows of it today: the
  * reduction's frame rule, the scorer's z-score normalisation and argument order, the
- * submission path grammar and the limits; submission writing, the edition's aggregation and
- * its groupings come with the editions issue (scores use the 2023 aggregation until then).
+ * submission path grammar (written by `submit`, checked by `validate`, zipped by `pack`
+ * at the archive root where the scorer reads it) and the limits.
  *
  * @module
  */
@@ -28,6 +28,18 @@ const LAYOUT: EditionLayout = {
   modalityFix: `use ${MODALITIES.join(", ")}`,
   explainsNames: false,
   signature: "modality folders, no MultiCoil level",
+  extraFiles: "warning",
+  archive: {
+    layout: "root",
+    reason: "the 2024 scorer (Val_Score2024.py) reads <extracted zip>/{Modality}/ValidationSet/" +
+      "TaskN/... (reference §3.6)",
+    warning: "the 2024 documents conflict on the archive: (1) the Submission Readme's tree " +
+      "{Modality}/ValidationSet/TaskN/Pxxx/... with no MultiCoil level; (2) the official " +
+      "template zips add a top folder (Task1/..., Submission/Task1.zip); (3) the archive is " +
+      "named Submission.zip, which suggests a Submission/ top folder. cmrxkit follows the " +
+      "scorer, which reads {Modality}/ at the zip root: check the current instructions of the " +
+      "platform you upload to",
+  },
 };
 
 /** The 2024 edition (partial: see the module docs). */
@@ -55,7 +67,6 @@ export const EDITION_2024: Edition = {
     source: "cmrxrecon.github.io 2024 Join-the-Challenge page: 12 hours per task " +
       "(its FAQ #8 says 4 hours: the pages conflict)",
   },
-  supports: { submit: false, validate: true, score: true },
-  unsupported: "cmrxkit writes 2024 submissions with the editions issue; today it " +
-    "validates 2024 trees and scores them with the 2024 normalisation",
+  supports: { submit: true, validate: true, score: true },
+  unsupported: "",
 };

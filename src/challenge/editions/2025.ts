@@ -1,15 +1,64 @@
 /**
  * CMRxRecon 2025: multi-centre, multi-vendor, tasks R1/R2/S1/S2, fully sampled variable
- * `kspace`, `{stem}_info.csv` beside each file. What cmrxkit knows of it today: the
- * reduction's frame rule, the scorer's 99.5th-percentile normalisation and argument order,
- * and the limits; discovery, submission, validation and the edition's aggregation come with
- * the editions issue (scores use the 2023 aggregation until then).
+ * `kspace`, `{stem}_info.csv` beside each file: the reduction's frame rule, the scorer's
+ * 99.5th-percentile normalisation and argument order, the submission layout (written by
+ * `submit`, checked by `validate`, where any extra file is an error, zipped by `pack`) and the
+ * limits.
  *
  * @module
  */
 
-import type { Edition } from "../edition.ts";
+import type { Edition, EditionLayout } from "../edition.ts";
 import { cineMappingViews, viewOfStem } from "./views.ts";
+
+/** The modality folders the 2025 scorer globs (`Val_Score2025.py`; reference §3.5). */
+const MODALITIES = [
+  "BlackBlood",
+  "Cine",
+  "Flow2d",
+  "LGE",
+  "Mapping",
+  "Perfusion",
+  "T1rho",
+  "T1w",
+  "T2w",
+];
+
+const SUBMISSION = "{TaskR1|TaskR2|TaskS1|TaskS2}/MultiCoil/{Modality}/{ValidationSet|TestSet}/" +
+  "UnderSample_{Task}/{Center}/{Vendor}/Pxxx/{name}_kus_{Pattern}{R}.mat";
+
+/**
+ * The 2025 tree (reference §1.2, §3.5): inputs `<root>/{Task}/MultiCoil/{Modality}/{Split}/
+ * UnderSample_{Task}/{Center}/{Vendor}/Pxxx/{name}_kus_{Pattern}{R}.mat` (the training set at
+ * `<root>/MultiCoil/...`); a submission keeps the task folder, the coil level and the
+ * centre / vendor levels (`CMRxRecon2025:Submission/Readme.md`).
+ */
+const LAYOUT: EditionLayout = {
+  modalities: MODALITIES,
+  inputExample: "<root>/{TaskR1|TaskR2|TaskS1|TaskS2}/MultiCoil/{Modality}/ValidationSet/" +
+    "UnderSample_TaskR1/Center001/{Vendor}/P001/cine_sax_kus_ktGaussian8.mat",
+  submission: SUBMISSION,
+  submissionLevels: [
+    "challengeTask",
+    "coil",
+    "modality",
+    "split",
+    "undersample",
+    "center",
+    "vendor",
+    "patient",
+  ],
+  submissionFile: { kind: "kus" },
+  modalityFix: `use ${MODALITIES.join(", ")}`,
+  explainsNames: false,
+  signature: "task folders (TaskR1, ...) at the top",
+  extraFiles: "error",
+  archive: {
+    layout: "submission",
+    reason: "the 2025 scorer (Val_Score2025.py) walks the extracted zip for the first folder " +
+      "directly holding TaskR1/ or TaskR2/ and globs below it",
+  },
+};
 
 /** The 2025 edition (partial: see the module docs). */
 export const EDITION_2025: Edition = {
@@ -19,6 +68,7 @@ export const EDITION_2025: Edition = {
   viewOf: viewOfStem,
   kspaceVariable: (_coil, acc) => acc === null ? "kspace" : "kus",
   maskVariable: () => "mask",
+  layout: LAYOUT,
   frameRule: (name, mapping) => {
     const n = name.toLowerCase();
     if (n.includes("blackblood") || /t1w|t2w/.test(n)) return "single";
@@ -36,7 +86,6 @@ export const EDITION_2025: Edition = {
     secondsPerTask: 40 * 3600,
     source: "cmrxrecon.github.io 2025 Join-the-Challenge page and FAQ #7: 40 hours per task",
   },
-  supports: { submit: false, validate: false, score: true },
-  unsupported: "the 2025 submission layout is not supported yet (it comes with the editions " +
-    "issue); today cmrxkit reduces 2025 images and scores them with the 2025 normalisation",
+  supports: { submit: true, validate: true, score: true },
+  unsupported: "",
 };

@@ -47,7 +47,7 @@ export type EditionCapability = keyof Edition["supports"];
 
 /**
  * The edition of a year, refused with a clear error when cmrxkit cannot yet do `what` with
- * it (e.g. `submit` for 2025).
+ * it (every edition supports every capability today).
  */
 export function editionFor(year: Year, what: EditionCapability): Edition {
   const e = editionOf(year);
