@@ -18,7 +18,7 @@ import { parseDevice } from "../src/engine/providers.ts";
 import type { OnnxSessionOptions } from "../src/engine/session.ts";
 import { errorMessage, UsageError } from "../src/errors.ts";
 import { parseBytes } from "../src/format.ts";
-import { parseDuration } from "../src/pipeline/budget.ts";
+import { parseTimeBudget } from "../src/pipeline/budget.ts";
 import type { SubmissionContext } from "../src/pipeline/context.ts";
 import { parseShard } from "../src/pipeline/shard.ts";
 import type { SubmitOptions } from "../src/pipeline/submit.ts";
@@ -259,7 +259,7 @@ export const SUBMIT_FLAGS = {
   log: { type: "string" },
   models: { type: "string" },
   device: { type: "string", default: "auto" },
-  "vram-limit": { type: "string", default: "24GiB" },
+  "vram-limit": { type: "string" },
   threads: { type: "string" },
   workers: { type: "string" },
   maps: { type: "boolean", default: false },
@@ -319,7 +319,10 @@ export function submitFlags(command: string, args: string[]): SubmitFlags {
   }
   const engine: OnnxSessionOptions = {
     device: parseDevice(values.device),
-    vramLimitBytes: parseBytes(values["vram-limit"]),
+    // absent: the edition's GPU memory, once the run knows its edition (submitWithModels)
+    vramLimitBytes: values["vram-limit"] === undefined
+      ? undefined
+      : parseBytes(values["vram-limit"]),
     intraOpThreads: values.threads ? intFlag(command, "threads", values.threads, 0) : undefined,
   };
   return {
@@ -332,7 +335,7 @@ export function submitFlags(command: string, args: string[]): SubmitFlags {
       acc: filters.acc,
       year: values.year === undefined ? undefined : yearFlag(command, values.year),
       shard: values.shard ? parseShard(values.shard) : undefined,
-      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
+      timeBudget: values["time-budget"] ? parseTimeBudget(values["time-budget"]) : undefined,
       force: values.force,
       zip: values.zip ? { team: values.team! } : undefined,
       log: values.log,

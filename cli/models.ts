@@ -8,7 +8,7 @@ import { type Device, parseDevice } from "../src/engine/providers.ts";
 import { OnnxReconstructor } from "../src/models/onnx_model.ts";
 import { PROBE_TOLERANCE, probeProvider } from "../src/pipeline/provider_probe.ts";
 import { UsageError } from "../src/errors.ts";
-import { listModels, SHIPPED_MODELS } from "../src/models/registry.ts";
+import { listModels, servedMasks, SHIPPED_MODELS } from "../src/models/registry.ts";
 import { parityCheck } from "../src/pipeline/parity.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../src/recon/registry.ts";
 import type { Command } from "./command.ts";
@@ -77,7 +77,7 @@ known to compute wrongly runs on the CPU (and is not probed) unless --ignore-kno
       console.log(
         `    serves: ${s.tasks.join("/")} ${s.views.join("/")} R ${
           s.accelerations.join("/") || "any"
-        } ${(s.coils ?? []).join("/")}; feeder ${m.feeder.kind}${
+        } ${(s.coils ?? []).join("/")}, ${servedMasks(m).join("/")} masks; feeder ${m.feeder.kind}${
           m.feeder.frames ? ` (${m.feeder.frames} frames)` : ""
         }; inputs ${m.inputs.map((i) => `${i.role} ${i.layout}`).join(", ")}`,
       );
@@ -97,7 +97,7 @@ known to compute wrongly runs on the CPU (and is not probed) unless --ignore-kno
     console.log(
       `\ndefault when no ONNX model serves a case: ${defaultMethodFor("MultiCoil")} (MultiCoil), ${
         defaultMethodFor("SingleCoil")
-      } (SingleCoil)`,
+      } (SingleCoil), ${defaultMethodFor("MultiCoil", "ktGaussian")} (k-t masks)`,
     );
     return 0;
   },

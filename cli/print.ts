@@ -17,6 +17,7 @@ import { formatBytes, formatDuration } from "../src/format.ts";
 import type { ContextSource, SubmissionContext } from "../src/pipeline/context.ts";
 import { RUN_MANIFEST } from "../src/pipeline/run_manifest.ts";
 import type { SubmitOptions, SubmitSummary } from "../src/pipeline/submit.ts";
+import type { TimeBudget } from "../src/pipeline/budget.ts";
 import { Progress } from "../src/progress.ts";
 import { buildReport, type ReportOptions, type ReportResult } from "../src/report/build.ts";
 
@@ -342,12 +343,22 @@ export function printSummary(s: SubmitSummary): void {
           : b.verdict === "tight"
           ? "TIGHT: under 20% margin"
           : "DOES NOT FIT"
-      }${b.reliable ? "" : ` (${b.warning})`}\n  (${b.basis})`,
+      }${b.reliable ? "" : ` (${b.warning})`}\n  (${b.basis})` + budgetNotes(b),
     );
   }
   if (s.validation) console.log(formatReport(s.validation, { limit: 20 }));
   if (s.validationError) console.log(`validation could not run: ${s.validationError}`);
   if (s.zip) console.log(`zipped: ${s.zip}`);
+}
+
+/**
+ * The lines of a budget verdict after its basis: where the budget comes from (the edition's
+ * limit and its source, with `--time-budget edition`) and a conflict between the edition's
+ * pages (2024: 12 h vs 4 h).
+ */
+export function budgetNotes(b: NonNullable<SubmitSummary["budget"]>): string {
+  return (b.budgetFrom && b.budgetFrom !== "--time-budget" ? `\n  budget: ${b.budgetFrom}` : "") +
+    (b.conflict ? `\n  note: ${b.conflict}` : "");
 }
 
 /**
@@ -405,7 +416,7 @@ export function printReportResult(r: ReportResult): void {
  * why) when it could not be written.
  */
 export async function reportForRun(
-  o: { output: string; input: string; truth?: string; timeBudget?: number },
+  o: { output: string; input: string; truth?: string; timeBudget?: TimeBudget },
 ): Promise<boolean> {
   let truth = o.truth;
   if (truth === undefined) {

@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../src/errors.ts";
-import { parseDuration } from "../src/pipeline/budget.ts";
+import { parseTimeBudget } from "../src/pipeline/budget.ts";
 import { buildReport } from "../src/report/build.ts";
 import type { Command } from "./command.ts";
 import { intFlag, parseFlags, yearFlag } from "./flags.ts";
@@ -44,7 +44,8 @@ export const report: Command = {
                     measure (default: ROOT/Labels or Labels beside the truth, when present;
                     without labels: over the ground truth's fitted pixels)
   --models DIR      where model manifests are, for parameter counts (default: shipped models/)
-  --time-budget T   budget verdict for runs whose log has none (e.g. 4h)
+  --time-budget T   budget verdict for runs whose log has none (e.g. 4h; edition: the time
+                    per task of the edition each run followed)
 
 Metrics, dynamic-region tables and T1/T2 map errors cover every file of the runs; figures
 cover the chosen patient. The page has no script and no external resource: it opens from
@@ -116,7 +117,7 @@ Example:
       errorScale,
       models: list(values.models),
       labels: values.labels,
-      timeBudget: values["time-budget"] ? parseDuration(values["time-budget"]) : undefined,
+      timeBudget: values["time-budget"] ? parseTimeBudget(values["time-budget"]) : undefined,
       onProgress: reportProgress(),
     });
     printReportResult(result);

@@ -5,11 +5,19 @@
  * @module
  */
 
+import type { EditionLimits } from "../src/challenge/edition.ts";
+import { EDITIONS } from "../src/challenge/editions/mod.ts";
+import { formatBytes } from "../src/format.ts";
 import { submitWithModels } from "../src/pipeline/run.ts";
 import { defaultMethodFor, methodNames } from "../src/recon/registry.ts";
 import type { Command } from "./command.ts";
 import { submitFlags } from "./flags.ts";
 import { printSummary, reportForRun, submitProgress, summaryOk } from "./print.ts";
+
+/** `2023 24.0 GiB, 2024 ...`: one limit of every edition, for the help. */
+function limitsText(f: (l: EditionLimits) => string): string {
+  return EDITIONS.map((e) => `${e.year} ${f(e.limits)}`).join(", ");
+}
 
 /**
  * `deno task submit`: the library's `submit()` with the options the flags ask for and a
@@ -23,7 +31,7 @@ export const submitCommand: Command = {
   help:
     `Usage: deno task submit --task cine|mapping|both --split validation|test [--input ROOT] [--output DIR]
                         [--model NAME] [--coil multi|single|both] [--acc 4,8,10] [--year 2023|2024|2025]
-                        [--edition Y (same as --year)] [--shard i/n] [--time-budget 4h]
+                        [--edition Y (same as --year)] [--shard i/n] [--time-budget 4h|edition]
                         [--force] [--zip --team NAME] [--maps]
 
   --input ROOT     dataset root holding MultiCoil/ (2023, 2024) or TaskR1/... (2025)
@@ -42,10 +50,12 @@ export const submitCommand: Command = {
                    DIR/cmrxkit-run*.lock names the run holding it
   --model NAME     for every case: an ONNX model name, a manifest path, or a classical
                    method (${methodNames().join(", ")}). Default: per case, the first ONNX
-                   model whose manifest serves it (deno task models), else
+                   model whose manifest serves it (deno task models; a manifest without
+                   serves.masks serves the 2023 line masks only, never k-t masks), else
                    ${defaultMethodFor("MultiCoil")} (multi-coil) / ${
       defaultMethodFor("SingleCoil")
-    } (single-coil).
+    } (single-coil), and ${defaultMethodFor("MultiCoil", "ktGaussian")} for k-t masks
+                   (ktUniform, ktGaussian, ktRadial; measured best on them, deno task bench kt).
                    Before the first case every ONNX model the run uses is loaded, checked
                    against its manifest and run once on each image size it will get; a
                    --model that does not serve some cases (its manifest's serves) refuses
@@ -53,8 +63,9 @@ export const submitCommand: Command = {
   --models DIR     where ONNX models and manifests are (default: the shipped models/)
   --device D       auto (default: CUDA when its provider and a GPU are present, else a
                    hardware WebGPU adapter, else CPU), cpu, webgpu, cuda[:N]
-  --vram-limit S   GPU memory a model may use, default 24GiB (the 2023 challenge GPU): a
-                   model whose estimated peak exceeds it fails here, not at the organisers'
+  --vram-limit S   GPU memory a model may use, default the edition's evaluation GPU
+                   (${limitsText((l) => formatBytes(l.gpuMemoryBytes))}): a model whose
+                   estimated peak exceeds it fails here, not at the organisers'
   --threads N      onnxruntime intra-op threads
   --workers N      slices reconstructed in parallel by classical methods (default: the cores)
   --split          validation: official run4Ranking reduction (only the two scored slices are
@@ -62,9 +73,13 @@ export const submitCommand: Command = {
   --shard i/n      do shard i of n (1-based): n runs (GPUs, nodes) share a split, balanced by
                    work (per case, from its header: slices reconstructed x frames x pixels x
                    coils); disjoint and complete; validate/zip after the last merge
-  --time-budget T  e.g. 4h: scales the measured time per pixel, frame and coil to the real
-                   sizes of the 2023 test set of the task and says whether it fits (and
-                   whether the estimate is reliable); stops cleanly before exceeding it
+  --time-budget T  e.g. 4h, or edition: the edition's time per task
+                   (${limitsText((l) => `${l.secondsPerTask / 3600} h`)}; 2024's pages
+                   conflict, 12 h vs 4 h in its FAQ, and the verdict says so). Scales the
+                   measured time per pixel, frame and coil to the sizes of the edition's test
+                   set of the task and says whether it fits (and whether the estimate is
+                   reliable; the counts and sizes the organisers did not publish are
+                   assumptions the verdict names); stops cleanly before exceeding it
   --force          recompute files that already exist and rewrite DIR/cmrxkit-run.json
                    (needed to reuse a folder written with another model, options or input)
   --zip            zip the result into DIR/Submission.zip (needs --team NAME)

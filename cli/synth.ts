@@ -8,7 +8,7 @@ import type { Split } from "../src/challenge/edition.ts";
 import { UsageError } from "../src/errors.ts";
 import { Progress } from "../src/progress.ts";
 import { GEOMETRY, synthesize, type SynthSize } from "../src/synth/dataset.ts";
-import { synthesizeEdition } from "../src/synth/editions.ts";
+import { EXTRA_MODALITIES, synthesizeEdition } from "../src/synth/editions.ts";
 import type { Command } from "./command.ts";
 import { choice, intFlag, parseFlags } from "./flags.ts";
 import { formatBytes, formatDuration } from "./print.ts";
@@ -20,6 +20,7 @@ export const synth: Command = {
   help: `Usage: deno task synth --out DIR [--edition 2023|2024|2025] [--size small|full]
                         [--seed N] [--patients N] [--task cine|mapping|both]
                         [--coil multi|single|both] [--test] [--acc 4,8,10] [--noise 0.01]
+                        [--modalities LIST|all]
 
 Writes a synthetic dataset in exactly the CMRxRecon 2023 layout (multi-coil by default):
   DIR/MultiCoil/{Cine,Mapping}/TrainingSet/{FullSample,AccFactor04,AccFactor08,AccFactor10}/Pxxx/
@@ -64,6 +65,16 @@ columns: name, center, vendor, nx, ny, ncoil, nslice, nframe), Uniform/ktGaussia
 masks (kx, ky, t) at R 8/16/24 with 20 ACS lines (20x20 radial). With --edition 2024|2025,
 --acc LIST writes every pattern at every listed R instead.
 
+--modalities LIST (2024, 2025) also writes the edition's other modalities, beside the Cine
+and Mapping folders of --task, in the same tree, masks and variables (all: every one):
+  2024  Aorta (aorta_sag, aorta_tra), Tagging (tagging), LVOT (cine_lvot, in Cine/),
+        Flow2d (flow2d), BlackBlood (blackblood, 4-D: kx, ky, coil, slice)
+  2025  BlackBlood (blackblood), T1w (T1w), T2w (T2w) (all three 4-D), Flow2d (flow2d),
+        LGE (lge), Perfusion (perfusion), T1rho (T1rho), T2smap and T1mappost (in Mapping/)
+Their images are the cine phantom's (T2smap, T1mappost: T2map's, T1map's): the pipeline
+does not depend on what the images show. Frames: 6 (aorta, tagging, LVOT, flow2d), 3 (LGE),
+8 (perfusion), 5 (T1rho), 3 (T2smap), 9 (T1mappost), none (4-D files).
+
   --out DIR        output folder (must be empty or absent)
   --edition Y      2023 (default), 2024 or 2025: the tree to write
   --size S         small (default; ${desc("small")})
@@ -76,6 +87,7 @@ masks (kx, ky, t) at R 8/16/24 with 20 ACS lines (20x20 radial). With --edition 
   --no-validation  skip the ValidationSet
   --acc LIST       acceleration factors (default 4,8,10)
   --noise SD       complex noise sd relative to tissue intensity (default 0.01)
+  --modalities L   2024/2025: other modalities to write too, comma-separated, or all
 
 Example:
   deno task synth --out data --size small --patients 3`,
@@ -92,6 +104,7 @@ Example:
       acc: { type: "string" },
       noise: { type: "string" },
       edition: { type: "string", default: "2023" },
+      modalities: { type: "string" },
     });
     if (!values.out) {
       throw new UsageError("synth: --out DIR is required", { hint: "deno task synth --out data" });
@@ -120,12 +133,21 @@ Example:
     if (!values["no-validation"]) splits.push("validation");
     if (values.test) splits.push("test");
     const edition = Number(choice("synth", "edition", values.edition!, ["2023", "2024", "2025"]));
+    if (values.modalities !== undefined && edition === 2023) {
+      throw new UsageError("synth: --modalities is for --edition 2024 or 2025", {
+        hint: "the 2023 data have Cine and Mapping only: use --task",
+      });
+    }
     if (edition === 2024 || edition === 2025) {
       if (coil !== "multi") {
         throw new UsageError(`synth: the ${edition} data are multi-coil only (--coil ${coil})`, {
           hint: "leave out --coil, or use --edition 2023 for single-coil data",
         });
       }
+      const extra = Object.keys(EXTRA_MODALITIES[edition]);
+      const modalities = values.modalities === "all" ? extra : (values.modalities ?? "")
+        .split(",").map((m) => m.trim()).filter(Boolean)
+        .map((m) => choice("synth", "modalities", m, extra));
       const t0 = performance.now();
       console.log(`writing the CMRxRecon ${edition} tree to ${values.out}`);
       const report = await synthesizeEdition({
@@ -138,6 +160,7 @@ Example:
         splits,
         accs: values.acc ? accs : undefined,
         noise,
+        modalities,
       });
       console.log(
         `wrote ${report.files} files (${formatBytes(report.bytes)}) to ${report.root} in ${

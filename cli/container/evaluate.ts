@@ -15,6 +15,8 @@ import {
   type EvaluationResult,
 } from "../../src/container/evaluate.ts";
 import { DEFAULT_SHM_SIZE, parseTimeLimit } from "../../src/container/run.ts";
+import { evaluationLimits } from "../../src/container/limits.ts";
+import { editionOf } from "../../src/challenge/editions/mod.ts";
 import { detectRuntime } from "../../src/container/runtime.ts";
 import { UsageError } from "../../src/errors.ts";
 import { parseBytes } from "../../src/format.ts";
@@ -36,8 +38,8 @@ export async function containerEvaluate(args: string[]): Promise<number> {
     input: { type: "string" },
     truth: { type: "string" },
     gpu: { type: "string" },
-    "time-limit": { type: "string", default: "4h" },
-    "vram-limit": { type: "string", default: "24GiB" },
+    "time-limit": { type: "string" },
+    "vram-limit": { type: "string" },
     "shm-size": { type: "string", default: DEFAULT_SHM_SIZE },
     interval: { type: "string", default: "5s" },
     name: { type: "string" },
@@ -57,8 +59,15 @@ export async function containerEvaluate(args: string[]): Promise<number> {
   if (values.split && values.split !== "test" && values.split !== "validation") {
     throw new UsageError("container evaluate: --split must be test or validation");
   }
-  const timeLimit = parseTimeLimit(values["time-limit"]!);
-  const vramLimit = parseBytes(values["vram-limit"]!);
+  // The edition's limits (--year, default 2023); --time-limit / --vram-limit override them.
+  const year = yearFlag("container evaluate", values.year);
+  const limits = evaluationLimits(editionOf(year), {
+    timeLimit: values["time-limit"] === undefined
+      ? undefined
+      : parseTimeLimit(values["time-limit"]),
+    vramLimit: values["vram-limit"] === undefined ? undefined : parseBytes(values["vram-limit"]),
+  });
+  const { timeLimit, vramLimit } = limits;
   const interval = parseDuration(values.interval!);
   if (!(interval > 0)) throw new UsageError("container evaluate: --interval must be positive");
   const runtime = await detectRuntime(values.engine);
@@ -70,7 +79,11 @@ export async function containerEvaluate(args: string[]): Promise<number> {
   console.log(
     `evaluating ${values.image} on ${input} (${
       gpu === undefined ? "no GPU" : `GPU ${gpu}`
-    }, time limit ${hours(timeLimit)}, VRAM limit ${formatBytes(vramLimit)}); work folder ${work}`,
+    }, ${limits.edition}: time limit ${hours(timeLimit)}${
+      limits.timeFrom === "edition" ? "" : ` (${limits.timeFrom})`
+    }, VRAM limit ${formatBytes(vramLimit)}${
+      limits.vramFrom === "edition" ? "" : ` (${limits.vramFrom})`
+    }); work folder ${work}`,
   );
   let lastSample = 0;
   let scoreProgress: Progress | undefined;
@@ -87,7 +100,8 @@ export async function containerEvaluate(args: string[]): Promise<number> {
     user: values.user ?? hostUser(),
     interval,
     split: values.split as "test" | "validation" | undefined,
-    year: yearFlag("container evaluate", values.year),
+    year,
+    limits,
     memory: values.memory,
     args: positionals,
     onOutput: values.quiet ? undefined : (l) => console.log(`  | ${l}`),
@@ -164,6 +178,8 @@ function printEvaluation(r: EvaluationResult, gpu?: number): void {
       } that cannot be read: the run is incomplete and does not pass`,
     );
   }
+  console.log(r.limitVerdict.line);
+  for (const n of r.limitVerdict.notes) console.log(`  ${n}`);
   if (r.validation) console.log(summaryLine(r.validation));
   if (r.validationError) console.log(`validation could not run: ${r.validationError}`);
   if (r.scoreError) console.log(`scoring failed: ${r.scoreError}`);

@@ -45,13 +45,18 @@ non-root user. Needs docker (or podman: --engine podman). See docs/container.md.
   save      [--image TAG] [--out FILE.tar.gz] [--engine E]
       'docker save | gzip': the tarball to hand in (teamname.tar.gz)
 
-  evaluate  --image IMG --input DIR --truth DIR [--gpu N] [--time-limit 4h]
-            [--vram-limit 24GiB] [--shm-size 32g] [--interval 5s] [--name NAME]
+  evaluate  --image IMG --input DIR --truth DIR [--gpu N] [--time-limit T]
+            [--vram-limit S] [--shm-size 32g] [--interval 5s] [--name NAME]
             [--work DIR] [--split test|validation] [--year|--edition 2023] [--memory 64g]
             [--user U:G] [--quiet] [--no-record] [--db FILE] [--engine E]
       the organisers' harness: runs the image once, samples GPU memory/utilisation
       (nvidia-smi), CPU and RAM every --interval, stops it at --time-limit, validates and
       scores /output against --truth and records the score on the leaderboard.
+      --time-limit and --vram-limit default to the edition's limits per task (--year,
+      default 2023: 4 h, 24 GiB; 2024: 12 h, 32 GiB, its FAQ says 4 h; 2025: 40 h,
+      48 GiB); a verdict line names the edition, its source and any flag that
+      replaced its figures. The limit is not scaled to the test set: it holds for the
+      input given.
       WORK (default $CMRXKIT_HOME/evaluations/NAME-DATE) gets output/, container.log,
       samples.csv and evaluation.json. Exit 0 only for a valid, in-time run.
 

@@ -50,6 +50,11 @@ export interface EditionLimits {
   secondsPerTask: number;
   /** Where the figures come from, and any conflict between the organisers' pages. */
   source: string;
+  /**
+   * A conflict between the organisers' own pages on these limits (2024: 12 h on the Join
+   * page, 4 h in the FAQ), printed with every verdict that uses them; absent when they agree.
+   */
+  conflict?: string;
 }
 
 /** The size of one file of a view (for the time budget's scaling). */
@@ -72,9 +77,23 @@ export interface TestSet {
   files: Record<string, number>;
   /** Accelerations every file is given at. */
   accs: readonly number[];
+  /**
+   * Undersampled files per fully sampled file and challenge task (default `accs.length`:
+   * every file at every acceleration, 2023). 2024 gives 3 (Task 1: Uniform 4/8/10; Task 2:
+   * one R per k-t pattern), 2025 1 (one pattern and R per file).
+   */
+  versions?: number;
   /** Real file size per view. */
   sizes: Record<string, ViewSize>;
-  /** One line saying where the counts come from. */
+  /**
+   * The `--task` (`cine` or `mapping`) each view of `files` belongs to; absent: the views of
+   * `Edition.views(task)` (2023).
+   */
+  taskOf?: Readonly<Record<string, Task>>;
+  /**
+   * Where the counts and sizes come from, naming every assumption (a count or size the
+   * organisers did not publish is said to be assumed, never given as a fact).
+   */
   basis: string;
 }
 

@@ -63,6 +63,7 @@
 export type {
   AggregationRule,
   Edition,
+  EditionArchive,
   EditionLayout,
   EditionLimits,
   FrameRule,
@@ -196,6 +197,12 @@ export {
   scoresCsv,
   scoreSubmission,
 } from "./score.ts";
+export type {
+  EditionAggregation,
+  EditionResult,
+  EditionScores,
+  MainScores,
+} from "./score_editions.ts";
 export {
   defaultLeaderboardPath,
   Leaderboard,

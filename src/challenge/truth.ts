@@ -239,6 +239,8 @@ export async function referenceImage(
       z,
       [0, nf] as [number, number],
     ];
+    // a file without frames (4-D multi-coil, e.g. blackblood) has no frame range to read
+    ranges.length = Math.min(ranges.length, kvar.dims.length);
     const slab = mat.readSlab(kvar.name, ranges).data as Float32Array;
     assertFinite(slab, `the k-space '${kvar.name}' (slice ${z + 1})`, mat.file);
     jobs.push(Promise.resolve(rss(slab, [nx, ny, nc, nf], entry.task)).then((im) => crop(k, im)));

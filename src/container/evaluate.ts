@@ -26,6 +26,13 @@ import { SlicePool } from "../recon/pool.ts";
 import { validateSubmission } from "../challenge/validate/mod.ts";
 import type { ValidationReport } from "../challenge/validate/report.ts";
 import { CmrxError } from "../errors.ts";
+import { DEFAULT_YEAR, editionOf } from "../challenge/editions/mod.ts";
+import {
+  type EvaluationLimits,
+  limitsFromValues,
+  type LimitVerdict,
+  limitVerdict,
+} from "./limits.ts";
 import { type ContainerRuntime, exec, inspectImage } from "./runtime.ts";
 import { detectSplit, problemsOfSplit } from "./entrypoint.ts";
 import { containerName, prepareOutput, runArgs } from "./run.ts";
@@ -63,8 +70,13 @@ export interface EvaluateOptions {
   interval: number;
   /** Split to score (default: from the input, like the image decides). */
   split?: "test" | "validation";
-  /** Challenge edition of the validation and scoring rules (default 2023). */
+  /** Challenge edition of the validation and scoring rules and of the limits (default 2023). */
   year?: Year;
+  /**
+   * The limits the verdict names (`limits.ts`; default: the edition's, with `timeLimit` and
+   * `vramLimit` as overrides where they differ from it).
+   */
+  limits?: EvaluationLimits;
   /** `--memory` limit for the container. */
   memory?: string;
   /** Extra arguments for the image's entrypoint. */
@@ -111,6 +123,10 @@ export interface EvaluationResult {
   vramLimit: number;
   /** True when the sampled GPU memory peak exceeded the limit; null when not measured. */
   vramExceeded: boolean | null;
+  /** The edition's limits the run was held to, and where each comes from. */
+  limits: EvaluationLimits;
+  /** The run against them: the verdict line naming the edition and its source. */
+  limitVerdict: LimitVerdict;
   /** Validation of the output against the input; null when it could not run. */
   validation: ValidationReport | null;
   /** Why the validation could not run. */
@@ -233,6 +249,8 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
   });
   await Deno.writeTextFile(`${work}/samples.csv`, samplesCsv(run.samples));
   const usage = summarizeSamples(run.samples);
+  const limits = o.limits ??
+    limitsFromValues(editionOf(o.year ?? DEFAULT_YEAR), o.timeLimit, o.vramLimit);
   const result: EvaluationResult = {
     image: o.image,
     imageId: info.id,
@@ -248,6 +266,8 @@ export async function evaluateImage(o: EvaluateOptions): Promise<EvaluationResul
     usage,
     vramLimit: o.vramLimit,
     vramExceeded: usage.peakGpuMemory === undefined ? null : usage.peakGpuMemory > o.vramLimit,
+    limits,
+    limitVerdict: limitVerdict(limits, { ...run, peakGpuMemory: usage.peakGpuMemory }),
     validation: null,
     score: null,
   };

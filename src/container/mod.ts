@@ -38,6 +38,8 @@
  *   interval: 5, // seconds between samples
  * });
  * console.log(evaluationOk(r), r.seconds, r.usage.peakGpuMemory, r.score?.aggregate);
+ * console.log(r.limitVerdict.line); // the run against the edition's time and GPU memory
+
  * ```
  *
  * @example Merge the outputs of two shards
@@ -101,6 +103,14 @@ export {
   type MonitoredRun,
   runMonitored,
 } from "./evaluate.ts";
+export {
+  type EvaluationLimits,
+  evaluationLimits,
+  limitsFromValues,
+  type LimitVerdict,
+  limitVerdict,
+  type MeasuredRun,
+} from "./limits.ts";
 export {
   checkShardSet,
   MAT_HEADER_TEXT_BYTES,

@@ -115,7 +115,7 @@ export function parseTimeLimit(s: string): number {
   const t = parseDuration(s);
   if (!(t > 0)) {
     throw new UsageError(`the time limit must be positive, got '${s}'`, {
-      hint: "e.g. --time-limit 4h (2023 rules), 12h or 40h (2025)",
+      hint: "e.g. --time-limit 4h (2023 rules), 12h (2024) or 40h (2025)",
     });
   }
   return t;

@@ -15,6 +15,7 @@
  */
 
 import { CmrxError } from "../errors.ts";
+import { KT_PATTERNS, type KtPattern } from "../kspace/masks_kt.ts";
 
 /** What a model input carries. */
 export type InputRole =
@@ -109,6 +110,15 @@ export interface ServesSpec {
   accelerations: number[];
   /** Coil configurations served; empty means any. */
   coils: ("MultiCoil" | "SingleCoil")[];
+  /**
+   * Sampling-mask kinds served (`src/kspace/masks_kt.ts`): `uniform` (the 2023 and 2024
+   * Task 1 line pattern, the same ky lines in every frame), `ktUniform`, `ktGaussian`,
+   * `ktRadial` (2024 Task 2 and 2025: the samples change from frame to frame). Absent means
+   * `["uniform"]`: every model cmrxkit ships was trained on 2023 line masks, and automatic
+   * selection never gives it a k-t case. As with the other fields, `--model NAME` on a run
+   * with cases of an unlisted kind is refused before anything is written.
+   */
+  masks?: KtPattern[];
 }
 
 /**
@@ -313,6 +323,18 @@ export function checkManifest(m: ModelManifest, path: string): void {
   }
   if (!m.serves || !Array.isArray(m.serves.tasks) || !Array.isArray(m.serves.views)) {
     throw bad("serves", "must say which tasks, views, accelerations and coils the model serves");
+  }
+  const masks = m.serves.masks as unknown;
+  if (
+    masks !== undefined &&
+    !(Array.isArray(masks) && masks.length > 0 &&
+      masks.every((k) => (KT_PATTERNS as readonly unknown[]).includes(k)))
+  ) {
+    throw bad(
+      "serves.masks",
+      `must list the mask kinds the model serves among ${KT_PATTERNS.join(", ")} ` +
+        `(e.g. ["uniform"]), got ${JSON.stringify(masks)}; leave it out for ["uniform"]`,
+    );
   }
   if (m.auto !== undefined && typeof m.auto !== "boolean") {
     throw bad("auto", "must be true or false");

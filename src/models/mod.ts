@@ -42,11 +42,13 @@ export {
 } from "./manifest.ts";
 export {
   autoModelFor,
+  DEFAULT_MASKS,
   findModel,
   listModels,
   type ModelEntry,
   type ModelKey,
   readManifest,
+  servedMasks,
   serves,
   SHIPPED_MODELS,
 } from "./registry.ts";

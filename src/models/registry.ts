@@ -10,6 +10,7 @@
 
 import { fileURLToPath } from "node:url";
 import { CmrxError, errorMessage } from "../errors.ts";
+import type { KtPattern } from "../kspace/masks_kt.ts";
 import { checkManifest, type ModelManifest } from "./manifest.ts";
 
 /** The folder of shipped models (repository `models/`). */
@@ -28,6 +29,19 @@ export interface ModelKey {
   acc: number | null;
   /** Coil configuration. */
   coil: "MultiCoil" | "SingleCoil";
+  /**
+   * The kind of the case's sampling mask (`uniform`, `ktUniform`, `ktGaussian`,
+   * `ktRadial`); absent: `uniform` (a 2023 case, or fully sampled data).
+   */
+  mask?: KtPattern;
+}
+
+/** The mask kinds of a manifest without `serves.masks`: the 2023 line masks. */
+export const DEFAULT_MASKS: readonly KtPattern[] = Object.freeze(["uniform"]);
+
+/** The mask kinds a manifest serves: its `serves.masks`, absent meaning {@link DEFAULT_MASKS}. */
+export function servedMasks(m: ModelManifest): readonly KtPattern[] {
+  return m.serves.masks ?? DEFAULT_MASKS;
 }
 
 /** A manifest with where it was found. */
@@ -83,12 +97,16 @@ export async function listModels(dir: string = SHIPPED_MODELS): Promise<ModelEnt
   return out.sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));
 }
 
-/** Whether a manifest serves a key (an empty `accelerations` or `coils` list means any). */
+/**
+ * Whether a manifest serves a key (an empty `accelerations` or `coils` list means any; an
+ * absent `masks`, `["uniform"]`).
+ */
 export function serves(m: ModelManifest, key: ModelKey): boolean {
   const s = m.serves;
   return s.tasks.includes(key.task) && s.views.includes(key.view) &&
     (key.acc === null || !s.accelerations?.length || s.accelerations.includes(key.acc)) &&
-    (!s.coils?.length || s.coils.includes(key.coil));
+    (!s.coils?.length || s.coils.includes(key.coil)) &&
+    servedMasks(m).includes(key.mask ?? "uniform");
 }
 
 /**
@@ -109,6 +127,12 @@ export function unservedReason(m: ModelManifest, key: ModelKey): string | null {
   }
   if (s.coils?.length && !s.coils.includes(key.coil)) {
     return `${key.coil} data (manifest serves.coils = ${list(s.coils)})`;
+  }
+  const mask = key.mask ?? "uniform";
+  if (!servedMasks(m).includes(mask)) {
+    return `${mask} masks (manifest serves.masks = ${list(servedMasks(m))}${
+      s.masks ? "" : " when absent"
+    })`;
   }
   return null;
 }

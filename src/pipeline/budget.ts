@@ -1,6 +1,9 @@
 /**
  * The time-budget verdict of `submit --time-budget`: the time measured per reconstructed
- * slice, scaled to the real sizes of the edition's test set (`Edition.testSet`: 2023 today).
+ * slice, scaled to the real sizes of the edition's test set (`Edition.testSet`: 2023, 2024 and
+ * 2025; the counts and sizes the organisers did not publish are assumptions its `basis`
+ * names). The budget is a duration or `edition`: the edition's time per task
+ * (`Edition.limits.secondsPerTask`), with any conflict between its pages in the verdict.
  *
  * Assumption: the time to reconstruct one slice is linear in pixels x frames x coils (what an
  * FFT-based method or a convolutional network touches), so a measured time per
@@ -55,6 +58,15 @@ export interface ViewTiming {
 export interface BudgetVerdict {
   /** The time budget in seconds. */
   budgetSeconds: number;
+  /** The edition whose test set the estimate is for: `CMRxRecon 2024`. */
+  edition?: string;
+  /**
+   * Where the budget comes from: `--time-budget` (a duration given), or the edition's limit
+   * with its source (`--time-budget edition`).
+   */
+  budgetFrom?: string;
+  /** The organisers' pages disagree on the edition's time limit (2024: 12 h vs 4 h). */
+  conflict?: string;
   /** Estimated seconds for the whole test set of the chosen task(s). */
   estimateSeconds: number;
   /** estimate / budget. */
@@ -130,10 +142,38 @@ export function sliceUnits(s: Pick<ViewSize, "nx" | "ny" | "nc" | "nt">): number
 function testSetOf(edition: Edition) {
   if (!edition.testSet) {
     throw new UsageError(`the test-set sizes of ${edition.title} are not known to cmrxkit`, {
-      hint: "the time-budget verdict needs them; use --year 2023",
+      hint: "the time-budget verdict needs them (Edition.testSet); use another --year",
     });
   }
   return edition.testSet;
+}
+
+/**
+ * A `--time-budget` value: a duration in seconds, or `edition`, the time per task of the
+ * edition the run follows (`Edition.limits.secondsPerTask`).
+ */
+export type TimeBudget = number | "edition";
+
+/**
+ * Parses `--time-budget`: `edition` (the edition's limit per task), else a duration
+ * ({@link parseDuration}).
+ *
+ * @throws {UsageError} for anything else
+ */
+export function parseTimeBudget(s: string): TimeBudget {
+  return s.trim().toLowerCase() === "edition" ? "edition" : parseDuration(s);
+}
+
+/** Seconds of a {@link TimeBudget} under `edition`. */
+export function budgetSecondsOf(budget: TimeBudget, edition: Edition): number {
+  return budget === "edition" ? edition.limits.secondsPerTask : budget;
+}
+
+/** The views of the test set a `--task` covers: the test set's `taskOf`, else `views(task)`. */
+function viewsOf(edition: Edition, task: "cine" | "mapping" | "both"): string[] {
+  const taskOf = edition.testSet?.taskOf;
+  if (!taskOf) return edition.views(task);
+  return Object.keys(taskOf).filter((v) => task === "both" || taskOf[v] === task);
 }
 
 /**
@@ -143,21 +183,22 @@ function testSetOf(edition: Edition) {
 export function budgetVerdict(
   perView: Record<string, ViewTiming>,
   task: "cine" | "mapping" | "both",
-  budgetSeconds: number,
+  budget: TimeBudget,
   edition: Edition = EDITION_2023,
 ): BudgetVerdict {
   const testSet = testSetOf(edition);
+  const budgetSeconds = budgetSecondsOf(budget, edition);
   const measured = Object.values(perView).filter((v) => v.cases > 0);
   const cases = measured.reduce((s, v) => s + v.cases, 0);
   const fallback = cases ? measured.reduce((s, v) => s + v.secondsPerUnit * v.cases, 0) / cases : 0;
   let estimate = 0;
   let worst = 0, worstFrom = "";
   const parts: string[] = [];
-  for (const v of edition.views(task)) {
+  for (const v of viewsOf(edition, task)) {
     const real = testSet.sizes[v];
     const m = perView[v]?.cases ? perView[v] : undefined;
     const per = m ? m.secondsPerUnit : fallback;
-    const n = testSet.files[v] * testSet.accs.length;
+    const n = testSet.files[v] * (testSet.versions ?? testSet.accs.length);
     const perSlice = per * sliceUnits(real);
     estimate += perSlice * n * real.nz;
     const from = m
@@ -177,8 +218,14 @@ export function budgetVerdict(
   }
   const fraction = budgetSeconds > 0 ? estimate / budgetSeconds : Infinity;
   const reliable = cases > 0 && worst <= 1 / RELIABLE_PIXEL_FRACTION;
+  const limits = edition.limits;
   return {
     budgetSeconds,
+    edition: edition.title,
+    budgetFrom: budget === "edition"
+      ? `the ${edition.title} limit per task (${limits.source})`
+      : "--time-budget",
+    ...(limits.conflict ? { conflict: limits.conflict } : {}),
     estimateSeconds: estimate,
     fraction,
     verdict: fraction <= 0.8 ? "fits" : fraction <= 1 ? "tight" : "exceeds",

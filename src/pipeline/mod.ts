@@ -84,11 +84,14 @@ export {
   type SelectorOptions,
 } from "./select.ts";
 export {
+  budgetSecondsOf,
   type BudgetVerdict,
   budgetVerdict,
   parseDuration,
+  parseTimeBudget,
   RELIABLE_PIXEL_FRACTION,
   sliceUnits,
+  type TimeBudget,
   type TimedCase,
   type ViewTiming,
   viewTimings,

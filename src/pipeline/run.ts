@@ -10,6 +10,7 @@ import type { Case } from "../challenge/case.ts";
 import type { Edition } from "../challenge/edition.ts";
 import { narrowDiscovery } from "../challenge/discovery/scope.ts";
 import { discover } from "../challenge/layout.ts";
+import { DEFAULT_YEAR, editionOf } from "../challenge/editions/mod.ts";
 import type { OnnxSessionOptions } from "../engine/session.ts";
 import { CmrxError } from "../errors.ts";
 import { listModels, type ModelEntry, SHIPPED_MODELS } from "../models/registry.ts";
@@ -58,7 +59,11 @@ export interface SubmitWithModelsOptions extends Omit<SubmitOptions, "select" | 
  * throws
  */
 export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<SubmitSummary> {
-  const { modelsDir, engine, onEngineNotice, preflight: check, ...rest } = opts;
+  const { modelsDir, onEngineNotice, preflight: check, ...rest } = opts;
+  // No --vram-limit: the GPU memory of the edition the run follows (2023 24 GiB, ...).
+  const engine: OnnxSessionOptions | undefined = opts.engine?.vramLimitBytes === undefined
+    ? { ...opts.engine, vramLimitBytes: (await runEdition(rest)).limits.gpuMemoryBytes }
+    : opts.engine;
   const models = await listModels(modelsDir ?? SHIPPED_MODELS);
   await checkModel(opts.model, models); // before anything is created
   const selector = createLoadingSelector({
@@ -85,6 +90,7 @@ export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<S
     return await submit({
       ...rest,
       select: (c) => selector.select(c),
+      why: (c) => selector.why(c),
       models,
       gpuEstimateBytes: () => selector.gpuEstimateBytes(),
       gpuLimitBytes: engine?.vramLimitBytes,
@@ -92,6 +98,23 @@ export async function submitWithModels(opts: SubmitWithModelsOptions): Promise<S
     });
   } finally {
     await selector.release(); // the ONNX sessions, also when the run fails
+  }
+}
+
+/**
+ * The edition a run will follow, for its limits: the one {@link submit} will find
+ * ({@link editionOfInput}), or `--year`'s (else the default) when the input cannot be read
+ * (submit then says why).
+ */
+export async function runEdition(
+  opts: Pick<SubmitWithModelsOptions, "input" | "split" | "year">,
+): Promise<Edition> {
+  try {
+    const all = await discover(opts.input, { split: opts.split, allowEmpty: true });
+    return editionOfInput(all.cases, opts.input, opts.year);
+  } catch (e) {
+    if (!(e instanceof CmrxError)) throw e;
+    return editionOf(opts.year ?? DEFAULT_YEAR);
   }
 }
 

@@ -19,14 +19,28 @@ import {
   type ModelEntry,
   type ModelKey,
   serves,
+  unservedReason,
 } from "../models/registry.ts";
 import { UsageError } from "../errors.ts";
+import { KT_PATTERNS, type KtPattern } from "../kspace/masks_kt.ts";
 import { defaultMethodFor, getMethod, methodNames } from "../recon/registry.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
 
-/** The facts of a case that models are matched on. */
+/** The facts of a case that models are matched on, its mask kind included. */
 export function modelKey(c: Case): ModelKey {
-  return { task: c.task, view: c.view, acc: c.acc, coil: c.coil };
+  const mask = maskKindOf(c.pattern);
+  return { task: c.task, view: c.view, acc: c.acc, coil: c.coil, ...(mask ? { mask } : {}) };
+}
+
+/**
+ * The mask kind a case's sampling pattern names (the pattern of its file name, e.g.
+ * `cine_sax_kus_ktGaussian8.mat`; `Uniform` for a 2023 case), case aside; undefined for a
+ * fully sampled case (no pattern), a `Case`-like object without one, or a name that is not a
+ * known kind.
+ */
+export function maskKindOf(pattern: string | undefined): KtPattern | undefined {
+  const p = (pattern ?? "").toLowerCase();
+  return KT_PATTERNS.find((k) => k.toLowerCase() === p);
 }
 
 /** How a choice for a case was made, for logs. */
@@ -35,15 +49,19 @@ export interface Choice {
   model: ModelEntry | string;
   /**
    * Why: `--model` (the override), `serves this case` (an ONNX model's manifest) or
-   * `no ONNX model serves this case` (the default classical method).
+   * `no ONNX model serves this case` (the default classical method); for a k-t case the
+   * default's reason also names the mask kind, the models left out for it and why L+S
+   * (see {@link defaultReason}).
    */
   reason: string;
 }
 
 /**
  * Picks the model for a case: the override (`--model NAME|PATH`) when given; else the first
- * (by name) ONNX model whose manifest serves the case and does not opt out of automatic
- * choice (`auto: false`); else the default classical method.
+ * (by name) ONNX model whose manifest serves the case (its mask kind included: a manifest
+ * without `serves.masks` serves `uniform` only) and does not opt out of automatic choice
+ * (`auto: false`); else the default classical method for its coils and mask kind
+ * (`defaultMethodFor`: GRAPPA for multi-coil line masks, L+S for k-t masks and single-coil).
  */
 export async function chooseModel(
   c: ModelKey,
@@ -67,7 +85,29 @@ export async function chooseModel(
   }
   const m = autoModelFor(c, models);
   if (m) return { model: m, reason: "serves this case" };
-  return { model: defaultMethodFor(c.coil), reason: "no ONNX model serves this case" };
+  return { model: defaultMethodFor(c.coil, c.mask), reason: defaultReason(c, models) };
+}
+
+/**
+ * Why the default classical method was chosen: `no ONNX model serves this case`, and for a
+ * k-t mask the models that would serve the case but for its mask kind (with the `serves`
+ * field that excludes them) and why L+S, e.g. `no ONNX model serves this case (crnn: not
+ * ktGaussian masks (manifest serves.masks = [uniform] when absent)); ktGaussian masks
+ * change from frame to frame: lps, the best classical method on k-t masks (deno task
+ * bench kt, docs/editions.md)`.
+ */
+export function defaultReason(c: ModelKey, models: readonly ModelEntry[]): string {
+  const mask = c.mask ?? "uniform";
+  const base = "no ONNX model serves this case";
+  if (mask === "uniform") return base;
+  const left = models.filter((e) =>
+    e.manifest.auto !== false && serves(e.manifest, { ...c, mask: "uniform" })
+  ).map((e) => `${e.manifest.name}: not ${unservedReason(e.manifest, c)}`);
+  const method = defaultMethodFor(c.coil, mask);
+  const grappa = mask === "ktRadial" ? "; GRAPPA refuses it, not a line pattern" : "";
+  return `${base}${left.length ? ` (${left.join("; ")})` : ""}; ${mask} masks change from ` +
+    `frame to frame: ${method}, the best classical method on k-t masks (deno task bench ` +
+    `kt, docs/editions.md)${grappa}`;
 }
 
 /** A classical reconstructor by name. */
@@ -79,6 +119,11 @@ export function classical(name: string): Reconstructor {
 export interface ModelSelector {
   /** The reconstructor for a case. */
   select(c: Case): Promise<Reconstructor>;
+  /**
+   * Why `select` chose what it did for a case ({@link Choice.reason}), once it was asked;
+   * undefined before.
+   */
+  why(c: Case): string | undefined;
   /** Frees every onnxruntime session opened so far. */
   release(): Promise<void>;
 }
@@ -149,6 +194,7 @@ export interface LoadingSelector extends ModelSelector {
 export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
   const loaded = new Map<string, OnnxReconstructor>();
   const entries = new Map<string, ModelEntry>();
+  const reasons = new Map<Case, string>();
   let noticed = false;
   const load = async (entry: ModelEntry): Promise<OnnxReconstructor> => {
     let r = loaded.get(entry.onnxPath);
@@ -168,11 +214,16 @@ export function createLoadingSelector(opts: SelectorOptions): LoadingSelector {
     async select(c: Case): Promise<Reconstructor> {
       const key = modelKey(c);
       const choice = await chooseModel(key, { override: opts.override, models: opts.models });
+      reasons.set(c, choice.reason);
       if (typeof choice.model === "string") return getMethod(choice.model);
       const entry = choice.model;
-      if (opts.fallback && !serves(entry.manifest, key)) return getMethod(opts.fallback);
+      if (opts.fallback && !serves(entry.manifest, key)) {
+        reasons.set(c, `fallback: ${entry.manifest.name} does not serve this case`);
+        return getMethod(opts.fallback);
+      }
       return await load(entry);
     },
+    why: (c: Case) => reasons.get(c),
     load,
     loaded() {
       return [...loaded.entries()].map(([k, model]) => ({ entry: entries.get(k)!, model }));

@@ -57,9 +57,11 @@ import { checkOutputDir } from "../output.ts";
 import { defaultWorkers, SlicePool } from "../recon/pool.ts";
 import { type MaskInput, reconstructFile } from "../recon/run.ts";
 import {
+  budgetSecondsOf,
   type BudgetVerdict,
   budgetVerdict,
   sliceUnits,
+  type TimeBudget,
   type TimedCase,
   type ViewTiming,
   viewTimings,
@@ -93,6 +95,8 @@ export interface SubmitOptions {
   split: "validation" | "test";
   /** Picks the reconstructor of each case. */
   select: Selector;
+  /** Why `select` chose what it did for a case, asked after it: the run log's `why`. */
+  why?: (c: Case) => string | undefined;
   /** Coil filter: multi-coil, single-coil or both (default: every coil found). */
   coil?: "multi" | "single" | "both";
   /** Acceleration filter, e.g. `[4, 8]` (default: every acceleration found). */
@@ -104,8 +108,11 @@ export interface SubmitOptions {
   year?: Year;
   /** `[i, n]`: this run does shard i (0-based) of n. */
   shard?: [number, number];
-  /** Seconds the whole test set may take (the challenge's budget), for the verdict and stop. */
-  timeBudget?: number;
+  /**
+   * Seconds the whole test set may take (the challenge's budget), for the verdict and stop;
+   * `edition`: the time per task of the edition the run follows (`Edition.limits`).
+   */
+  timeBudget?: TimeBudget;
   /**
    * The static estimate of the GPU memory the run's ONNX models need (bytes), asked once
    * the cases ran; null or absent when none ran (`submitWithModels` gives it).
@@ -161,6 +168,11 @@ export interface CaseEvent {
   acc: number | null;
   /** Name of the reconstructor used; `-` when none was chosen. */
   method: string;
+  /**
+   * Why that reconstructor (`submitWithModels`' per-case choice): `--model`, `serves this
+   * case`, or the default's reason, e.g. the mask kind of a k-t case.
+   */
+  why?: string;
   /** `written`, `skipped` (already done and verified) or `failed` (see {@link error}). */
   status: "written" | "skipped" | "failed";
   /** Wall-clock seconds spent on the case (0 when it failed before reconstructing). */
@@ -386,22 +398,25 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     opts.onCase?.(e, summary.failed.length, total);
   }
   let stopped = false;
+  const budgetSeconds = opts.timeBudget === undefined
+    ? undefined
+    : budgetSecondsOf(opts.timeBudget, edition);
   for (const [k, rc] of todo.entries()) {
     const c = rc.c;
     if (stopped) {
       summary.notReached.push(c.submissionPath);
       continue;
     }
-    if (opts.timeBudget !== undefined) {
+    if (budgetSeconds !== undefined) {
       const elapsed = (performance.now() - t0) / 1000;
       const meanView = mean(times[c.view] ?? Object.values(times).flat());
-      if (elapsed + meanView > opts.timeBudget) {
+      if (elapsed + meanView > budgetSeconds) {
         stopped = true;
         summary.notReached.push(c.submissionPath);
         await log.write({
           event: "budget-stop",
           elapsed,
-          budget: opts.timeBudget,
+          budget: budgetSeconds,
           next: c.submissionPath,
         });
         continue;
@@ -409,10 +424,13 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
     }
     const started = performance.now();
     let method = "-";
+    let why: { why?: string } = {};
     try {
       using opened = await openPlanned(rc, split, edition);
       const r = await opts.select(c);
       method = r.name;
+      const reason = opts.why?.(c);
+      if (reason) why = { why: reason };
       const mapsOut = opts.maps ? opts.output : undefined;
       const ev = await runCase(opened, r, root, pool, mapsOut);
       const g = opened.plan.geometry;
@@ -421,12 +439,12 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
       (times[c.view] ??= []).push(seconds);
       timed.push({ view: c.view, seconds, slices: ev.slices ?? 1, geometry: g });
       summary.written++;
-      const e: CaseEvent = { ...ev, seconds };
+      const e: CaseEvent = { ...ev, ...why, seconds };
       await log.write(e);
       opts.onCase?.(e, failedUpFront.length + k + 1, total);
     } catch (err) {
       const seconds = method === "-" ? 0 : (performance.now() - started) / 1000;
-      const e = failedEvent(c, method, seconds, errorMessage(err));
+      const e = { ...failedEvent(c, method, seconds, errorMessage(err)), ...why };
       summary.failed.push(e);
       await log.write(e);
       opts.onCase?.(e, failedUpFront.length + k + 1, total);

@@ -5,6 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
+import type { KtPattern } from "../kspace/masks_kt.ts";
 import type { Reconstructor } from "../kspace/slice.ts";
 import { createGrappa } from "./grappa.ts";
 import { createLps } from "./lps.ts";
@@ -23,12 +24,22 @@ const METHODS: Record<string, () => Reconstructor> = {
 };
 
 /**
- * The method used when none is named: the best classical method measured on synthetic
- * full-size data (see docs/benchmarks.md) for multi-coil, and one that needs no coil
- * redundancy for single-coil.
+ * The method used when none is named: for multi-coil data with the 2023 line mask (the same
+ * lines in every frame, `uniform`), the best classical method measured on synthetic
+ * full-size data (GRAPPA, see docs/benchmarks.md); for k-t masks (`ktUniform`,
+ * `ktGaussian`, `ktRadial`: the samples change from frame to frame), L+S, which gains most
+ * from them and led every other method in `deno task bench kt` (docs/editions.md); GRAPPA
+ * also refuses ktRadial, which is not a line pattern. For single-coil data, L+S, which
+ * needs no coil redundancy.
+ *
+ * @param coil the coil configuration
+ * @param mask the kind of the sampling mask (default `uniform`)
  */
-export function defaultMethodFor(coil: "MultiCoil" | "SingleCoil"): string {
-  return coil === "MultiCoil" ? "grappa" : "lps";
+export function defaultMethodFor(
+  coil: "MultiCoil" | "SingleCoil",
+  mask: KtPattern = "uniform",
+): string {
+  return coil === "MultiCoil" && mask === "uniform" ? "grappa" : "lps";
 }
 
 /** Names of the available classical methods. */

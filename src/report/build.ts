@@ -30,6 +30,7 @@
 import { DEFAULT_YEAR } from "../challenge/editions/mod.ts";
 import type { Split } from "../challenge/edition.ts";
 import type { Year } from "../challenge/edition.ts";
+import type { TimeBudget } from "../pipeline/budget.ts";
 import type { ScoreReport } from "../challenge/score.ts";
 import type { SubmissionPathInfo } from "../challenge/paths.ts";
 import { MapScorer } from "../challenge/maps/score.ts";
@@ -99,8 +100,11 @@ export interface ReportOptions {
   labels?: string;
   /** Folders with model manifests, for the parameter counts (default: the shipped models). */
   models?: string[];
-  /** Seconds allowed for the test set, for runs whose log has no verdict. */
-  timeBudget?: number;
+  /**
+   * Seconds allowed for the test set, for runs whose log has no verdict; `edition`: the time
+   * per task of the edition each run followed.
+   */
+  timeBudget?: TimeBudget;
   /** Called as work proceeds. */
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -279,7 +283,7 @@ function pageSections(
     ),
     dynamicSection(a.dyn, sourceLabels, a.locators),
     mapsSection(a.mapErr, sourceLabels, a.mapFigures, g.files.all, pngs.addPng, a.mapRegions),
-    timingSection(runs, models, opts.timeBudget),
+    timingSection(runs, models, opts.timeBudget, year),
   ];
   const notes = notesSection(warnings);
   if (notes) sections.push(notes);

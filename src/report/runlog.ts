@@ -11,6 +11,7 @@ import type { BudgetVerdict, ViewTiming } from "../pipeline/budget.ts";
 import type { CaseEvent, SubmitSummary } from "../pipeline/submit.ts";
 import { viewTimings } from "../pipeline/budget.ts";
 import { CmrxError } from "../errors.ts";
+import type { Year } from "../challenge/edition.ts";
 
 /** The `start` record of a log. */
 export interface StartEvent {
@@ -24,6 +25,8 @@ export interface StartEvent {
   output: string;
   /** The task(s) of the run. */
   task: "cine" | "mapping" | "both";
+  /** The edition the run followed (absent in logs of older versions). */
+  edition?: Year;
   /** The split of the run. */
   split: "validation" | "test";
   /** `i/n` (1-based) for shard i of n, null for an unsharded run. */

@@ -17,7 +17,7 @@ import type { SubmissionPathInfo } from "../challenge/paths.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { MapKind } from "../mapping/maps.ts";
 import type { ModelEntry } from "../models/registry.ts";
-import { type BudgetVerdict, budgetVerdict } from "../pipeline/budget.ts";
+import { type BudgetVerdict, budgetVerdict, type TimeBudget } from "../pipeline/budget.ts";
 import { colorbar, ERROR_MAP, RELAX_MAP } from "./colormap.ts";
 import { type AddPng, barImg, MAP_WINDOWS } from "./figures.ts";
 import { accName, type Run } from "./gather.ts";
@@ -311,14 +311,21 @@ function verdictHtml(b: BudgetVerdict): string {
       : "does not fit"
   }</span>: the test set would take about ${esc(formatDuration(b.estimateSeconds * 1000))} of ${
     esc(formatDuration(b.budgetSeconds * 1000))
-  } (${(100 * b.fraction).toFixed(0)}%). <small>${esc(b.basis)}</small>`;
+  } (${(100 * b.fraction).toFixed(0)}%)${
+    b.budgetFrom && b.budgetFrom !== "--time-budget" ? `, ${esc(b.budgetFrom)}` : ""
+  }.${b.conflict ? ` <b>${esc(b.conflict)}</b>.` : ""} <small>${esc(b.basis)}</small>`;
 }
 
 /**
  * Time and memory per run and view from the run logs, the models used with their parameter
  * counts, the time-budget verdict (the log's, else from `budget` seconds), and every case.
  */
-export function timingSection(runs: Run[], models: ModelEntry[], budget?: number): Section {
+export function timingSection(
+  runs: Run[],
+  models: ModelEntry[],
+  budget?: TimeBudget,
+  year?: Year,
+): Section {
   const withLog = runs.filter((r) => r.log.files.length > 0);
   if (withLog.length === 0) {
     return section("timing", "Time and memory", note("No run logs (run-log.jsonl) found."));
@@ -364,7 +371,7 @@ export function timingSection(runs: Run[], models: ModelEntry[], budget?: number
     const task = r.log.start?.task ?? "both";
     const b = t.budget ??
       (budget !== undefined && Object.keys(t.perView).length
-        ? budgetVerdict(t.perView, task, budget)
+        ? budgetVerdict(t.perView, task, budget, editionOf(r.log.start?.edition ?? year ?? 2023))
         : undefined);
     const failed = r.log.cases.filter((c) => c.status === "failed").length;
     body += `<li><b>${esc(r.name)}</b>: ${methods.join("; ") || "no cases logged"}. ${

@@ -94,6 +94,160 @@ export function groupTableCsv(tasks: readonly string[], patients: number): strin
   return rows.join("\n") + "\n";
 }
 
+/**
+ * One file of a modality beyond cine and mapping: its stem, the phantom file it is rendered
+ * like (`kind`: images, coil maps and in-plane size), its slices, and its frames (`null`: a
+ * single-frame 4-D file `(kx, ky, coil, slice)`).
+ */
+export interface ExtraFile {
+  /** File stem (`aorta_sag`). */
+  stem: string;
+  /** The phantom file it is rendered like. */
+  kind: FileKind;
+  /** Slices. */
+  nslices: number;
+  /** Frames, or null for a 4-D file without frames. */
+  nframes: number | null;
+}
+
+/**
+ * The modalities of each edition that `synthesizeEdition` writes besides Cine and Mapping
+ * (the `modalities` option; `deno task synth --modalities`): modality folder (or a stem of
+ * the Cine or Mapping folder: 2024 `LVOT`, `cine_lvot`; 2025 `T2smap`, `T1mappost`) -> folder
+ * and files. The images are the cine (mapping) phantom's (the pipeline does not depend on
+ * what the images show). Stems follow the challenge format reference (§9: the 2024 stems,
+ * the 2025 cine and mapping stems); the reference does not give the 2025 stems of the other
+ * modalities, so they are the lower-cased modality, or `T1w`, `T2w` and `T1rho`. The slice
+ * and frame counts are small choices of cmrxkit, not the organisers'.
+ */
+export const EXTRA_MODALITIES: Readonly<
+  Record<SynthEdition, Readonly<Record<string, { folder: string; files: readonly ExtraFile[] }>>>
+> = {
+  2024: {
+    Aorta: {
+      folder: "Aorta",
+      files: [
+        { stem: "aorta_sag", kind: "cine_lax", nslices: 2, nframes: 6 },
+        { stem: "aorta_tra", kind: "cine_lax", nslices: 3, nframes: 6 },
+      ],
+    },
+    Tagging: {
+      folder: "Tagging",
+      files: [{ stem: "tagging", kind: "cine_sax", nslices: 3, nframes: 6 }],
+    },
+    LVOT: {
+      folder: "Cine",
+      files: [{ stem: "cine_lvot", kind: "cine_lax", nslices: 2, nframes: 6 }],
+    },
+    Flow2d: {
+      folder: "Flow2d",
+      files: [{ stem: "flow2d", kind: "cine_lax", nslices: 2, nframes: 6 }],
+    },
+    BlackBlood: {
+      folder: "BlackBlood",
+      files: [{ stem: "blackblood", kind: "cine_sax", nslices: 3, nframes: null }],
+    },
+  },
+  2025: {
+    BlackBlood: {
+      folder: "BlackBlood",
+      files: [{ stem: "blackblood", kind: "cine_sax", nslices: 3, nframes: null }],
+    },
+    T1w: { folder: "T1w", files: [{ stem: "T1w", kind: "cine_sax", nslices: 3, nframes: null }] },
+    T2w: { folder: "T2w", files: [{ stem: "T2w", kind: "cine_sax", nslices: 3, nframes: null }] },
+    Flow2d: {
+      folder: "Flow2d",
+      files: [{ stem: "flow2d", kind: "cine_lax", nslices: 2, nframes: 6 }],
+    },
+    LGE: { folder: "LGE", files: [{ stem: "lge", kind: "cine_sax", nslices: 3, nframes: 3 }] },
+    Perfusion: {
+      folder: "Perfusion",
+      files: [{ stem: "perfusion", kind: "cine_sax", nslices: 3, nframes: 8 }],
+    },
+    T1rho: {
+      folder: "T1rho",
+      files: [{ stem: "T1rho", kind: "cine_sax", nslices: 2, nframes: 5 }],
+    },
+    T2smap: {
+      folder: "Mapping",
+      files: [{ stem: "T2smap", kind: "T2map", nslices: 2, nframes: 3 }],
+    },
+    T1mappost: {
+      folder: "Mapping",
+      files: [{ stem: "T1mappost", kind: "T1map", nslices: 2, nframes: 9 }],
+    },
+  },
+};
+
+/** One file `synthesizeEdition` writes in a modality folder. */
+interface FileSpec {
+  stem: string;
+  kind: FileKind;
+  geom: typeof GEOMETRY.small[FileKind];
+  /** A single-frame 4-D file `(kx, ky, coil, slice)`. */
+  fourD: boolean;
+}
+
+/** The modality folders and files to write: `tasks` (Cine, Mapping), then `modalities`. */
+function folderPlan(
+  edition: SynthEdition,
+  tasks: readonly ("cine" | "mapping")[],
+  modalities: readonly string[],
+  size: SynthSize,
+  out: string,
+): { modality: string; files: FileSpec[] }[] {
+  const plan = tasks.map((task): { modality: string; files: FileSpec[] } => ({
+    modality: task === "cine" ? "Cine" : "Mapping",
+    files: kindsOf(task).map((kind) => ({
+      stem: kind,
+      kind,
+      geom: GEOMETRY[size][kind],
+      fourD: false,
+    })),
+  }));
+  const table = EXTRA_MODALITIES[edition];
+  for (const m of modalities) {
+    const extra = table[m];
+    if (!extra) {
+      throw new CmrxError(`no modality '${m}' in the ${edition} synthetic data`, {
+        file: out,
+        hint: `use ${Object.keys(table).join(", ")} (or all)`,
+      });
+    }
+    const files = extra.files.map((f) => ({
+      stem: f.stem,
+      kind: f.kind,
+      geom: { ...GEOMETRY[size][f.kind], nslices: f.nslices, nframes: f.nframes ?? 1 },
+      fourD: f.nframes === null,
+    }));
+    const same = plan.find((p) => p.modality === extra.folder);
+    if (same) same.files.push(...files);
+    else plan.push({ modality: extra.folder, files });
+  }
+  return plan;
+}
+
+/**
+ * A writer that writes a 5-D `(kx, ky, coil, slice, 1)` variable as the 4-D
+ * `(kx, ky, coil, slice)` the single-frame files of the challenge hold.
+ */
+function fourDWriter(w: MatV73Writer): MatV73Writer {
+  return new Proxy(w, {
+    get(target, prop) {
+      if (prop === "createVariable") {
+        return (name: string, o: Parameters<MatV73Writer["createVariable"]>[1]) =>
+          target.createVariable(name, { ...o, dims: o.dims.slice(0, 4) });
+      }
+      if (prop === "writeSlab") {
+        return (...[name, start, count, data]: Parameters<MatV73Writer["writeSlab"]>) =>
+          target.writeSlab(name, start.slice(0, 4), count.slice(0, 4), data);
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 /** Options of {@link synthesizeEdition}. */
 export interface EditionSynthOptions {
   /** The edition whose tree to write. */
@@ -108,6 +262,11 @@ export interface EditionSynthOptions {
   patients?: number;
   /** Tasks to write (default both: `Cine` and `Mapping`). */
   tasks?: ("cine" | "mapping")[];
+  /**
+   * The edition's other modalities to write besides `tasks` ({@link EXTRA_MODALITIES}: e.g.
+   * `Aorta`, `Tagging`, `BlackBlood`; default none), from the same phantom.
+   */
+  modalities?: readonly string[];
   /** Splits (default training and validation); the non-training ones get a GroundTruth root. */
   splits?: Split[];
   /** 2025: the task folders of the validation (test) sets (default all four). */
@@ -207,9 +366,10 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
   const tasks = opts.tasks ?? ["cine", "mapping"];
   const splits = opts.splits ?? ["training", "validation"];
   const tasks2025 = opts.tasks2025 ?? TASKS_2025;
+  const folders = folderPlan(edition, tasks, opts.modalities ?? [], size, opts.out);
   const ncoil = opts.coils ?? 10;
   const noise = opts.noise ?? 0.01;
-  if (tasks.length === 0 || splits.length === 0 || (edition === 2025 && !tasks2025.length)) {
+  if (folders.length === 0 || splits.length === 0 || (edition === 2025 && !tasks2025.length)) {
     throw new CmrxError("nothing to write: no task, split or 2025 task folder", {
       file: opts.out,
       hint: "give at least one of each (deno task synth --edition 2025 --task both)",
@@ -245,11 +405,10 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
       const patient = phantomParams(pseed);
       const site = edition === 2025 ? SITES_2025[(p - 1) % SITES_2025.length] : undefined;
       const below = site ? `${site.center}/${site.vendor}/${pid}` : pid;
-      for (const task of tasks) {
-        const modality = task === "cine" ? "Cine" : "Mapping";
+      for (const { modality, files } of folders) {
         const base = `${root}/${top}MultiCoil/${modality}/${sf}`;
-        for (const kind of kindsOf(task)) {
-          const geom = GEOMETRY[size][kind];
+        for (const file of files) {
+          const kind = file.stem;
           const fullDir = training
             ? `${base}/FullSample/${below}`
             : `${root}/GroundTruth/${top}MultiCoil/${modality}/${sf}/FullSample/${below}`;
@@ -283,7 +442,7 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
               }
             }
           }
-          await writePlan(plan, kind, geom, pseed, patient, ed.kspaceVariable, ncoil, noise, note);
+          await writePlan(plan, file, pseed, patient, ed.kspaceVariable, ncoil, noise, note);
         }
       }
     }
@@ -300,8 +459,7 @@ export async function synthesizeEdition(opts: EditionSynthOptions): Promise<Synt
 /** Renders one file of a patient into its fully sampled and undersampled copies, and masks. */
 async function writePlan(
   plan: FilePlan,
-  kind: FileKind,
-  geom: typeof GEOMETRY.small[FileKind],
+  file: FileSpec,
   pseed: number,
   patient: ReturnType<typeof phantomParams>,
   kspaceVariable: (coil: "MultiCoil", acc: number | null) => string,
@@ -309,6 +467,13 @@ async function writePlan(
   noise: number,
   note: (path: string, kspace?: boolean) => Promise<void>,
 ): Promise<void> {
+  const { stem: kind, geom, fourD } = file;
+  // Files beyond cine and mapping are rendered like a phantom file, with their own seed.
+  const seed = kind === file.kind ? pseed : deriveSeed(pseed, kind);
+  const open = async (path: string) => {
+    const w = await MatV73Writer.create(path);
+    return fourD ? fourDWriter(w) : w;
+  };
   const { nx, ny, nframes } = geom;
   const dirs = new Set([plan.fullDir, ...plan.jobs.flatMap((j) => [dirOf(j.maskPath)])]);
   for (const j of plan.jobs) if (j.kusPath) dirs.add(dirOf(j.kusPath));
@@ -329,23 +494,23 @@ async function writePlan(
   const targets: Target[] = [];
   try {
     targets.push({
-      writer: await MatV73Writer.create(`${plan.fullDir}/${kind}.mat`),
+      writer: await open(`${plan.fullDir}/${kind}.mat`),
       variable: kspaceVariable("MultiCoil", null),
       lines: null,
     });
     for (const m of masks) {
       if (!m.job.kusPath) continue;
       targets.push({
-        writer: await MatV73Writer.create(m.job.kusPath),
+        writer: await open(m.job.kusPath),
         variable: kspaceVariable("MultiCoil", m.job.acc),
         lines: null,
         mask: { data: m.data, planes: m.nt },
       });
     }
-    const times = kind === "T1map" || kind === "T2map"
-      ? mappingTimes(kind, geom.nslices, pseed)
+    const times = file.kind === "T1map" || file.kind === "T2map"
+      ? mappingTimes(file.kind, geom.nslices, seed)
       : null;
-    await renderFile(patient, kind, geom, ncoil, noise, pseed, targets, times);
+    await renderFile(patient, file.kind, geom, ncoil, noise, seed, targets, times);
     for (const t of targets) await t.writer.close();
   } catch (e) {
     for (const t of targets) await t.writer.abort();
@@ -365,7 +530,7 @@ async function writePlan(
     await note(m.job.maskPath);
   }
   if (plan.site) {
-    const dims = [nx, ny, ncoil, geom.nslices, nframes];
+    const dims = [nx, ny, ncoil, geom.nslices, nframes]; // nframe 1 for a 4-D file
     for (const d of plan.infoDirs) {
       const path = `${d}/${kind}_info.csv`;
       await Deno.writeTextFile(path, infoCsv(kind, plan.site, dims));

@@ -95,12 +95,15 @@ Deno.test("editions: every edition submits, validates and scores (issue 22); an 
   });
 });
 
-Deno.test("editions: only 2023 knows its test set for the time budget", () => {
+Deno.test("editions: each edition's test set for the time budget (2024, 2025: assumptions named)", () => {
   const t = EDITION_2023.testSet!;
   assert.deepEqual(t.accs, [4, 8, 10]);
   assert.deepEqual(t.files, { lax: 102, sax: 120, T1: 118, T2: 118 });
   assert.deepEqual(t.sizes.sax, { nx: 512, ny: 246, nc: 10, nz: 10, nt: 12 });
-  assert.equal(EDITION_2024.testSet, undefined);
+  assert.equal(EDITION_2024.testSet!.versions, 3);
+  assert.deepEqual(EDITION_2024.testSet!.sizes.sax, { nx: 512, ny: 246, nc: 10, nz: 11, nt: 12 });
+  assert.equal(EDITION_2025.testSet!.versions, 1);
+  assert.match(EDITION_2025.testSet!.basis, /ASSUMED/);
 });
 
 Deno.test("discovery: each split folder goes to the tree reader of its edition", () => {

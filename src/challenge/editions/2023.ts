@@ -29,7 +29,9 @@ const TEST_SET: TestSet = {
   files: { lax: 102, sax: 120, T1: 118, T2: 118 },
   accs: [4, 8, 10],
   sizes: SIZES,
-  basis: "2023 test set (120 patients, 3 accelerations)",
+  basis: "2023 test set (120 patients, 3 accelerations; ASSUMED: files per view scaled from " +
+    "the validation scorer's 51 lax / 60 sax / 59 T1 / 59 T2 per 60 patients, mapping " +
+    "in-plane size 448x162 as synth --size full, not published)",
 };
 
 const SUBMISSION = "{MultiCoil|SingleCoil}/{Cine|Mapping}/{ValidationSet|TestSet}/AccFactorNN/" +
