@@ -47,6 +47,11 @@ const BENCHES: Record<string, { file: string; what: string }> = {
     file: "./kt_recon.ts",
     what: "classical methods on k-t (per-frame) vs static uniform masks",
   },
+  editions: {
+    file: "./editions.ts",
+    what:
+      "each edition (2023/2024/2025) end to end with the classical methods: status, scores, budget",
+  },
   score: {
     file: "./score.ts",
     what: "scoring a full-size validation submission vs a Python scorer",
