@@ -28,8 +28,9 @@ const METHODS: Record<string, () => Reconstructor> = {
  * lines in every frame, `uniform`), the best classical method measured on synthetic
  * full-size data (GRAPPA, see docs/benchmarks.md); for k-t masks (`ktUniform`,
  * `ktGaussian`, `ktRadial`: the samples change from frame to frame), L+S, which gains most
- * from them and led every other method in `deno task bench kt` (docs/editions.md); GRAPPA
- * also refuses ktRadial, which is not a line pattern. For single-coil data, L+S, which
+ * from them and has the best PSNR in every k-t row of `deno task bench kt` but ktRadial at
+ * R 8, where SENSE is level (docs/editions.md); GRAPPA also refuses ktRadial, which is not a
+ * line pattern. For single-coil data, L+S, which
  * needs no coil redundancy.
  *
  * @param coil the coil configuration
