@@ -145,6 +145,28 @@ class RunTest(unittest.TestCase):
             T.train(cfg, self.data, no_accs, log=io.StringIO())
         self.assertFalse(os.path.exists(no_accs))  # refused before anything is written
 
+    def test_init_starts_from_given_weights_and_resume_ignores_it(self):
+        src = os.path.join(self.tmp.name, "init-src")
+        self.run_train(src)
+        cfg = T.merge(T.DEFAULTS, TINY)
+        cfg["init"] = {"from": os.path.join(src, "last.pt")}
+        cfg["steps"] = 2
+        cfg["optim"] = {**cfg["optim"], "lr": 1e-12, "lr_min": 1e-12, "warmup": 0}
+        out = os.path.join(self.tmp.name, "init-run")
+        log = io.StringIO()
+        T.train(cfg, self.data, out, log=log, stop_at=1)
+        self.assertIn("started from", log.getvalue())
+        # with a learning rate of 1e-12 the step-1 weights are the start: the checkpoint's, not
+        # random (a random start differs by ~0.1)
+        a = torch.load(os.path.join(src, "last.pt"))["model"]
+        b = torch.load(os.path.join(out, "last.pt"))["model"]
+        for k in a:
+            self.assertTrue(torch.allclose(a[k], b[k], rtol=0, atol=1e-9), k)
+        cfg["init"] = {"from": os.path.join(self.tmp.name, "absent.pt")}
+        T.train(cfg, self.data, out, log=io.StringIO(), resume=True)  # resume: init not read
+        with self.assertRaises(T.DataError):
+            T.train(cfg, self.data, os.path.join(self.tmp.name, "init-bad"), log=io.StringIO())
+
     def test_resume_without_checkpoint_is_an_error(self):
         with self.assertRaises(T.DataError):
             self.run_train(os.path.join(self.tmp.name, "empty"), resume=True)
