@@ -30,6 +30,7 @@
 
 import { CmrxError, errorMessage } from "../errors.ts";
 import type { Metrics } from "./aggregate.ts";
+import { EDITION_2025 } from "./editions/mod.ts";
 import { splitCsvLine } from "./maps/csv.ts";
 
 export type { AggregationRule } from "./edition.ts";
@@ -207,17 +208,7 @@ export type Task2025 = "TaskR1" | "TaskR2" | "TaskS1" | "TaskS2";
  * (`Val_Score2025.py`, `modalities`); files in other folders are neither scored, nor
  * expected, nor extra.
  */
-export const MODALITIES_2025: readonly string[] = [
-  "BlackBlood",
-  "Cine",
-  "Flow2d",
-  "LGE",
-  "Mapping",
-  "Perfusion",
-  "T1rho",
-  "T1w",
-  "T2w",
-];
+export const MODALITIES_2025: readonly string[] = EDITION_2025.layout!.modalities;
 
 /**
  * The place of a 2025 path `.../MultiCoil/{Modality}/{Split}/{UnderSample_TaskX|FullSample_TaskX}/

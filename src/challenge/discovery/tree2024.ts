@@ -15,13 +15,18 @@ import type { Case, Discovery } from "../case.ts";
 import { EDITION_2024 } from "../editions/mod.ts";
 import { formSubmissionPath, KUS_FILE_RE } from "../paths.ts";
 import type { SplitContext, TreeReader } from "./tree.ts";
-import { brokenCompanion, brokenEntry, firstFile, isFile, listDir, patientDirs } from "./walk.ts";
+import {
+  brokenCompanion,
+  brokenEntry,
+  firstFile,
+  isFile,
+  kusAccOf,
+  listDir,
+  patientDirs,
+} from "./walk.ts";
 
 const CASES_FOLDER = /^UnderSample_Task\d+$/;
 const TASK_FOLDER = /^(UnderSample|Mask)_Task\w+$/;
-/** The acceleration in a k-space or mask file name: `..._kus_Uniform4.mat`, `..._mask_ktRadial8.mat`. */
-const KUS_ACC_RE = /_kus_[A-Za-z]+?(\d+)\.mat$/;
-const MASK_ACC_RE = /_mask_[A-Za-z]+?(\d+)\.mat$/;
 
 /** The 2024 tree reader. */
 export const TREE_2024: TreeReader = {
@@ -50,15 +55,7 @@ export const TREE_2024: TreeReader = {
       } else if (!a.name.startsWith("Mask_")) ignored.push(a.path);
     }
   },
-  accOf(accFolder, file) {
-    if (file === undefined) return undefined;
-    const m = accFolder.startsWith("UnderSample_")
-      ? KUS_ACC_RE.exec(file)
-      : accFolder.startsWith("Mask_")
-      ? MASK_ACC_RE.exec(file)
-      : null;
-    return m ? Number(m[1]) : undefined;
-  },
+  accOf: kusAccOf,
 };
 
 type FolderContext = SplitContext & Pick<Case, "accFolder">;

@@ -21,13 +21,19 @@ import type { Case, Discovery } from "../case.ts";
 import { EDITION_2025 } from "../editions/mod.ts";
 import { KUS_FILE_RE } from "../paths.ts";
 import type { SplitContext, TreeReader } from "./tree.ts";
-import { brokenCompanion, brokenEntry, type Entry, isFile, listDir, patientDirs } from "./walk.ts";
+import {
+  brokenCompanion,
+  brokenEntry,
+  type Entry,
+  isFile,
+  kusAccOf,
+  listDir,
+  patientDirs,
+} from "./walk.ts";
 
 const TASK = "Task[RS]\\d+";
 const CASES_FOLDER = new RegExp(`^UnderSample_(${TASK})$`);
 const CLAIMED = new RegExp(`^(UnderSample|Mask)_${TASK}$|^Mask_TaskAll$`);
-const KUS_ACC_RE = /_kus_[A-Za-z]+?(\d+)\.mat$/;
-const MASK_ACC_RE = /_mask_[A-Za-z]+?(\d+)\.mat$/;
 
 /** The 2025 tree reader. */
 export const TREE_2025: TreeReader = {
@@ -59,15 +65,7 @@ export const TREE_2025: TreeReader = {
       }
     }
   },
-  accOf(accFolder, file) {
-    if (file === undefined) return undefined;
-    const m = accFolder.startsWith("UnderSample_")
-      ? KUS_ACC_RE.exec(file)
-      : accFolder.startsWith("Mask_")
-      ? MASK_ACC_RE.exec(file)
-      : null;
-    return m ? Number(m[1]) : undefined;
-  },
+  accOf: kusAccOf,
 };
 
 /** A vendor folder: `<acc folder>/CenterNNN/{Vendor}`. */

@@ -123,3 +123,22 @@ export async function patientDirs(found: Discovery, accPath: string): Promise<En
   }
   return out;
 }
+
+/** The acceleration in a k-space or mask file name: `..._kus_Uniform4.mat`, `..._mask_ktRadial8.mat`. */
+const KUS_ACC_RE = /_kus_[A-Za-z]+?(\d+)\.mat$/;
+const MASK_ACC_RE = /_mask_[A-Za-z]+?(\d+)\.mat$/;
+
+/**
+ * The acceleration of a file in a 2024/2025 tree from its name: the `R` of
+ * `{stem}_kus_{Pattern}{R}.mat` in an `UnderSample_*` folder, of `{stem}_mask_{Pattern}{R}.mat`
+ * in a `Mask_*` folder; undefined otherwise (the `accOf` of those tree readers).
+ */
+export function kusAccOf(accFolder: string, file?: string): number | undefined {
+  if (file === undefined) return undefined;
+  const m = accFolder.startsWith("UnderSample_")
+    ? KUS_ACC_RE.exec(file)
+    : accFolder.startsWith("Mask_")
+    ? MASK_ACC_RE.exec(file)
+    : null;
+  return m ? Number(m[1]) : undefined;
+}
